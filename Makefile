@@ -1,0 +1,50 @@
+# Quick start: `make demo` runs the tool end to end on an example; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+DEMO_DIR := demo-out
+
+.PHONY: demo test lint typecheck pytest bench help-text clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+# torch is installed on its own first: the pinned CPU build is the one this machine serves locally.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	cd $(DEMO_DIR) && ../$(BIN)/bundle init hello-model
+	cd $(DEMO_DIR) && ../$(BIN)/bundle validate hello-model
+	@echo "demo done: see $(DEMO_DIR)/"
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py
+
+# Regenerate the stored top-level help (see bundle_cli/__main__.py).
+help-text: $(VENV)/.installed
+	COLUMNS=80 $(BIN)/python -c 'from bundle_cli.cli.help_text import render; print(render(), end="")' > bundle_cli/cli/help.txt
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) dist build .pytest_cache .mypy_cache .ruff_cache

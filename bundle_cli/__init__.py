@@ -1,0 +1,28 @@
+"""bundle: package ML models with their pre- and post-processing code.
+
+The public API is importable from here; each function is loaded on first use so that
+`import bundle_cli` (and the `bundle` command's start-up) stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from bundle_cli._version import __version__
+
+# name -> module that defines it
+_API = {
+    "init": "bundle_cli.scaffold",
+    "validate": "bundle_cli.validate",
+    "load_config": "bundle_cli.config",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bundle_cli' has no attribute {name!r}")
+    return getattr(import_module(module), name)

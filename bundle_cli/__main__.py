@@ -1,0 +1,49 @@
+"""Entry point of the `bundle` command and of `python -m bundle_cli`.
+
+`bundle --version` and the top-level `bundle --help` are answered without importing typer, whose
+import alone costs more than the start-up budget on a slow machine. The help text is the one typer
+renders, stored beside this file and kept identical by a test (`tests/cli/test_fast_paths.py`);
+regenerate it with `make help-text` after changing the command list.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_HELP_FLAGS = {"--help", "-h"}
+# click wraps help text at min(terminal width, 80); below 80 columns the stored text would differ.
+_STORED_HELP_WIDTH = 80
+
+
+def _fast_path(argv: list[str]) -> str | None:
+    if argv == ["--version"]:
+        from bundle_cli._version import __version__
+
+        return f"bundle {__version__}\n"
+    if argv and argv[0] in _HELP_FLAGS and len(argv) == 1:
+        try:
+            columns = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno())[0])
+        except (OSError, ValueError):
+            columns = _STORED_HELP_WIDTH
+        if columns >= _STORED_HELP_WIDTH:
+            from importlib.resources import files
+
+            return files("bundle_cli.cli").joinpath("help.txt").read_text(encoding="utf-8")
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the `bundle` command line."""
+    args = sys.argv[1:] if argv is None else argv
+    text = _fast_path(args)
+    if text is not None:
+        sys.stdout.write(text)
+        return
+    from bundle_cli.cli.app import app
+
+    app(args=args, prog_name="bundle")
+
+
+if __name__ == "__main__":
+    main()

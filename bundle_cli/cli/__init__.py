@@ -1,0 +1,1 @@
+"""The typer layer: options in, one core call, rendering out. The only place that exits."""

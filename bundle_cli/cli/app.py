@@ -1,0 +1,89 @@
+"""The typer application, shared rendering helpers and the error boundary.
+
+Command modules register themselves on `app`; each keeps heavy imports inside its function so
+that `bundle --help` and argument errors stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from bundle_cli._version import __version__
+from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
+
+app = typer.Typer(
+    name="bundle",
+    help="Package ML models with their pre- and post-processing code.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Plain click formatting: rich help rendering doubles start-up time.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"bundle {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Package ML models with their pre- and post-processing code."""
+
+
+def _use_color() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+def say(message: str, *, color: str | None = None) -> None:
+    """A message for the person at the terminal: always stderr, never stdout."""
+    typer.secho(message, err=True, fg=color if _use_color() else None)
+
+
+def emit_json(data: Any) -> None:
+    """A machine-readable result on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def render_diagnostics(diagnostics: list[Any]) -> None:
+    for d in diagnostics:
+        say(d.format(), color="red" if d.severity == "error" else "yellow")
+
+
+@contextmanager
+def boundary() -> Iterator[None]:
+    """Turn the core's exceptions into one message and a documented exit code."""
+    try:
+        yield
+    except InvalidBundleError as exc:
+        render_diagnostics(exc.diagnostics)
+        say(exc.message, color="red")
+        raise typer.Exit(exc.exit_code) from None
+    except UserCodeError as exc:
+        sys.stderr.write(exc.user_traceback)
+        say(exc.message, color="red")
+        raise typer.Exit(exc.exit_code) from None
+    except BundleError as exc:
+        say(f"error: {exc}", color="red")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        say("interrupted", color="red")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+# Registration order is the order of `bundle --help`.
+from bundle_cli.cli import commands  # noqa: E402,F401

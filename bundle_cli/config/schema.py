@@ -1,0 +1,99 @@
+"""The typed model of config.yaml. Validated once here; everything downstream trusts it.
+
+Key names follow Truss where Truss has the concept, so an existing Truss directory validates.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bundle_cli.config import values
+
+CONFIG_FILENAME = "config.yaml"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=False)
+
+
+class Resources(StrictModel):
+    """What the model needs to run; advisory locally, recorded in the archive."""
+
+    cpu: str | None = Field(None, description='CPU cores: "1", "2.5" or millicores such as "500m".')
+    memory: str | None = Field(None, description='Memory: "512Mi", "2Gi", "1G".')
+    accelerator: str | None = Field(None, description='GPU type and count: "T4", "H100:2".')
+    use_gpu: bool | None = Field(None, description="Truss legacy flag; implied by accelerator.")
+    node_count: int | None = Field(None, ge=1, description="Truss multi-node count; advisory.")
+
+    _cpu = field_validator("cpu", mode="before")(values.check_cpu)
+    _memory = field_validator("memory", mode="before")(values.check_memory)
+    _accelerator = field_validator("accelerator", mode="before")(values.check_accelerator)
+
+
+class Runtime(StrictModel):
+    """How the model is run."""
+
+    predict_concurrency: int = Field(1, ge=1, description="Requests predict may serve at once.")
+    streaming_read_timeout: int | None = Field(None, ge=1, description="Truss: seconds; advisory.")
+    enable_tracing_data: bool | None = Field(None, description="Truss: advisory.")
+    enable_debug_logs: bool | None = Field(None, description="Truss: advisory.")
+
+
+class BundleConfig(StrictModel):
+    """config.yaml of a bundle."""
+
+    model_name: str | None = Field(
+        None, description="Free text; file names use a slug of it. Defaults to the folder name."
+    )
+    description: str | None = None
+    version: str = Field("0.1.0", description="The bundle's own version; part of the archive name.")
+    spec_version: str | None = Field(None, description="Version of this config format.")
+    python_version: str = Field("py311", description='"3.11" or "py311".')
+    requirements: list[str] = Field(default_factory=list, description="PEP 508 requirements.")
+    requirements_file: str | None = Field(None, description="A requirements.txt in the bundle.")
+    system_packages: list[str] = Field(default_factory=list)
+    environment_variables: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, None] = Field(
+        default_factory=dict, description="Secret names only, each set to null."
+    )
+    resources: Resources = Field(default_factory=Resources)  # type: ignore[arg-type]
+    model_metadata: dict[str, Any] = Field(default_factory=dict)
+    model_module_dir: str = "model"
+    model_class_filename: str = "model.py"
+    model_class_name: str = "Model"
+    data_dir: str = "data"
+    bundled_packages_dir: str = "packages"
+    external_package_dirs: list[str] = Field(default_factory=list)
+    examples_filename: str = "examples.yaml"
+    runtime: Runtime = Field(default_factory=Runtime)  # type: ignore[arg-type]
+    # Truss legacy or computed keys: accepted, without local meaning.
+    model_type: str | None = None
+    model_framework: str | None = None
+    input_type: str | None = None
+
+    _python = field_validator("python_version", mode="before")(values.check_python_version)
+    _version = field_validator("version", mode="before")(values.check_bundle_version)
+    _reqs = field_validator("requirements", mode="before")(values.check_requirements)
+    _env = field_validator("environment_variables", mode="before")(values.check_env)
+    _secrets = field_validator("secrets", mode="before")(values.check_secrets)
+
+    @model_validator(mode="after")
+    def _one_requirements_source(self) -> BundleConfig:
+        if self.requirements and self.requirements_file:
+            raise ValueError(
+                "both `requirements` and `requirements_file` are set; keep one of them"
+            )
+        return self
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of model_name (`basic truss` -> `basic-truss`)."""
+        return slugify(self.model_name or "model")
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-._").lower()
+    return slug or "model"

@@ -1,0 +1,115 @@
+"""Checks of single config values. Each raises ValueError with the bad value and the fix."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|K|M|G|T|P)?$")
+_ACCELERATOR = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(:[1-9]\d*)?$")
+_PYTHON = re.compile(r"^(?:py3(\d{1,2})|3\.(\d{1,2}))$")
+_BUNDLE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SUPPORTED_PYTHON = range(9, 15)  # 3.9 .. 3.14
+
+
+def check_cpu(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not _CPU.match(text) or float(text.rstrip("m")) <= 0:
+        raise ValueError(f'"{value}" is not a CPU amount; use a number of cores ("1", "2.5") or millicores ("500m")')
+    return text
+
+
+def check_memory(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not _MEMORY.match(text):
+        hint = ""
+        m = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGTP])i?B$", text, re.IGNORECASE)
+        if m:
+            hint = f"; use {m.group(1)}{m.group(2).upper()}i"
+        raise ValueError(f'"{value}" is not a memory size{hint or "; use a size such as 512Mi or 2Gi"}')
+    return text
+
+
+def check_accelerator(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    if not _ACCELERATOR.match(text):
+        raise ValueError(f'"{value}" is not an accelerator; use a GPU type with an optional count, such as "T4" or "H100:2"')
+    return text
+
+
+def check_python_version(value: Any) -> Any:
+    text = str(value)
+    m = _PYTHON.match(text)
+    minor = int(m.group(1) or m.group(2)) if m else -1
+    if minor not in SUPPORTED_PYTHON:
+        low, high = SUPPORTED_PYTHON[0], SUPPORTED_PYTHON[-1]
+        raise ValueError(f'"{value}" is not a supported Python version; use "3.{low}" to "3.{high}" (or py3{low} .. py3{high})')
+    return f"py3{minor}"
+
+
+def check_bundle_version(value: Any) -> Any:
+    text = str(value)
+    if isinstance(value, bool) or not _BUNDLE_VERSION.match(text):
+        raise ValueError(f'"{value}" is not a version; use letters, digits, ".", "-", "+" and "_", such as "1.0.2"')
+    return text
+
+
+def check_requirements(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        raise ValueError(f'must be a list of requirements, not the string "{value}"; write it as a list: [{value}]')
+    if not isinstance(value, list):
+        return value  # pydantic reports the type error
+    bad = [r for r in value if isinstance(r, str) and not _is_requirement(r)]
+    if bad:
+        shown = ", ".join(f'"{r}"' for r in bad)
+        raise ValueError(f"not a PEP 508 requirement: {shown}; write it as name, extras and version, such as numpy>=1.26")
+    return value
+
+
+def _is_requirement(text: str) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return False
+    return True
+
+
+def check_env(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for name, val in value.items():
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            raise ValueError(f'"{name}" is not an environment variable name; use letters, digits and _')
+        if not isinstance(val, str):
+            raise ValueError(f"{name}: {val!r} is not a string; quote it: {name}: \"{val}\"")
+    return value
+
+
+def check_secrets(value: Any) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return dict.fromkeys(value)
+    if not isinstance(value, dict):
+        return value
+    given = [name for name, val in value.items() if val is not None]
+    if given:
+        names = ", ".join(given)
+        raise ValueError(
+            f"a value is given for secret {names}; it would be packaged with the bundle. "
+            "Set it to null here and pass the value at run time (--secret NAME=VALUE, "
+            "BUNDLE_SECRET_<NAME> or --secrets-file)"
+        )
+    return value
