@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bundle_cli.config import values
 
-CONFIG_FILENAME = "config.yaml"
-
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=False)
@@ -97,3 +95,22 @@ class BundleConfig(StrictModel):
 def slugify(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-._").lower()
     return slug or "model"
+
+
+def section_fields(section: str | None) -> frozenset[str]:
+    """The key names valid at the top level (None) or inside a nested section."""
+    model: type[BaseModel] = BundleConfig
+    if section is not None:
+        annotation = BundleConfig.model_fields[section].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return frozenset()
+        model = annotation
+    return frozenset(model.model_fields)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of config.yaml (what `bundle schema` prints)."""
+    schema = BundleConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "bundle config.yaml"
+    return schema

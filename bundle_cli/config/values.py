@@ -19,7 +19,9 @@ def check_cpu(value: Any) -> Any:
         return None
     text = str(value)
     if isinstance(value, bool) or not _CPU.match(text) or float(text.rstrip("m")) <= 0:
-        raise ValueError(f'"{value}" is not a CPU amount; use a number of cores ("1", "2.5") or millicores ("500m")')
+        raise ValueError(
+            f'"{value}" is not a CPU amount; use a number of cores ("1", "2.5") or millicores ("500m")'
+        )
     return text
 
 
@@ -32,7 +34,9 @@ def check_memory(value: Any) -> Any:
         m = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGTP])i?B$", text, re.IGNORECASE)
         if m:
             hint = f"; use {m.group(1)}{m.group(2).upper()}i"
-        raise ValueError(f'"{value}" is not a memory size{hint or "; use a size such as 512Mi or 2Gi"}')
+        raise ValueError(
+            f'"{value}" is not a memory size{hint or "; use a size such as 512Mi or 2Gi"}'
+        )
     return text
 
 
@@ -41,7 +45,9 @@ def check_accelerator(value: Any) -> Any:
         return None
     text = str(value)
     if not _ACCELERATOR.match(text):
-        raise ValueError(f'"{value}" is not an accelerator; use a GPU type with an optional count, such as "T4" or "H100:2"')
+        raise ValueError(
+            f'"{value}" is not an accelerator; use a GPU type with an optional count, such as "T4" or "H100:2"'
+        )
     return text
 
 
@@ -51,14 +57,18 @@ def check_python_version(value: Any) -> Any:
     minor = int(m.group(1) or m.group(2)) if m else -1
     if minor not in SUPPORTED_PYTHON:
         low, high = SUPPORTED_PYTHON[0], SUPPORTED_PYTHON[-1]
-        raise ValueError(f'"{value}" is not a supported Python version; use "3.{low}" to "3.{high}" (or py3{low} .. py3{high})')
+        raise ValueError(
+            f'"{value}" is not a supported Python version; use "3.{low}" to "3.{high}" (or py3{low} .. py3{high})'
+        )
     return f"py3{minor}"
 
 
 def check_bundle_version(value: Any) -> Any:
     text = str(value)
     if isinstance(value, bool) or not _BUNDLE_VERSION.match(text):
-        raise ValueError(f'"{value}" is not a version; use letters, digits, ".", "-", "+" and "_", such as "1.0.2"')
+        raise ValueError(
+            f'"{value}" is not a version; use letters, digits, ".", "-", "+" and "_", such as "1.0.2"'
+        )
     return text
 
 
@@ -66,13 +76,17 @@ def check_requirements(value: Any) -> Any:
     if value is None:
         return []
     if isinstance(value, str):
-        raise ValueError(f'must be a list of requirements, not the string "{value}"; write it as a list: [{value}]')
+        raise ValueError(
+            f'must be a list of requirements, not the string "{value}"; write it as a list: [{value}]'
+        )
     if not isinstance(value, list):
         return value  # pydantic reports the type error
     bad = [r for r in value if isinstance(r, str) and not _is_requirement(r)]
     if bad:
         shown = ", ".join(f'"{r}"' for r in bad)
-        raise ValueError(f"not a PEP 508 requirement: {shown}; write it as name, extras and version, such as numpy>=1.26")
+        raise ValueError(
+            f"not a PEP 508 requirement: {shown}; write it as name, extras and version, such as numpy>=1.26"
+        )
     return value
 
 
@@ -91,9 +105,11 @@ def check_env(value: Any) -> Any:
         return value
     for name, val in value.items():
         if not isinstance(name, str) or not _ENV_NAME.match(name):
-            raise ValueError(f'"{name}" is not an environment variable name; use letters, digits and _')
+            raise ValueError(
+                f'"{name}" is not an environment variable name; use letters, digits and _'
+            )
         if not isinstance(val, str):
-            raise ValueError(f"{name}: {val!r} is not a string; quote it: {name}: \"{val}\"")
+            raise ValueError(f'{name}: {val!r} is not a string; quote it: {name}: "{val}"')
     return value
 
 

@@ -1,0 +1,171 @@
+"""Reading config.yaml into a BundleConfig, collecting every problem with its position."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.config import truss
+from bundle_cli.config.yamlpos import KeyPath, load_yaml
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError, UsageError
+
+CONFIG_FILENAME = "config.yaml"
+
+
+@dataclass
+class ConfigResult:
+    """The outcome of reading config.yaml: the typed config when there was no error."""
+
+    path: Path
+    config: Any  # BundleConfig | None; typed loosely so pydantic stays out of start-up
+    data: dict[str, Any] = field(default_factory=dict)
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def config_path(bundle_dir: Path) -> Path:
+    path = bundle_dir / CONFIG_FILENAME
+    if not bundle_dir.is_dir():
+        raise UsageError(f"{bundle_dir}: no such bundle directory")
+    if not path.is_file():
+        raise UsageError(
+            f"{bundle_dir}: no {CONFIG_FILENAME} here, so this is not a bundle",
+            hint="create one with `bundle init NAME`",
+        )
+    return path
+
+
+def load_config(bundle_dir: Path) -> ConfigResult:
+    """Read and check config.yaml; every error of the file is collected, not only the first."""
+    path = config_path(bundle_dir)
+    result = ConfigResult(path=path, config=None)
+    report = _Reporter(result)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        report.error("encoding", f"not UTF-8 text (byte {exc.start}); save it as UTF-8", ())
+        return result
+    doc = load_yaml(text)
+    result.positions = doc.positions
+    for p in doc.problems:
+        report.add("error", p.code, p.message, p.key_path, (p.line, p.column))
+    data = {} if doc.data is None else doc.data
+    if not isinstance(data, dict):
+        report.error("not-a-mapping", "config.yaml must be a mapping of keys to values", ())
+        return result
+    result.data = data
+    clean, dropped = truss.split_ignored(data)
+    if dropped:
+        names = ", ".join(".".join(map(str, k)) for k in dropped)
+        report.add(
+            "warning",
+            "truss-only-key",
+            f"ignored here (Truss-only, no local meaning): {names}",
+            dropped[0],
+        )
+    if clean.get("model_name") is None:
+        clean["model_name"] = bundle_dir.resolve().name
+        report.add(
+            "warning",
+            "missing-model-name",
+            f'model_name is not set; using the folder name "{clean["model_name"]}"',
+            ("model_name",),
+        )
+    result.config = _validate(clean, report)
+    result.diagnostics.sort(key=lambda d: (d.line or 0, d.column or 0))
+    return result
+
+
+def read_config(bundle_dir: Path) -> Any:
+    """The BundleConfig of a bundle; raises InvalidBundleError listing every config error."""
+    result = load_config(bundle_dir)
+    if not result.ok or result.config is None:
+        raise InvalidBundleError(f"{result.path}: invalid config", result.diagnostics)
+    return result.config
+
+
+def _validate(clean: dict[str, Any], report: _Reporter) -> Any:
+    from pydantic import ValidationError
+
+    from bundle_cli.config.schema import BundleConfig
+
+    try:
+        config = BundleConfig.model_validate(clean)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            _report_pydantic_error(err, report)
+        return None
+    return None if not report.result.ok else config
+
+
+def _report_pydantic_error(err: Any, report: _Reporter) -> None:
+    loc: KeyPath = tuple(err["loc"])
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        report.error("unknown-key", _unknown_key_message(loc), loc)
+        return
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        if not loc:  # a model-level rule: both requirements sources
+            loc = ("requirements_file",)
+    else:
+        msg = f"{msg[0].lower()}{msg[1:]}; got {err['input']!r}"
+    report.error("invalid-value", msg, loc)
+
+
+def _unknown_key_message(loc: KeyPath) -> str:
+    from bundle_cli.config.schema import section_fields
+
+    *parent, key = loc
+    section = str(parent[0]) if parent else None
+    known = section_fields(section) | truss.known_names(section)
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else "; see `bundle schema` for the valid keys"
+    return f'unknown key "{key}"{hint}'
+
+
+class _Reporter:
+    """Adds diagnostics for config.yaml with the position of the nearest known key."""
+
+    def __init__(self, result: ConfigResult) -> None:
+        self.result = result
+
+    def error(self, code: str, message: str, loc: KeyPath) -> None:
+        self.add("error", code, message, loc)
+
+    def add(
+        self,
+        severity: Any,
+        code: str,
+        message: str,
+        loc: KeyPath,
+        pos: tuple[int, int] | None = None,
+    ) -> None:
+        pos = pos or self._position(loc)
+        self.result.diagnostics.append(
+            Diagnostic(
+                code=code,
+                severity=severity,
+                message=message,
+                file=str(self.result.path),
+                line=pos[0] if pos else None,
+                column=pos[1] if pos else None,
+                key_path=".".join(str(p) for p in loc) or None,
+            )
+        )
+
+    def _position(self, loc: KeyPath) -> tuple[int, int] | None:
+        for end in range(len(loc), 0, -1):
+            pos = self.result.positions.get(
+                tuple(str(p) if not isinstance(p, int) else p for p in loc[:end])
+            )
+            if pos:
+                return pos
+        return (1, 1) if self.result.positions or not loc else None
