@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _API = {
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
+    "load": "bundle_cli.runtime",
 }
 
 __all__ = ["__version__", *_API]

@@ -1,0 +1,274 @@
+"""`bundle predict`: read the request, run the bundle, write JSON to stdout or -o.
+
+Shared by the typer command and the typer-free fast path (`predict_fast`); imports only the
+standard library and the runtime, which itself imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bundle_cli.errors import InputDataError, UsageError
+
+
+@dataclass
+class PredictOptions:
+    path: str = "."
+    input: str | None = None
+    data: str | None = None
+    files: list[str] = field(default_factory=list)
+    output: str | None = None
+    jsonl: bool = False
+    batch_size: int | None = None
+    example: str | None = None
+    timeout: float | None = None
+    profile: bool = False
+    secrets: list[str] = field(default_factory=list)
+    secrets_file: str | None = None
+
+
+def run(opts: PredictOptions) -> None:
+    """Run one `bundle predict`; raises BundleError subclasses for the boundary to render."""
+    _check_sources(opts)
+    from bundle_cli.runtime.inputs import RequestFiles, parse_file_option
+    from bundle_cli.runtime.secrets import parse_secret_pairs
+
+    secrets = parse_secret_pairs(opts.secrets)
+    request = _request(opts)  # bad input fails here, before the model loads
+    files = RequestFiles(request.files or [parse_file_option(f) for f in opts.files])
+    stdout, stderr = sys.stdout, sys.stderr
+    scrub = _scrubber(secrets, opts.secrets_file)
+    try:
+        with _user_output_to_stderr(scrub), _sink(opts.output, stdout) as out:
+            from bundle_cli.runtime import load
+
+            with load(opts.path, secrets=secrets, secrets_file=opts.secrets_file) as bundle:
+                writer = _Writer(out, scrub, stderr)
+                _serve(bundle, request, files, opts, writer)
+                writer.finish()
+                if opts.profile:
+                    stderr.write(_profile(bundle.timings))
+    except BrokenPipeError:  # `bundle predict ... | head`: the reader has all it wants
+        _silence(stdout)
+    finally:
+        files.close()
+        request.close()
+
+
+def _serve(bundle: Any, request: _Request, files: Any, opts: PredictOptions, out: _Writer) -> None:
+    if opts.jsonl:
+        assert request.lines is not None
+        lines = bundle.predict_jsonl(
+            request.lines, request.label, files, batch_size=opts.batch_size, timeout=opts.timeout
+        )
+        progress = _Progress(out.stderr)
+        for line in _decoded(lines, request.label):
+            out.line(line, urgent=False)
+            progress.tick()
+        progress.done()
+    elif bundle.streaming:
+        for chunk in bundle.stream(request.value, files, timeout=opts.timeout, raw=True):
+            out.line(bundle.encode(chunk), urgent=True)
+    else:
+        if opts.batch_size is not None:
+            raise UsageError("--batch-size applies to --jsonl runs only")
+        value = bundle.predict(request.value, files, timeout=opts.timeout, raw=True)
+        out.line(bundle.encode(value, indent=2), urgent=True)
+
+
+def _check_sources(opts: PredictOptions) -> None:
+    given = [
+        n for n, v in (("-i", opts.input), ("-d", opts.data), ("--example", opts.example)) if v
+    ]
+    if len(given) != 1:
+        what = "no input given" if not given else f"{' and '.join(given)} given together"
+        raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")
+    if opts.jsonl and opts.example:
+        raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
+
+
+@dataclass
+class _Request:
+    label: str
+    value: Any = None
+    lines: Any = None  # an iterable of text lines for --jsonl
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    handle: IO[str] | None = None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _request(opts: PredictOptions) -> _Request:
+    from bundle_cli.runtime import codec
+
+    if opts.example:
+        return _example_request(opts)
+    if opts.data is not None:
+        label, text = "--data", opts.data
+        if opts.jsonl:
+            return _Request(label, lines=text.splitlines())
+        return _Request(label, value=codec.decode(text, label))
+    label = "<stdin>" if opts.input == "-" else str(opts.input)
+    handle = sys.stdin if opts.input == "-" else _open_input(str(opts.input))
+    if opts.jsonl:
+        return _Request(label, lines=handle, handle=None if opts.input == "-" else handle)
+    try:
+        text = _read(handle, label)
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    return _Request(label, value=codec.decode(text, label))
+
+
+def _example_request(opts: PredictOptions) -> _Request:
+    from bundle_cli.runtime import loader
+    from bundle_cli.runtime.examples import find_example
+    from bundle_cli.runtime.pipeline import Timings
+
+    settings = loader.read_settings(loader.bundle_dir(opts.path), Timings())
+    example = find_example(settings, str(opts.example))
+    if opts.files:
+        raise UsageError("--file cannot be combined with --example; the example names its files")
+    return _Request(
+        f"example {example.name}", value=example.input, files=list(example.files.items())
+    )
+
+
+def _open_input(path: str) -> IO[str]:
+    if not os.path.isfile(path):
+        what = "is a folder, not a file" if os.path.isdir(path) else "no such input file"
+        raise UsageError(f"-i {path}: {what}")
+    return open(path, encoding="utf-8-sig")
+
+
+def _read(handle: IO[str], label: str) -> str:
+    try:
+        return handle.read()
+    except UnicodeDecodeError as exc:
+        raise InputDataError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _decoded(lines: Iterator[str], label: str) -> Iterator[str]:
+    try:
+        yield from lines
+    except UnicodeDecodeError as exc:
+        raise InputDataError(f"{label}: not UTF-8 text ({exc.reason})") from None
+
+
+def _scrubber(given: dict[str, str], secrets_file: str | None) -> Any:
+    """Every value that may be a secret: given, in the secrets file, or BUNDLE_SECRET_*."""
+    from bundle_cli.runtime.secrets import Scrubber, secret_file_values
+
+    values = [*given.values()]
+    values += [v for k, v in os.environ.items() if k.startswith("BUNDLE_SECRET_")]
+    if secrets_file:
+        values += secret_file_values(Path(secrets_file))
+    return Scrubber(values)
+
+
+@contextlib.contextmanager
+def _user_output_to_stderr(scrub: Any) -> Iterator[None]:
+    """print() in model code goes to stderr (stdout carries results only), secrets scrubbed."""
+    saved = sys.stdout, sys.stderr
+    err = scrub.wrap(sys.stderr) if scrub else sys.stderr
+    sys.stdout, sys.stderr = err, err
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            err.flush()
+        sys.stdout, sys.stderr = saved
+
+
+@contextlib.contextmanager
+def _sink(output: str | None, stdout: IO[str]) -> Iterator[IO[str]]:
+    """stdout, or a temp file beside -o PATH that replaces PATH only when the run succeeded."""
+    if output is None:
+        yield stdout
+        stdout.flush()
+        return
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {output}: no such folder: {target.parent}")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Writer:
+    """Writes result lines; flushes at once when urgent (streamed chunks), else every 50 ms."""
+
+    def __init__(self, out: IO[str], scrub: Any, stderr: IO[str]) -> None:
+        self.out, self.scrub, self.stderr = out, scrub, stderr
+        self.last_flush = time.monotonic()
+        self.scrubbed = False
+
+    def line(self, text: str, *, urgent: bool) -> None:
+        if self.scrub:
+            clean = self.scrub(text)
+            self.scrubbed |= clean != text
+            text = clean
+        self.out.write(text + "\n")
+        now = time.monotonic()
+        if urgent or now - self.last_flush > 0.05:
+            self.out.flush()
+            self.last_flush = now
+
+    def finish(self) -> None:
+        self.out.flush()
+        if self.scrubbed:
+            self.stderr.write("warning: the output contained a secret's value; written as ***\n")
+
+
+class _Progress:
+    """`N lines, R/s` on stderr for JSONL runs longer than a second, only on a terminal."""
+
+    def __init__(self, stderr: IO[str]) -> None:
+        self.stderr = stderr
+        self.on = stderr.isatty()
+        self.start = self.last = time.monotonic()
+        self.count = 0
+        self.shown = False
+
+    def tick(self) -> None:
+        self.count += 1
+        if not self.on or self.count % 64:
+            return
+        now = time.monotonic()
+        if now - self.start > 1 and now - self.last > 0.2:
+            rate = self.count / (now - self.start)
+            self.stderr.write(f"\r{self.count} lines, {rate:,.0f}/s ")
+            self.stderr.flush()
+            self.last, self.shown = now, True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stderr.write(f"\r{self.count} lines in {time.monotonic() - self.start:.1f} s\n")
+
+
+def _profile(timings: Any) -> str:
+    rows = ["profile (seconds):", f"  {'stage':<12} {'total':>9} {'calls':>7} {'mean':>9}"]
+    for stage, total in timings.total.items():
+        calls = timings.calls[stage]
+        mean = total / calls if calls else 0.0
+        rows.append(f"  {stage:<12} {total:>9.4f} {calls:>7} {mean:>9.6f}")
+    return "\n".join(rows) + "\n"
+
+
+def _silence(stdout: IO[str]) -> None:
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
