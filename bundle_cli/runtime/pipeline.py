@@ -211,6 +211,8 @@ class Pipeline:
         import asyncio
 
         if asyncio._get_running_loop() is not None:
+            if hasattr(awaitable, "close"):
+                awaitable.close()  # never awaited: close it rather than leave a warning
             raise UsageError(
                 "this bundle has async hooks and an event loop is already running in this thread; "
                 "call it from another thread, e.g. `await asyncio.to_thread(bundle.predict, x)`"

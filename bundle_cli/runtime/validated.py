@@ -15,6 +15,7 @@ cannot be written the bundle is simply validated every time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -132,4 +133,5 @@ def _write_entry(path: Path, data: dict[str, Any]) -> None:
     except OSError:
         pass  # an unwritable cache only costs time
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
