@@ -35,6 +35,18 @@ OPTIONS: dict[str, tuple[str, str]] = {
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 
 
+def _plain_number(text: str, kind: str) -> bool:
+    """Digits (with one "." for a float): forms every number parser reads the same way."""
+    whole, dot, fraction = text.partition(".")
+    if kind == "int":
+        return not dot and whole.isascii() and whole.isdigit()
+    return (
+        whole.isascii()
+        and whole.isdigit()
+        and (not dot or (fraction.isascii() and fraction.isdigit()))
+    )
+
+
 def parse(argv: list[str]) -> PredictOptions | None:
     """The options of a plain `bundle predict` command line, or None to let typer handle it."""
     opts = PredictOptions()
@@ -56,12 +68,9 @@ def parse(argv: list[str]) -> PredictOptions | None:
             values[field] = True
             continue
         raw = inline if eq else next(args, None)
-        if raw is None:
+        if raw is None or (kind in ("int", "float") and not _plain_number(raw, kind)):
             return None
-        try:
-            value = _CONVERT[kind](raw)
-        except ValueError:
-            return None
+        value = _CONVERT[kind](raw)
         if kind == "many":
             values.setdefault(field, []).append(value)
         else:

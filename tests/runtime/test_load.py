@@ -40,8 +40,16 @@ def test_two_bundles_with_the_same_module_names_side_by_side(bundle_copy: Copy) 
     a, b = bundle_cli.load(bundle_copy("twin_a")), bundle_cli.load(bundle_copy("twin_b"))
     for _ in range(2):  # alternate, so each call must switch the import world
         out_a, out_b = a.predict({}), b.predict({})
-        assert (out_a["label"], out_a["helper"], out_a["suffix"]) == ("label-a", "helpers-a", "lazy-a")
-        assert (out_b["label"], out_b["helper"], out_b["suffix"]) == ("label-b", "helpers-b", "lazy-b")
+        assert (out_a["label"], out_a["helper"], out_a["suffix"]) == (
+            "label-a",
+            "helpers-a",
+            "lazy-a",
+        )
+        assert (out_b["label"], out_b["helper"], out_b["suffix"]) == (
+            "label-b",
+            "helpers-b",
+            "lazy-b",
+        )
     assert "twin_a" in out_a["file"] and "twin_b" in out_b["file"]
 
 
@@ -97,11 +105,20 @@ class Model:
         (", data_dir", "data_dir=data_dir", {"data_dir": "PosixPath"}),
         (", secrets", "secrets=secrets", {"secrets": "Secrets"}),
         (", environment", "environment=environment", {"environment": "dict"}),
-        (", config, secrets", "config=config, secrets=secrets", {"config": "dict", "secrets": "Secrets"}),
+        (
+            ", config, secrets",
+            "config=config, secrets=secrets",
+            {"config": "dict", "secrets": "Secrets"},
+        ),
         (
             ", **kwargs",
             "kwargs",
-            {"config": "dict", "data_dir": "PosixPath", "secrets": "Secrets", "environment": "dict"},
+            {
+                "config": "dict",
+                "data_dir": "PosixPath",
+                "secrets": "Secrets",
+                "environment": "dict",
+            },
         ),
         (", config, other=1", "config=config", {"config": "dict"}),
     ],
@@ -109,35 +126,43 @@ class Model:
 def test_init_receives_only_the_keywords_it_names(
     tree: Callable[..., Path], params: str, call: str, expected: dict[str, str]
 ) -> None:
-    path = tree({
-        "config.yaml": "model_name: kw\n",
-        "model/model.py": KWARGS_MODEL.format(params=params, call=call),
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: kw\n",
+            "model/model.py": KWARGS_MODEL.format(params=params, call=call),
+        }
+    )
     assert bundle_cli.load(path).predict(None) == expected
 
 
 def test_config_and_data_dir_values(tree: Callable[..., Path]) -> None:
-    path = tree({
-        "config.yaml": "model_name: values\nmodel_metadata:\n  labels: [cat, dog]\n",
-        "data/w.txt": "weights",
-        "model/model.py": (
-            "class Model:\n"
-            "    def __init__(self, config, data_dir):\n"
-            "        self.labels = config['model_metadata']['labels']\n"
-            "        self.w = (data_dir / 'w.txt').read_text()\n"
-            "    def predict(self, x):\n"
-            "        return [self.labels, self.w]\n"
-        ),
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: values\nmodel_metadata:\n  labels: [cat, dog]\n",
+            "data/w.txt": "weights",
+            "model/model.py": (
+                "class Model:\n"
+                "    def __init__(self, config, data_dir):\n"
+                "        self.labels = config['model_metadata']['labels']\n"
+                "        self.w = (data_dir / 'w.txt').read_text()\n"
+                "    def predict(self, x):\n"
+                "        return [self.labels, self.w]\n"
+            ),
+        }
+    )
     assert bundle_cli.load(path).predict(0) == [["cat", "dog"], "weights"]
 
 
-def test_init_requiring_an_unknown_argument_is_a_definition_error(tree: Callable[..., Path]) -> None:
-    path = tree({
-        "config.yaml": "model_name: bad\n",
-        "model/model.py": "class Model:\n    def __init__(self, model_path):\n        pass\n"
-        "    def predict(self, x):\n        return x\n",
-    })
+def test_init_requiring_an_unknown_argument_is_a_definition_error(
+    tree: Callable[..., Path],
+) -> None:
+    path = tree(
+        {
+            "config.yaml": "model_name: bad\n",
+            "model/model.py": "class Model:\n    def __init__(self, model_path):\n        pass\n"
+            "    def predict(self, x):\n        return x\n",
+        }
+    )
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     (diag,) = info.value.diagnostics
@@ -147,11 +172,13 @@ def test_init_requiring_an_unknown_argument_is_a_definition_error(tree: Callable
 
 def test_invalid_config_is_refused_before_any_model_code_runs(tree: Callable[..., Path]) -> None:
     marker = tree({}, name="marker") / "imported"
-    path = tree({
-        "config.yaml": "model_name: bad\nrequirments: [numpy]\n",
-        "model/model.py": f"open({str(marker)!r}, 'w').close()\nclass Model:\n"
-        "    def predict(self, x):\n        return x\n",
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: bad\nrequirments: [numpy]\n",
+            "model/model.py": f"open({str(marker)!r}, 'w').close()\nclass Model:\n"
+            "    def predict(self, x):\n        return x\n",
+        }
+    )
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     assert info.value.exit_code == 2
@@ -173,8 +200,12 @@ def test_load_failure_shows_the_users_frames_only(bundle_copy: Copy) -> None:
 
 
 def test_model_class_missing_or_misnamed(tree: Callable[..., Path]) -> None:
-    path = tree({"config.yaml": "model_name: m\nmodel_class_name: Predictor\n",
-                 "model/model.py": "class Model:\n    def predict(self, x):\n        return x\n"})
+    path = tree(
+        {
+            "config.yaml": "model_name: m\nmodel_class_name: Predictor\n",
+            "model/model.py": "class Model:\n    def predict(self, x):\n        return x\n",
+        }
+    )
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     assert "no class Predictor" in info.value.diagnostics[0].message

@@ -88,7 +88,7 @@ def test_async_bundle_refuses_to_nest_in_a_running_loop(bundle_copy: Copy) -> No
     async def inside() -> object:
         return bundle.predict({"x": 1})
 
-    with pytest.raises(UsageError, match="asyncio.to_thread"):
+    with pytest.raises(UsageError, match=r"asyncio\.to_thread"):
         asyncio.run(inside())
 
     async def threaded() -> object:
@@ -112,12 +112,14 @@ def test_async_generator_streams_chunks(bundle_copy: Copy) -> None:
 
 
 def test_generator_with_postprocess_is_refused_before_anything_runs(tree: Tree) -> None:
-    path = tree({
-        "config.yaml": "model_name: s\n",
-        "model/model.py": "class Model:\n    def load(self):\n        raise SystemExit('ran')\n"
-        "    def predict(self, x):\n        yield x\n"
-        "    def postprocess(self, y):\n        return y\n",
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: s\n",
+            "model/model.py": "class Model:\n    def load(self):\n        raise SystemExit('ran')\n"
+            "    def predict(self, x):\n        yield x\n"
+            "    def postprocess(self, y):\n        return y\n",
+        }
+    )
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     (diag,) = info.value.diagnostics
@@ -127,17 +129,25 @@ def test_generator_with_postprocess_is_refused_before_anything_runs(tree: Tree) 
 @pytest.mark.parametrize(
     ("source", "fragment"),
     [
-        ("    def preprocess(self, x, files, extra):\n        return x\n", "preprocess takes (x, files, extra)"),
-        ("    def postprocess(self, y, a, b, c):\n        return y\n", "postprocess takes (y, a, b, c)"),
+        (
+            "    def preprocess(self, x, files, extra):\n        return x\n",
+            "preprocess takes (x, files, extra)",
+        ),
+        (
+            "    def postprocess(self, y, a, b, c):\n        return y\n",
+            "postprocess takes (y, a, b, c)",
+        ),
         ("    def load(self, path):\n        pass\n", "load takes (path)"),
         ("    def preprocess(self):\n        return 1\n", "preprocess takes (no arguments)"),
     ],
 )
 def test_wrong_hook_signatures_name_the_hook(tree: Tree, source: str, fragment: str) -> None:
-    path = tree({
-        "config.yaml": "model_name: s\n",
-        "model/model.py": f"class Model:\n{source}    def predict(self, x):\n        return x\n",
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: s\n",
+            "model/model.py": f"class Model:\n{source}    def predict(self, x):\n        return x\n",
+        }
+    )
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     assert fragment in info.value.diagnostics[0].message
@@ -162,11 +172,13 @@ def test_batch_size_for_a_model_without_batches_says_how_to_declare(bundle_copy:
 
 
 def test_batched_predict_returning_the_wrong_length(tree: Tree) -> None:
-    path = tree({
-        "config.yaml": "model_name: b\n",
-        "model/model.py": "class Model:\n    predict_batch_size = 3\n"
-        "    def predict(self, xs):\n        return xs[:1]\n",
-    })
+    path = tree(
+        {
+            "config.yaml": "model_name: b\n",
+            "model/model.py": "class Model:\n    predict_batch_size = 3\n"
+            "    def predict(self, xs):\n        return xs[:1]\n",
+        }
+    )
     with pytest.raises(UserCodeError, match="returned 1 outputs for a batch of 3"):
         list(bundle_cli.load(path).predict_many([1, 2, 3]))
 
