@@ -14,6 +14,7 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.runtime import load as load
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it

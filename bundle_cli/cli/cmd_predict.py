@@ -49,7 +49,7 @@ def predict(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
 ) -> None:
-    """Run the bundle's model on one input (or JSON Lines); JSON on stdout."""
+    """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
 
     with boundary():

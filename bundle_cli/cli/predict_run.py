@@ -65,22 +65,22 @@ def run(opts: PredictOptions) -> None:
 def _serve(bundle: Any, request: _Request, files: Any, opts: PredictOptions, out: _Writer) -> None:
     if opts.jsonl:
         assert request.lines is not None
-        lines = bundle.predict_jsonl(
+        chunks = bundle.predict_jsonl(
             request.lines, request.label, files, batch_size=opts.batch_size, timeout=opts.timeout
         )
         progress = _Progress(out.stderr)
-        for line in _decoded(lines, request.label):
-            out.line(line, urgent=False)
-            progress.tick()
+        for chunk in _decoded(chunks, request.label):
+            out.lines(chunk, urgent=False)
+            progress.tick(len(chunk))
         progress.done()
     elif bundle.streaming:
         for chunk in bundle.stream(request.value, files, timeout=opts.timeout, raw=True):
-            out.line(bundle.encode(chunk), urgent=True)
+            out.lines([bundle.encode(chunk)], urgent=True)
     else:
         if opts.batch_size is not None:
             raise UsageError("--batch-size applies to --jsonl runs only")
         value = bundle.predict(request.value, files, timeout=opts.timeout, raw=True)
-        out.line(bundle.encode(value, indent=2), urgent=True)
+        out.lines([bundle.encode(value, indent=2)], urgent=True)
 
 
 def _check_sources(opts: PredictOptions) -> None:
@@ -157,9 +157,9 @@ def _read(handle: IO[str], label: str) -> str:
         raise InputDataError(f"{label}: not UTF-8 text (byte {exc.start})") from None
 
 
-def _decoded(lines: Iterator[str], label: str) -> Iterator[str]:
+def _decoded(chunks: Iterator[list[str]], label: str) -> Iterator[list[str]]:
     try:
-        yield from lines
+        yield from chunks
     except UnicodeDecodeError as exc:
         raise InputDataError(f"{label}: not UTF-8 text ({exc.reason})") from None
 
@@ -216,7 +216,10 @@ class _Writer:
         self.last_flush = time.monotonic()
         self.scrubbed = False
 
-    def line(self, text: str, *, urgent: bool) -> None:
+    def lines(self, lines: list[str], *, urgent: bool) -> None:
+        if not lines:
+            return
+        text = "\n".join(lines)
         if self.scrub:
             clean = self.scrub(text)
             self.scrubbed |= clean != text
@@ -243,9 +246,9 @@ class _Progress:
         self.count = 0
         self.shown = False
 
-    def tick(self) -> None:
-        self.count += 1
-        if not self.on or self.count % 64:
+    def tick(self, lines: int) -> None:
+        self.count += lines
+        if not self.on:
             return
         now = time.monotonic()
         if now - self.start > 1 and now - self.last > 0.2:

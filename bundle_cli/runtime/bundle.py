@@ -87,8 +87,9 @@ class LoadedBundle:
         """One output per input, in order; inputs are consumed lazily, batch by batch."""
         labeled = ((f"input {n}", value) for n, value in enumerate(inputs, 1))
         with _files(files) as request_files:
-            for out in self._many(labeled, request_files, batch_size, timeout):
-                yield out if raw else self._plain(out)
+            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
+                for out in chunk:
+                    yield out if raw else self._plain(out)
 
     def predict_jsonl(
         self,
@@ -98,18 +99,26 @@ class LoadedBundle:
         *,
         batch_size: int | None = None,
         timeout: float | None = None,
-    ) -> Iterator[str]:
-        """JSON Lines in, one JSON line out per input line (without the newline), streamed."""
+    ) -> Iterator[list[str]]:
+        """JSON Lines in; out, for each batch (each line without batches), its output lines
+        in order, without newlines. Memory holds one batch; errors name `source:line`."""
         with _files(files) as request_files:
             labeled = codec.iter_jsonl(lines, source)
-            for out in self._many(labeled, request_files, batch_size, timeout):
-                yield self.encode(out)
+            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
+                yield self._encode_all(chunk)
 
     def encode(self, value: Any, *, indent: int | None = None) -> str:
         """JSON text of an output returned with raw=True."""
         start = time.perf_counter()
         try:
             return codec.dumps(value, self.spec.output_hook, indent=indent)
+        finally:
+            self.timings.add("serialise", time.perf_counter() - start)
+
+    def _encode_all(self, outputs: list[Any]) -> list[str]:
+        start, hook, dumps = time.perf_counter(), self.spec.output_hook, codec.dumps
+        try:
+            return [dumps(out, hook) for out in outputs]
         finally:
             self.timings.add("serialise", time.perf_counter() - start)
 
@@ -122,25 +131,26 @@ class LoadedBundle:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _many(
+    def _chunks(
         self,
         labeled: Iterator[tuple[str, Any]],
         files: RequestFiles,
         batch_size: int | None,
         timeout: float | None,
-    ) -> Iterator[Any]:
+    ) -> Iterator[list[Any]]:
+        """Outputs in input order, a batch at a time (one at a time without batches)."""
         size = self._batch_size(batch_size)
         pipeline = self._pipeline
-        if self.streaming:
+        if self.streaming:  # each input's chunks, collected: one output per input
             for label, value in labeled:
-                yield list(pipeline.stream(value, files, label, timeout))
+                yield [list(pipeline.stream(value, files, label, timeout))]
         elif size is None:
             for label, value in labeled:
-                yield pipeline.run(value, files, label, timeout)
+                yield [pipeline.run(value, files, label, timeout)]
         else:
             while batch := list(itertools.islice(labeled, size)):
                 labels, values = zip(*batch, strict=True)
-                yield from pipeline.run_batch(list(values), files, list(labels), timeout)
+                yield pipeline.run_batch(list(values), files, list(labels), timeout)
 
     def _batch_size(self, requested: int | None) -> int | None:
         if requested is not None and requested < 1:

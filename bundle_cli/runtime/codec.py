@@ -59,17 +59,22 @@ def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
 
 def dumps(value: Any, hook: str, *, indent: int | None = None) -> str:
     """JSON text of a model output; `hook` (the hook that returned it) is named in errors."""
+    encode = _ENCODERS[indent].encode if indent in _ENCODERS else _encoder(indent).encode
     try:
         try:
-            return json.dumps(value, default=_default, allow_nan=False, indent=indent)
+            return encode(value)
         except ValueError as exc:  # NaN or infinity somewhere, or a circular reference
             if "ircular" in str(exc):
                 raise _failure(hook, "refers to itself (a circular reference)") from None
-        return json.dumps(_finite(value), default=_default, allow_nan=False, indent=indent)
+        return encode(_finite(value))
     except _Unencodable as exc:
         raise _encoding_error(value, exc.value, hook) from None
     except TypeError as exc:  # e.g. a dict key json refuses
         raise _failure(hook, f"cannot be written as JSON: {exc}") from None
+
+
+def _encoder(indent: int | None) -> json.JSONEncoder:
+    return json.JSONEncoder(default=_default, allow_nan=False, indent=indent)
 
 
 def _failure(hook: str, what: str) -> OutputEncodingError:
@@ -99,6 +104,10 @@ def _default(value: Any) -> Any:
 
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     raise _Unencodable(value)
+
+
+# Built once: constructing an encoder per value costs more than encoding a small output.
+_ENCODERS = {None: _encoder(None), 2: _encoder(2)}
 
 
 def _pandas(value: Any) -> Any:

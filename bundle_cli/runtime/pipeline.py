@@ -96,7 +96,9 @@ class Pipeline:
         """A batch of requests through one predict call; outputs in input order."""
         deadline = Deadline(seconds)
         with self.scope, self._deadline(deadline), deadline.running():
-            originals = [self._typed(v, label) for v, label in zip(values, labels, strict=True)]
+            originals = values
+            if self.spec.input_type is not None:
+                originals = [self._typed(v, lbl) for v, lbl in zip(values, labels, strict=True)]
             pre = self.spec.preprocess
             data = [self._call("preprocess", v, files) for v in originals] if pre else originals
             outputs = self._batch_outputs(self._call("predict", data), len(values))
