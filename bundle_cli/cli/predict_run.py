@@ -37,29 +37,35 @@ class PredictOptions:
 def run(opts: PredictOptions) -> None:
     """Run one `bundle predict`; raises BundleError subclasses for the boundary to render."""
     _check_sources(opts)
+    stdout = sys.stdout
+    try:
+        with contextlib.ExitStack() as stack:
+            _run(opts, stack, stdout, sys.stderr)
+    except BrokenPipeError:  # `bundle predict ... | head`: the reader has all it wants
+        _silence(stdout)
+
+
+def _run(
+    opts: PredictOptions, stack: contextlib.ExitStack, stdout: IO[str], stderr: IO[str]
+) -> None:
+    from bundle_cli.runtime import load
     from bundle_cli.runtime.inputs import RequestFiles, parse_file_option
     from bundle_cli.runtime.secrets import parse_secret_pairs
 
     secrets = parse_secret_pairs(opts.secrets)
     request = _request(opts)  # bad input fails here, before the model loads
-    files = RequestFiles(request.files or [parse_file_option(f) for f in opts.files])
-    stdout, stderr = sys.stdout, sys.stderr
+    stack.callback(request.close)
+    named = request.files or [parse_file_option(f) for f in opts.files]
+    files = stack.enter_context(RequestFiles(named))
     scrub = _scrubber(secrets, opts.secrets_file)
-    try:
-        with _user_output_to_stderr(scrub), _sink(opts.output, stdout) as out:
-            from bundle_cli.runtime import load
-
-            with load(opts.path, secrets=secrets, secrets_file=opts.secrets_file) as bundle:
-                writer = _Writer(out, scrub, stderr)
-                _serve(bundle, request, files, opts, writer)
-                writer.finish()
-                if opts.profile:
-                    stderr.write(_profile(bundle.timings))
-    except BrokenPipeError:  # `bundle predict ... | head`: the reader has all it wants
-        _silence(stdout)
-    finally:
-        files.close()
-        request.close()
+    stack.enter_context(_user_output_to_stderr(scrub))
+    out = stack.enter_context(_sink(opts.output, stdout))  # replaced only if all went well
+    bundle = stack.enter_context(load(opts.path, secrets=secrets, secrets_file=opts.secrets_file))
+    writer = _Writer(out, scrub, stderr)
+    _serve(bundle, request, files, opts, writer)
+    writer.finish()
+    if opts.profile:
+        stderr.write(_profile(bundle.timings))
 
 
 def _serve(bundle: Any, request: _Request, files: Any, opts: PredictOptions, out: _Writer) -> None:

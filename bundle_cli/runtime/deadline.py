@@ -26,8 +26,11 @@ class Deadline:
     def __init__(self, seconds: float | None) -> None:
         if seconds is not None and seconds <= 0:
             raise UsageError(f"--timeout must be more than 0 seconds, not {seconds:g}")
-        if seconds is not None and threading.current_thread() is not threading.main_thread():
-            raise UsageError("a timeout works only in the main thread (it uses SIGALRM)")
+        if seconds is not None and (
+            not hasattr(signal, "SIGALRM")
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            raise UsageError("a timeout works only in the main thread, on POSIX (it uses SIGALRM)")
         self.seconds = seconds
         self.remaining = seconds
 

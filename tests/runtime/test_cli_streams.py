@@ -152,3 +152,13 @@ def test_progress_appears_on_a_terminal_for_long_runs(bundle_copy: Copy, tmp_pat
     os.close(main)
     assert proc.returncode == 0 and len(stdout.splitlines()) == 400
     assert b" lines, " in shown and b"400 lines in " in shown
+
+
+def test_jsonl_to_an_output_file(bundle_copy: Copy, run_bundle: Run, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    data = "\n".join(json.dumps({"v": i}) for i in range(3))
+    result = run_bundle(
+        "predict", str(bundle_copy("batched")), "--jsonl", "-d", data, "-o", str(out)
+    )
+    assert result.returncode == 0 and result.stdout == ""
+    assert [json.loads(x)["double"] for x in out.read_text().splitlines()] == [0, 2, 4]
