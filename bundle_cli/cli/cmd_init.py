@@ -16,8 +16,12 @@ _FRAMEWORKS = {"sklearn": ("sklearn", "scikit-learn"), "torch": ("torch", "torch
 
 @app.command()
 def init(
-    name: str = typer.Argument(..., help="Bundle name: letters, digits, '-', '_' and '.'."),
-    path: Path | None = typer.Argument(None, help="Folder to create [default: ./NAME]."),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="Bundle name: letters, digits, '-', '_' and '.'."
+    ),
+    path: Path | None = typer.Argument(
+        None, metavar="DIR", help="Folder to create [default: ./NAME]."
+    ),
     template: str = typer.Option(
         "numpy", "--template", "-t", help="Flavour: numpy (no framework), sklearn or torch."
     ),
@@ -27,7 +31,11 @@ def init(
         help="Write into an existing non-empty folder; replaced files are kept as *.bak.",
     ),
 ) -> None:
-    """Create a bundle from a template; refuses to overwrite anything without --force."""
+    """Create a bundle from a template.
+
+    Never overwrites: a non-empty DIR is refused unless --force, which leaves files the template
+    does not produce alone and keeps each file it replaces as <name>.bak.
+    """
     from bundle_cli.scaffold import scaffold
 
     with boundary():
