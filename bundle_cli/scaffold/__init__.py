@@ -57,19 +57,22 @@ def scaffold(
     merge = _check_target(target, given, force=force)
     root = templates.templates_root()
     templates.check_flavour(root, template)
-    created = place.make_parents(target)
+    created: list[Path] = []
     staged = None
     try:
+        created = place.make_parents(target)
         staged = place.staging_dir(target)
         files = templates.render(root, template, _context(name, template), staged)
         files = sorted([*files, _write_schema(staged)])
         backups = place.merge_into(staged, target, files) if merge else []
         if not merge:
             place.move_into_place(staged, target)
-    except BaseException:
+    except BaseException as exc:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)
         place.remove_dirs(created)
+        if isinstance(exc, OSError):  # no permission, disk full: the user's to fix, no traceback
+            raise UsageError(f"cannot write {given}: {exc.strerror or exc}") from None
         raise
     return InitResult(given, template, files, backups, merged=merge)
 

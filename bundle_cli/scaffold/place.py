@@ -42,7 +42,8 @@ def remove_dirs(folders: list[Path]) -> None:
 def staging_dir(target: Path) -> Path:
     """A new empty folder beside target, with the permissions of any folder the user makes."""
     while True:
-        path = target.with_name(f".{target.name}.bundle-init-{secrets.token_hex(4)}")
+        # A short prefix of the name: the staging name must stay within NAME_MAX as well.
+        path = target.with_name(f".{target.name[:40]}.bundle-init-{secrets.token_hex(4)}")
         try:
             path.mkdir()
         except FileExistsError:

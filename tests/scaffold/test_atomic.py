@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
 from scaffold_helpers import snapshot
+from typer.testing import Result
 
-from bundle_cli.errors import UnsafePathError
-from bundle_cli.scaffold import init, templates
+from bundle_cli.errors import ExitCode, UnsafePathError
+from bundle_cli.scaffold import init, place, templates
 from bundle_cli.scaffold.templates import inside
 
 
@@ -106,3 +108,24 @@ def test_inside_refuses_a_path_through_a_link_out_of_the_root(tmp_path: Path) ->
     with pytest.raises(UnsafePathError, match="through a symbolic link"):
         inside(tmp_path / "root", "link/x")
     assert inside(tmp_path / "root", "dir/x") == tmp_path / "root/dir/x"
+
+
+def test_a_folder_that_cannot_be_written_is_a_usage_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Result]
+) -> None:
+    # Tests run as root here, where permissions do not bite: the refusal is simulated.
+    def refuse(target: Path) -> Path:
+        raise PermissionError(13, "Permission denied", str(target.parent))
+
+    monkeypatch.setattr(place, "staging_dir", refuse)
+    result = cli("init", "demo", str(tmp_path / "new/parent/demo"))
+    assert result.exit_code == ExitCode.USAGE
+    assert f"error: cannot write {tmp_path}/new/parent/demo: Permission denied" in result.stderr
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"]  # the parents made were removed
+
+
+def test_a_long_folder_name_still_gets_a_staging_folder(tmp_path: Path) -> None:
+    long = "d" * 250
+    init("demo", tmp_path / long)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [long]
