@@ -74,6 +74,7 @@ def test_wheel_installs_into_a_clean_venv_and_scaffolds_outside_the_repo(tmp_pat
     bundle = venv / "bin" / "bundle"
     created = run([bundle, "init", "demo", "--template", "sklearn"], cwd=outside, env=env)
     assert "created demo/ from the sklearn template" in created
+    assert "pip install scikit-learn" in created  # the clean venv has no scikit-learn
     validated = run([bundle, "validate", "demo"], cwd=outside, env=env)
     timings["init + validate"] = time.perf_counter() - start
     assert "demo: valid: 0 errors, 0 warnings" in validated

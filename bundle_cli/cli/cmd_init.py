@@ -40,13 +40,12 @@ def init(
 
     with boundary():
         result = scaffold(name, path, template=template, force=force)
-    where = shlex.quote(str(result.path))
     verb = "wrote" if result.merged else "created"
-    say(f"{verb} {where}/ from the {result.template} template", color="green")
+    say(f"{verb} {result.path}/ from the {result.template} template", color="green")
     for original, backup in result.backups:
         say(f"  kept the previous {original} as {backup}", color="yellow")
     framework = _FRAMEWORKS.get(result.template)
-    next_steps = [f"cd {where}", "bundle validate", "bundle predict -i input.json"]
+    next_steps = [f"cd {shlex.quote(str(result.path))}", "bundle validate", "bundle predict -i input.json"]
     if framework and find_spec(framework[0]) is None:
         next_steps.insert(1, f"pip install {framework[1]}")
     say("next steps:\n" + "\n".join(f"  {step}" for step in next_steps))
