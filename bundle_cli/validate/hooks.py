@@ -12,6 +12,7 @@ import difflib
 from typing import TYPE_CHECKING
 
 from bundle_cli.diagnostics import Diagnostic, Severity
+from bundle_cli.validate.misspelt import check_misspelt
 
 if TYPE_CHECKING:
     from bundle_cli.validate.model_code import ClassView, Function
@@ -29,7 +30,7 @@ _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDe
 
 def check_class(view: ClassView, file: str) -> list[Diagnostic]:
     """Every contract problem of the model class, errors and warnings, in file order."""
-    at = _Locator(file)
+    at = Locator(file)
     found: list[Diagnostic] = []
     if not view.open and not view.defines("predict"):
         found.append(_no_predict(view.node, at))
@@ -37,13 +38,13 @@ def check_class(view: ClassView, file: str) -> list[Diagnostic]:
         if name in view.methods:
             found += _check_hook(view.methods[name], at)
     found += _check_streaming(view, at)
-    found += _check_misspelt(view, at)
+    found += check_misspelt(view, at)
     if "__init__" in view.methods:
         found += _check_init(view.methods["__init__"], at)
     return sorted(found, key=lambda d: (d.line or 0, d.column or 0))
 
 
-class _Locator:
+class Locator:
     """Builds diagnostics for one file at the position of an AST node."""
 
     def __init__(self, file: str) -> None:
@@ -58,7 +59,7 @@ class _Locator:
         return Diagnostic(code, severity, message, self.file, line, column)
 
 
-def _no_predict(node: ast.ClassDef, at: _Locator) -> Diagnostic:
+def _no_predict(node: ast.ClassDef, at: Locator) -> Diagnostic:
     return at(
         "model-predict-missing",
         f"class {node.name} has no predict method, the one hook every model needs; "
@@ -67,7 +68,7 @@ def _no_predict(node: ast.ClassDef, at: _Locator) -> Diagnostic:
     )
 
 
-def _check_hook(fn: Function, at: _Locator) -> list[Diagnostic]:
+def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
     name = fn.name
     low, high, calls = HOOKS[name]
     kind = _static_kind(fn)
@@ -151,7 +152,7 @@ def first_yield(fn: Function) -> ast.expr | None:
     return min(found, key=lambda n: (n.lineno, n.col_offset), default=None)
 
 
-def _check_streaming(view: ClassView, at: _Locator) -> list[Diagnostic]:
+def _check_streaming(view: ClassView, at: Locator) -> list[Diagnostic]:
     predict, post = view.methods.get("predict"), view.methods.get("postprocess")
     if predict is None or post is None:
         return []
@@ -169,56 +170,7 @@ def _check_streaming(view: ClassView, at: _Locator) -> list[Diagnostic]:
     ]
 
 
-def likely_hook(name: str) -> str | None:
-    """The hook a method name probably meant (`postporcess`, `pre_process`, `Predict`), if any.
-
-    Case and underscores are ignored; names that extend a hook (`predict_fn`, `load_model`,
-    `batch_predict`) and private names (`_predict`) are helpers, not typos.
-    """
-    if name.startswith("_") or name in HOOKS:
-        return None
-    norm = name.lower().replace("_", "")
-    if norm in HOOKS:
-        return norm
-    if any(norm.startswith(h) or norm.endswith(h) for h in HOOKS):
-        return None
-    for hook in HOOKS:
-        if _one_swap(norm, hook):
-            return hook
-    close = difflib.get_close_matches(norm, list(HOOKS), n=1, cutoff=0.85)
-    return close[0] if close and abs(len(close[0]) - len(norm)) <= 2 else None
-
-
-def _one_swap(a: str, b: str) -> bool:
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
-    return (
-        len(a) == len(b)
-        and len(diff) == 2
-        and diff[1] == diff[0] + 1
-        and a[diff[0]] == b[diff[1]]
-        and a[diff[1]] == b[diff[0]]
-    )
-
-
-def _check_misspelt(view: ClassView, at: _Locator) -> list[Diagnostic]:
-    found = []
-    for name, fn in view.methods.items():
-        hook = likely_hook(name)
-        if hook and not view.defines(hook):
-            found.append(
-                at(
-                    "hook-misspelt",
-                    f"method {name} looks like a misspelling of the hook {hook}; only {hook} is "
-                    f"called, so {name} never runs: rename it to {hook}, or start its name with _ "
-                    "if it is a helper",
-                    fn,
-                    "warning",
-                )
-            )
-    return found
-
-
-def _check_init(init: Function, at: _Locator) -> list[Diagnostic]:
+def _check_init(init: Function, at: Locator) -> list[Diagnostic]:
     args = init.args
     positional = args.posonlyargs + args.args
     n_required = max(len(positional) - len(args.defaults), 0)

@@ -40,6 +40,8 @@ def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]
     """Every problem of the model file and its class that can be seen without running it."""
     from bundle_cli.validate.hooks import check_class
 
+    if config.flow:
+        return []  # a flow runs its stages instead of the Model class; its checks are its own
     relative = f"{config.model_module_dir}/{config.model_class_filename}"
     if escapes(relative):
         return []  # check_files reports the path; nothing outside the bundle is read

@@ -110,7 +110,13 @@ def _check_requirement(body: str, where: tuple[str, int, int]) -> Diagnostic | N
         )
     option = _OPTION.match(options[0]) if options else None
     if option and option.group(0) != "--hash":
-        return _check_option(option.group(0), where)
+        return _diag(
+            "requirements-pip-option",
+            f"`{option.group(0)}` after {requirement} is a pip install option, not part of the "
+            "requirement; the bundle records only the requirement itself, so remove the option",
+            where,
+            "warning",
+        )
     return None
 
 
