@@ -182,7 +182,7 @@ def test_config_path_failure(
 
 def test_external_dir_outside_bundle_is_a_warning(tree: Tree) -> None:
     text = "model_name: m\nexternal_package_dirs: [../shared]\n"
-    bundle, found = run(tree, text, {"../shared/": ""})
+    _, found = run(tree, text, {"../shared/": ""})
     diag = single(found)
     assert (diag.code, diag.severity, diag.key_path) == (
         "external-dir-outside",

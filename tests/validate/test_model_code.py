@@ -253,7 +253,7 @@ def test_model_path_that_is_a_folder(tree: Tree) -> None:
 
 
 def test_file_that_is_not_utf8_is_a_syntax_error(tree: Tree) -> None:
-    bundle, found = run(tree, b"class Model:\n    name = '\xff'\n")
+    _, found = run(tree, b"class Model:\n    name = '\xff'\n")
     assert [(d.code, d.line) for d in found] == [("model-syntax-error", 2)]
     assert "utf-8" in found[0].message
 
