@@ -23,7 +23,7 @@ ENTRY_KEYS = ("name", "input", "expected", "tolerance", "files")
 
 def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     """Every problem of the examples file; none when the bundle has no such file."""
-    from bundle_cli.config.yamlpos import load_yaml
+    from bundle_cli.config.yamlpos import REFUSED, load_yaml
 
     relative = config.examples_filename
     path = bundle_dir / relative
@@ -41,14 +41,20 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     doc = load_yaml(text)
     at.positions = doc.positions
     found = [
-        Diagnostic(p.code, "error", p.message, str(path), p.line, p.column) for p in doc.problems
+        Diagnostic(p.code, "error", p.message, at.file, p.line, p.column) for p in doc.problems
     ]
-    if found or doc.data is None:
+    if doc.data is None or doc.data is REFUSED:
         return found
     if not isinstance(doc.data, list):
         message = "must be a list of examples, each a mapping with `name` and `input`"
         return [at("examples-not-a-list", f"{message}; start each entry with `- name: ...`", ())]
-    return _check_entries(doc.data, bundle_dir, at)
+    # A refused entry is dropped from the list, so later entries no longer match their positions;
+    # an entry that lost a refused or repeated key would only echo that problem.
+    if any(len(p.key_path) <= 1 for p in doc.problems):
+        return found
+    damaged = {p.key_path[0] for p in doc.problems}
+    found += _check_entries(doc.data, bundle_dir, at, damaged)
+    return sorted(found, key=lambda d: (d.line or 0, d.column or 0))
 
 
 class _Locator:
@@ -65,10 +71,14 @@ class _Locator:
         return Diagnostic(code, severity, message, self.file, line, column)
 
 
-def _check_entries(entries: list[Any], bundle_dir: Path, at: _Locator) -> list[Diagnostic]:
+def _check_entries(
+    entries: list[Any], bundle_dir: Path, at: _Locator, damaged: set[str | int]
+) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     names: dict[str, int] = {}
     for index, entry in enumerate(entries):
+        if index in damaged:
+            continue
         label = f"example {index + 1}"
         if not isinstance(entry, dict):
             message = f"{label} is {_kind(entry)}, not a mapping; give it `name` and `input` keys"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.validate.pep508 import requirement_error
 
 _INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
 _EDITABLE = {"-e", "--editable"}
@@ -95,13 +96,10 @@ def _check_option(body: str, where: tuple[str, int, int]) -> Diagnostic | None:
 
 
 def _check_requirement(body: str, where: tuple[str, int, int]) -> Diagnostic | None:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     requirement, *options = _TRAILING_OPTIONS.split(body, maxsplit=1)
-    try:
-        Requirement(requirement)
-    except InvalidRequirement as exc:
-        detail, offset = _parse_error(str(exc))
+    error = requirement_error(requirement)
+    if error is not None:
+        detail, offset = _parse_error(error)
         file, line, column = where
         return _diag(
             "requirements-invalid",
