@@ -47,7 +47,10 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
         return found
     if not isinstance(doc.data, list):
         message = "must be a list of examples, each a mapping with `name` and `input`"
-        return [at("examples-not-a-list", f"{message}; start each entry with `- name: ...`", ())]
+        return [
+            *found,
+            at("examples-not-a-list", f"{message}; start each entry with `- name: ...`", ()),
+        ]
     # A refused entry is dropped from the list, so later entries no longer match their positions;
     # an entry that lost a refused or repeated key would only echo that problem.
     if any(len(p.key_path) <= 1 for p in doc.problems):
@@ -113,6 +116,9 @@ def _check_entry(
     if "input" not in entry:
         message = f"{label} has no `input`; add the request's JSON input under `input:`"
         found.append(at("example-missing-input", message, (index,)))
+    for key in ("input", "expected"):
+        if key in entry:
+            found += _check_json(entry[key], key, index, label, at)
     if "tolerance" in entry:
         found += _check_tolerance(entry, index, label, at)
     if "files" in entry:
@@ -124,6 +130,34 @@ def _unknown_key(key: Any, index: int, label: str, at: _Locator) -> Diagnostic:
     close = difflib.get_close_matches(str(key), ENTRY_KEYS, n=1, cutoff=0.6)
     hint = f'did you mean "{close[0]}"?' if close else f"the keys are {', '.join(ENTRY_KEYS)}"
     return at("example-unknown-key", f'{label}: unknown key "{key}"; {hint}', (index, str(key)))
+
+
+def _check_json(value: Any, key: str, index: int, label: str, at: _Locator) -> list[Diagnostic]:
+    """YAML builds dates, bytes and sets, and allows non-text keys; a JSON request has none."""
+    bad = _not_json(value)
+    if bad is None:
+        return []
+    message = (
+        f"{label}: `{key}` holds {bad}, which a JSON request cannot carry; "
+        "quote it in the YAML to keep it text"
+    )
+    return [at("example-not-json", message, (index, key))]
+
+
+def _not_json(value: Any) -> str | None:
+    if value is None or isinstance(value, str | bool | int | float):
+        return None
+    if isinstance(value, list):
+        return next((b for b in map(_not_json, value) if b), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"the non-text key {k!r}"
+            bad = _not_json(v)
+            if bad:
+                return bad
+        return None
+    return f"{type(value).__name__} {value!r}"
 
 
 def _check_tolerance(

@@ -56,7 +56,8 @@ def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]
     classes = module_classes(tree)
     name = config.model_class_name
     if name not in classes:
-        if name in _other_bindings(tree):
+        bound = _other_bindings(tree)
+        if name in bound or "*" in bound:
             return []  # imported or assigned: defined elsewhere, so not checkable here
         return [_missing_class(name, classes, file, relative)]
     return check_class(class_view(classes[name], classes), file)
@@ -82,7 +83,7 @@ def _syntax_error(exc: SyntaxError | ValueError, file: str) -> Diagnostic:
     return Diagnostic(
         code="model-syntax-error",
         severity="error",
-        message=f"Python cannot parse the model file: {detail}; fix the code at this place",
+        message=f"Python cannot parse the model file: {detail}; fix the syntax at this position",
         file=file,
         line=line,
         column=offset if line and offset else (1 if line else None),
@@ -139,7 +140,7 @@ def module_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
 
 
 def _other_bindings(tree: ast.Module) -> set[str]:
-    """Module-level names bound by imports, assignments or functions."""
+    """Module-level names bound by imports, assignments or functions ("*" for a star import)."""
     names: set[str] = set()
     for stmt in _module_statements(tree.body):
         if isinstance(stmt, ast.Import | ast.ImportFrom):

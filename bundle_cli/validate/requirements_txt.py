@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.validate.pep508 import requirement_error
 
 _INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
@@ -136,9 +136,7 @@ def _requirement_hint(text: str) -> str:
 
 
 def _diag(
-    code: str, message: str, where: tuple[str, int, int], severity: str = "error"
+    code: str, message: str, where: tuple[str, int, int], severity: Severity = "error"
 ) -> Diagnostic:
     file, line, column = where
-    return Diagnostic(
-        code, "warning" if severity == "warning" else "error", message, file, line, column
-    )
+    return Diagnostic(code, severity, message, file, line, column)

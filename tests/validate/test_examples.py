@@ -135,6 +135,22 @@ CASES = [
         ["tolerance nan"],
     ),
     (
+        "date-input",
+        "- name: day\n  input: {when: 2024-01-31}\n",
+        "example-not-json",
+        2,
+        3,
+        ["`input` holds date datetime.date(2024, 1, 31)", "quote it"],
+    ),
+    (
+        "non-text-key-in-expected",
+        "- name: k\n  input: 1\n  expected:\n    - {1: one}\n",
+        "example-not-json",
+        3,
+        3,
+        ["`expected` holds the non-text key 1"],
+    ),
+    (
         "files-not-a-mapping",
         "- name: cat\n  input: 1\n  files: [data/cat.png]\n",
         "example-invalid-files",

@@ -381,6 +381,7 @@ def test_base_from_elsewhere_may_define_predict(tree: Tree) -> None:
         "from .impl import Net as Model\n",
         "import impl\nModel = impl.build()\n",
         "try:\n    from fast import Model\nexcept ImportError:\n    from slow import Model\n",
+        "from impl import *\n",
     ],
 )
 def test_class_bound_elsewhere_is_not_checked(tree: Tree, source: str) -> None:
