@@ -38,6 +38,8 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
         return [
             at("examples-unreadable", f"not UTF-8 text (byte {exc.start}); save it as UTF-8", ())
         ]
+    except OSError as exc:
+        return [at("examples-unreadable", f"cannot read it: {exc.strerror or exc}", ())]
     doc = load_yaml(text)
     at.positions = doc.positions
     found = [

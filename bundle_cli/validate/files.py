@@ -95,6 +95,9 @@ def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) ->
     except UnicodeDecodeError as exc:
         message = f'requirements file "{display(name)}" is not UTF-8 text (byte {exc.start}); save it as UTF-8'
         return [at("requirements-file-unreadable", message, ("requirements_file",))]
+    except OSError as exc:
+        message = f'cannot read requirements file "{display(name)}": {exc.strerror or exc}'
+        return [at("requirements-file-unreadable", message, ("requirements_file",))]
     return check_requirements_text(text, str(path))
 
 

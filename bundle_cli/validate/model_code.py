@@ -50,7 +50,12 @@ def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]
     if not path.is_file():
         return [_missing_file(path, relative)]
     try:
-        tree = ast.parse(path.read_bytes(), filename=file)
+        source = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read the model file: {exc.strerror or exc}; check its permissions"
+        return [Diagnostic("model-file-unreadable", "error", message, file)]
+    try:
+        tree = ast.parse(source, filename=file)
     except (SyntaxError, ValueError) as exc:
         return [_syntax_error(exc, file)]
     classes = module_classes(tree)

@@ -414,3 +414,17 @@ def test_model_is_never_imported(tree: Tree) -> None:
     _, found = run(tree, source)
     assert found == []
     assert not {m for m in set(sys.modules) - before if m == "model" or m.startswith("model.")}
+
+
+def test_unreadable_model_file_is_reported(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tree({"model/model.py": "class Model:\n    pass\n"})
+
+    def refuse(self: Path) -> bytes:  # the tests run as root, so chmod cannot make this happen
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    found = check_model_code(bundle, BundleConfig())
+    assert [(d.code, d.file) for d in found] == [
+        ("model-file-unreadable", str(bundle / "model" / "model.py"))
+    ]
+    assert "Permission denied" in found[0].message
