@@ -97,3 +97,17 @@ def test_json_schema_forbids_unknown_keys_and_lists_every_field() -> None:
     assert {"model_name", "requirements", "secrets", "resources", "runtime"} <= set(
         schema["properties"]
     )
+
+
+def test_flow_stage_type_must_be_known(tree: Callable[..., Path]) -> None:
+    text = "model_name: m\nflow:\n  - {name: a, model: a.pt, type: torch}\n  - {name: c, model: c.bin, type: tensorflow}\n"
+    (d,) = load_config(tree({"config.yaml": text})).diagnostics
+    assert (d.key_path, d.line, d.column) == ("flow.1.type", 4, 29)
+    assert "'tensorflow'" in d.message and "'xgboost_classifier'" in d.message
+
+
+def test_flow_stage_names_are_unique(tree: Callable[..., Path]) -> None:
+    text = "model_name: m\nflow:\n  - {name: a, model: a.pt, type: torch}\n  - {name: a, model: b.json, type: xgboost_classifier, post: 'funcs:post'}\n"
+    (d,) = load_config(tree({"config.yaml": text})).diagnostics
+    assert (d.key_path, d.line) == ("flow", 2)
+    assert "repeated: a" in d.message
