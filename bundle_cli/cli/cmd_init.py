@@ -45,7 +45,11 @@ def init(
     for original, backup in result.backups:
         say(f"  kept the previous {original} as {backup}", color="yellow")
     framework = _FRAMEWORKS.get(result.template)
-    next_steps = [f"cd {shlex.quote(str(result.path))}", "bundle validate", "bundle predict -i input.json"]
+    next_steps = [
+        f"cd {shlex.quote(str(result.path))}",
+        "bundle validate",
+        "bundle predict -i input.json",
+    ]
     if framework and find_spec(framework[0]) is None:
         next_steps.insert(1, f"pip install {framework[1]}")
     say("next steps:\n" + "\n".join(f"  {step}" for step in next_steps))
