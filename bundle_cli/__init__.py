@@ -15,10 +15,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
     from bundle_cli.runtime import load as load
+    from bundle_cli.scaffold import init as init
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
 _API = {
+    "init": "bundle_cli.scaffold",
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
     "load": "bundle_cli.runtime",

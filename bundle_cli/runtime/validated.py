@@ -48,16 +48,7 @@ def validated_config(bundle_dir: Path) -> dict[str, Any]:
 def _validate(bundle_dir: Path) -> dict[str, Any]:
     from bundle_cli.validate import ensure_valid
 
-    try:
-        config = ensure_valid(bundle_dir)
-    except ModuleNotFoundError as exc:
-        # The code checks (bundle_cli.validate.*) land separately; until then config checks only.
-        if not (exc.name or "").startswith("bundle_cli.validate."):
-            raise
-        from bundle_cli.config import read_config
-
-        config = read_config(bundle_dir)
-    return dict(config.model_dump(mode="json"))
+    return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:
