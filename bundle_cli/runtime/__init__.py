@@ -47,7 +47,7 @@ def io_schemas(bundle_dir: str | Path) -> dict[str, Any]:
     scope, roots = loader.new_scope(settings)
     cls = loader.import_model_class(settings, scope, Guard(roots, str))
     with scope:
-        spec = inspect_model(cls, settings.show(settings.model_file))
+        spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
         return {
             "input": _schema(spec.input_type),
             "output": _schema(spec.output_type),

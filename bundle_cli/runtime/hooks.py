@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from bundle_cli.diagnostics import Diagnostic
@@ -60,12 +62,18 @@ class ModelSpec:
         return "postprocess" if self.postprocess else "predict"
 
 
-def inspect_model(cls: type, shown_file: str) -> ModelSpec:
-    """Check the class's hooks; raises InvalidBundleError naming the hook, file and line."""
-    where = _Where(cls, shown_file)
+def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str) -> ModelSpec:
+    """Check the class's hooks; raises InvalidBundleError naming the hook, file and line.
+
+    `bundle validate` checks the same contract statically; this catches what only the imported
+    class shows (hooks inherited from a base class elsewhere, assigned or decorated methods).
+    """
+    where = _Where(cls, shown_file, show)
     hooks = {name: _hook(cls, name, where) for name in ARITY}
     if hooks["predict"] is None:
-        raise where.error("missing-predict", f"class {cls.__name__} has no predict method", None)
+        raise where.error(
+            "model-predict-missing", f"class {cls.__name__} has no predict method", None
+        )
     spec = ModelSpec(
         init_kwargs=_init_kwargs(cls, where),
         load=hooks["load"],
@@ -83,7 +91,7 @@ def inspect_model(cls: type, shown_file: str) -> ModelSpec:
 def _check_combinations(spec: ModelSpec, where: _Where) -> None:
     if spec.streaming and spec.postprocess:
         raise where.error(
-            "stream-with-postprocess",
+            "hook-generator-postprocess",
             "predict is a generator (it streams chunks), so postprocess would never see one "
             "output; remove postprocess or process each chunk before yielding it",
             "postprocess",
@@ -112,9 +120,15 @@ def _hook(cls: type, name: str, where: _Where) -> Hook | None:
     fewest, most = ARITY[name]
     has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
     takes = most if has_varargs else min(len(positional), most)
-    if len(required) > most or required_kw or takes < fewest:
+    problem = (
+        "hook-too-many-params" if len(required) > most
+        else "hook-required-keyword" if required_kw
+        else "hook-missing-param" if takes < fewest
+        else None
+    )  # fmt: skip
+    if problem:
         raise where.error(
-            "hook-signature",
+            problem,
             f"{name} takes {_describe(positional, required_kw)}; the runtime calls "
             f"{SIGNATURES[name]}",
             name,
@@ -147,7 +161,7 @@ def _init_kwargs(cls: type, where: _Where) -> tuple[str, ...]:
         unknown = p.name not in INIT_KWARGS or p.kind is p.POSITIONAL_ONLY
         if unknown and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL,):
             raise where.error(
-                "init-signature",
+                "init-unknown-param",
                 f"__init__ requires {p.name!r}, which the runtime does not pass; it may name "
                 f"{', '.join(INIT_KWARGS)} (as keywords) or take **kwargs",
                 "__init__",
@@ -204,14 +218,18 @@ def _if_pydantic(annotation: Any) -> Any:
 
 
 class _Where:
-    def __init__(self, cls: type, shown_file: str) -> None:
-        self.cls, self.file = cls, shown_file
+    """Places a definition error at the hook's own file and line (a base class may be elsewhere)."""
+
+    def __init__(self, cls: type, shown_file: str, show: Callable[[Path], str]) -> None:
+        self.cls, self.file, self.show = cls, shown_file, show
 
     def error(self, code: str, message: str, hook: str | None) -> InvalidBundleError:
-        func = getattr(self.cls, hook, None) if hook else self.cls
-        line = _line(func) or _line(self.cls)
-        diag = Diagnostic(code, "error", f"{self.cls.__name__}: {message}", self.file, line)
-        return InvalidBundleError(f"{self.file}: the model cannot be run", [diag])
+        func = getattr(self.cls, hook, None) if hook else None
+        source = getattr(getattr(func, "__func__", func), "__code__", None)
+        file = self.show(Path(source.co_filename)) if source is not None else self.file
+        line = _line(func) if func is not None else _line(self.cls)
+        diag = Diagnostic(code, "error", f"{self.cls.__name__}: {message}", file, line)
+        return InvalidBundleError(f"{file}: the model cannot be run", [diag])
 
 
 def _line(obj: Any) -> int | None:

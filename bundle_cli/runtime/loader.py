@@ -64,7 +64,7 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
     cls = getattr(module, settings.class_name, None)
     if not isinstance(cls, type):
         diag = Diagnostic(
-            "missing-model-class",
+            "model-class-missing",
             "error",
             f"no class {settings.class_name} in this file (model_class_name)",
             shown,
@@ -85,20 +85,19 @@ def start(
     guard = Guard(roots, secret_map.scrubber())
     with timings.measure("import"):
         cls = import_model_class(settings, scope, guard)
-    spec = inspect_model(cls, settings.show(settings.model_file))
+    spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
     pipeline = Pipeline(spec, scope, guard, timings)
     pipeline.start(cls, _init_kwargs(spec.init_kwargs, settings, secret_map))
     return settings, pipeline, secret_map
 
 
 def _init_kwargs(names: tuple[str, ...], settings: Settings, secrets: Secrets) -> dict[str, Any]:
-    import os
-
-    environment = {k: os.environ.get(k, v) for k, v in settings.environment_variables.items()}
     available = {
         "config": dict(settings.config),
         "data_dir": settings.data_dir,
         "secrets": secrets,
-        "environment": environment,
+        # As in Truss: where the model is deployed (a name, settings). A local run has none;
+        # config.yaml's environment_variables are in os.environ while the model's code runs.
+        "environment": {},
     }
     return {name: available[name] for name in names}

@@ -73,7 +73,7 @@ def test_bundled_and_external_packages_and_environment(bundle_copy: Copy) -> Non
         "twice": "hihi",
         "external": 11,
         "env": "loud",
-        "environment": {"GREETING_STYLE": "loud"},
+        "environment": {},  # deployment details, as in Truss: none for a local run
     }
     assert "GREETING_STYLE" not in os.environ  # set only while the bundle's code runs
     assert bundle_modules(path.parent) == []
@@ -84,7 +84,7 @@ def test_process_environment_overrides_config_environment(
 ) -> None:
     monkeypatch.setenv("GREETING_STYLE", "quiet")
     out = bundle_cli.load(bundle_copy("packages")).predict({"text": "x"})
-    assert out["env"] == "quiet" and out["environment"] == {"GREETING_STYLE": "quiet"}
+    assert out["env"] == "quiet"
 
 
 KWARGS_MODEL = """
@@ -153,9 +153,7 @@ def test_config_and_data_dir_values(tree: Callable[..., Path]) -> None:
     assert bundle_cli.load(path).predict(0) == [["cat", "dog"], "weights"]
 
 
-def test_init_requiring_an_unknown_argument_is_a_definition_error(
-    tree: Callable[..., Path],
-) -> None:
+def test_init_requiring_an_unknown_argument_is_refused(tree: Callable[..., Path]) -> None:
     path = tree(
         {
             "config.yaml": "model_name: bad\n",
@@ -166,8 +164,60 @@ def test_init_requiring_an_unknown_argument_is_a_definition_error(
     with pytest.raises(InvalidBundleError) as info:
         bundle_cli.load(path)
     (diag,) = info.value.diagnostics
-    assert diag.code == "init-signature" and "'model_path'" in diag.message
+    assert diag.code == "init-unknown-param" and "model_path" in diag.message
     assert diag.file == str(path / "model/model.py") and diag.line == 2
+
+
+INHERITED = {
+    "config.yaml": "model_name: inherited\n",
+    "model/model.py": "from base import Base\n\n\nclass Model(Base):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("base", "code", "fragment"),
+    [
+        (
+            "    def __init__(self, weights):\n        pass\n    def predict(self, x):\n"
+            "        return x\n",
+            "init-unknown-param",
+            "'weights'",
+        ),
+        ("    pass\n", "model-predict-missing", "has no predict"),
+        ("    def predict(self):\n        return 1\n", "hook-missing-param", "predict takes (no"),
+        ("    def predict(self, x, y):\n        return x\n", "hook-too-many-params", "(x, y)"),
+        (
+            "    def predict(self, x, *, mode):\n        return x\n",
+            "hook-required-keyword",
+            "keyword-only mode",
+        ),
+        (
+            "    def predict(self, x):\n        yield x\n    def postprocess(self, y):\n"
+            "        return y\n",
+            "hook-generator-postprocess",
+            "predict is a generator",
+        ),
+        (
+            "    predict_batch_size = 0\n    def predict(self, x):\n        return x\n",
+            "batch-size",
+            "whole number",
+        ),
+    ],
+)
+def test_definitions_only_the_imported_class_shows_are_refused(
+    tree: Callable[..., Path], base: str, code: str, fragment: str
+) -> None:
+    """`bundle validate` cannot see hooks inherited from another module; loading still checks."""
+    marker = tree({}, name="marker") / "loaded"
+    source = f"class Base:\n    def load(self):\n        open({str(marker)!r}, 'w').close()\n{base}"
+    path = tree({**INHERITED, "packages/base.py": source})
+    with pytest.raises(InvalidBundleError) as info:
+        bundle_cli.load(path)
+    (diag,) = info.value.diagnostics
+    assert diag.code == code and fragment in diag.message
+    if code not in ("batch-size", "model-predict-missing"):
+        assert diag.file == str(path / "packages/base.py") and diag.line is not None
+    assert not marker.exists()
 
 
 def test_invalid_config_is_refused_before_any_model_code_runs(tree: Callable[..., Path]) -> None:
@@ -199,24 +249,42 @@ def test_load_failure_shows_the_users_frames_only(bundle_copy: Copy) -> None:
     assert trace.rstrip().splitlines()[-1].startswith("FileNotFoundError:")
 
 
-def test_model_class_missing_or_misnamed(tree: Callable[..., Path]) -> None:
-    path = tree(
+def test_model_class_missing_or_syntax_error_is_refused_by_validation(
+    tree: Callable[..., Path],
+) -> None:
+    misnamed = tree(
         {
             "config.yaml": "model_name: m\nmodel_class_name: Predictor\n",
             "model/model.py": "class Model:\n    def predict(self, x):\n        return x\n",
+        },
+        name="misnamed",
+    )
+    broken = tree({"config.yaml": "model_name: m\n", "model/model.py": "class Model(:\n"}, "broken")
+    for path, code in ((misnamed, "model-class-missing"), (broken, "model-syntax-error")):
+        with pytest.raises(InvalidBundleError) as info:
+            bundle_cli.load(path)
+        assert [d.code for d in info.value.diagnostics] == [code]
+        assert info.value.exit_code == 2
+
+
+def test_an_error_while_importing_the_model_is_user_code(tree: Callable[..., Path]) -> None:
+    path = tree(
+        {
+            "config.yaml": "model_name: m\n",
+            "model/model.py": "import settings\n\n\nclass Model:\n"
+            "    def predict(self, x):\n        return x\n",
+            "packages/settings.py": "LIMIT = int('ten')\n",
         }
     )
-    with pytest.raises(InvalidBundleError) as info:
-        bundle_cli.load(path)
-    assert "no class Predictor" in info.value.diagnostics[0].message
-
-
-def test_syntax_error_in_model_file_is_user_code(tree: Callable[..., Path]) -> None:
-    path = tree({"config.yaml": "model_name: m\n", "model/model.py": "class Model(:\n"})
     with pytest.raises(UserCodeError) as info:
         bundle_cli.load(path)
-    assert "SyntaxError" in info.value.user_traceback
-    assert "model/model.py" in info.value.user_traceback
+    trace = info.value.user_traceback
+    assert 'model/model.py", line 1, in <module>' in trace
+    assert 'packages/settings.py", line 1, in <module>' in trace
+    assert "importlib" not in trace and "bundle_cli" not in trace
+    assert (
+        info.value.message == f"error: the model's module {path}/model/model.py raised ValueError"
+    )
 
 
 def test_an_archive_path_is_not_run_yet(tmp_path: Path) -> None:

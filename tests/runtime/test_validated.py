@@ -50,7 +50,9 @@ def test_running_the_bundle_does_not_invalidate(bundle_copy: Copy, validations: 
     "change",
     [
         lambda p: (p / "config.yaml").write_text("model_name: renamed\n"),
-        lambda p: (p / "model" / "model.py").write_text("class Model:\n    pass\n"),
+        lambda p: (p / "model" / "model.py").write_text(
+            (p / "model" / "model.py").read_text() + "# edited\n"
+        ),
         lambda p: os.utime(p / "model" / "model.py", ns=(1, 1)),
         lambda p: (p / "model" / "extra.py").write_text(""),
         lambda p: (p / "examples.yaml").unlink(),
