@@ -31,7 +31,8 @@ def load(
     """
     from bundle_cli.runtime import loader
 
-    settings, pipeline, _ = loader.start(loader.bundle_dir(path), secrets, secrets_file)
+    folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle
+    settings, pipeline, _ = loader.start(folder, secrets, secrets_file)
     return LoadedBundle(settings, pipeline)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,15 @@ class LoadedBundle:
     `raw=True` asks for the last hook's own return value.
     """
 
-    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        cleanups: list[Callable[[], Any]] | None = None,
+    ) -> None:
         self.settings = settings
         self._pipeline = pipeline
+        self._cleanups = list(cleanups or [])  # e.g. removing the folder an archive unpacked to
 
     @property
     def path(self) -> Path:
@@ -123,7 +129,10 @@ class LoadedBundle:
             self.timings.add("serialise", time.perf_counter() - start)
 
     def close(self) -> None:
+        """Close the model's event loop (if any) and run the cleanups; idempotent."""
         self._pipeline.close()
+        while self._cleanups:
+            self._cleanups.pop()()
 
     def __enter__(self) -> LoadedBundle:
         return self
