@@ -13,8 +13,9 @@ from bundle_cli.errors import UsageError
 from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
-from bundle_cli.runtime.pipeline import Pipeline, Timings
+from bundle_cli.runtime.pipeline import Pipeline
 from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
 
 Files = RequestFiles | dict[str, Any] | list[Any] | None
 

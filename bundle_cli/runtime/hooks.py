@@ -7,7 +7,6 @@ call is reported with the file and line of the hook.
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError
+from bundle_cli.runtime import typed
 
 INIT_KWARGS = ("config", "data_dir", "secrets", "environment")
 BATCH_ATTRIBUTE = "predict_batch_size"
@@ -81,8 +81,8 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
         predict=hooks["predict"],
         postprocess=hooks["postprocess"],
         batch_size=_batch_size(cls, where),
-        input_type=_pydantic_annotation(cls, "preprocess" if hooks["preprocess"] else "predict"),
-        output_type=_pydantic_return(cls, "postprocess" if hooks["postprocess"] else "predict"),
+        input_type=typed.input_model(cls, "preprocess" if hooks["preprocess"] else "predict"),
+        output_type=typed.output_model(cls, "postprocess" if hooks["postprocess"] else "predict"),
     )
     _check_combinations(spec, where)
     return spec
@@ -182,39 +182,6 @@ def _batch_size(cls: type, where: _Where) -> int | None:
             None,
         )
     return value
-
-
-def _pydantic_annotation(cls: type, hook: str) -> Any:
-    hints = _hints(cls, hook)
-    func = inspect.getattr_static(cls, hook, None)
-    if not hints or func is None:
-        return None
-    func = getattr(func, "__func__", func)
-    params = [n for n in inspect.signature(func).parameters if n not in ("self", "cls")]
-    return _if_pydantic(hints.get(params[0])) if params else None
-
-
-def _pydantic_return(cls: type, hook: str) -> Any:
-    return _if_pydantic(_hints(cls, hook).get("return"))
-
-
-def _hints(cls: type, hook: str) -> dict[str, Any]:
-    func = getattr(cls, hook, None)
-    if func is None or not getattr(func, "__annotations__", None):
-        return {}
-    try:
-        import typing
-
-        return typing.get_type_hints(func)
-    except Exception:  # an annotation that does not resolve is documentation only
-        return {}
-
-
-def _if_pydantic(annotation: Any) -> Any:
-    pydantic = sys.modules.get("pydantic")  # imported by the model if it uses pydantic
-    if pydantic is None or not isinstance(annotation, type):
-        return None
-    return annotation if issubclass(annotation, pydantic.BaseModel) else None
 
 
 class _Where:

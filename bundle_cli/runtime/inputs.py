@@ -1,4 +1,4 @@
-"""Request inputs: typed (pydantic) inputs checked field by field, and the request's files."""
+"""The request's binary files: `--file NAME=@PATH`, and what the Python API accepts."""
 
 from __future__ import annotations
 
@@ -8,32 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from bundle_cli.errors import InputDataError, UsageError
+from bundle_cli.errors import UsageError
 
 FileSpec = str | os.PathLike[str] | bytes | IO[bytes]
-
-
-def parse_typed(value: Any, model: Any, label: str) -> Any:
-    """`value` parsed into the pydantic `model`; InputDataError lists every bad field."""
-    if isinstance(value, model):
-        return value
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        problems = [f"  {_loc(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-        raise InputDataError(
-            f"{label}: the input does not match {model.__name__} "
-            f"({len(problems)} problem{'s' * (len(problems) != 1)}):\n" + "\n".join(problems)
-        ) from None
-
-
-def _loc(loc: Sequence[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return "input" + text
 
 
 def parse_file_option(option: str) -> tuple[str, Path]:

@@ -11,9 +11,10 @@ from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.isolation import ImportScope
-from bundle_cli.runtime.pipeline import Guard, Pipeline, Timings
+from bundle_cli.runtime.pipeline import Guard, Pipeline
 from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.validated import validated_config
 
 

@@ -16,31 +16,11 @@ from typing import Any
 from bundle_cli.errors import BundleError, UsageError, UserCodeError
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
-from bundle_cli.runtime.inputs import RequestFiles, parse_typed
+from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.typed import parse_typed
 from bundle_cli.runtime.usertrace import timeout_error, user_code_error
-
-STAGES = ("validate", "import", "init", "load", "preprocess", "predict", "postprocess", "serialise")
-
-
-class Timings:
-    """Seconds spent per stage and how many calls, for --profile."""
-
-    def __init__(self) -> None:
-        self.total = dict.fromkeys(STAGES, 0.0)
-        self.calls = dict.fromkeys(STAGES, 0)
-
-    def add(self, stage: str, seconds: float) -> None:
-        self.total[stage] += seconds
-        self.calls[stage] += 1
-
-    @contextmanager
-    def measure(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.add(stage, time.perf_counter() - start)
 
 
 class Guard:

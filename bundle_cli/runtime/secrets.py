@@ -12,15 +12,15 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from bundle_cli.errors import BundleError, ExitCode, UsageError
+from bundle_cli.runtime.scrub import Scrubber
 
 WAYS = (
     "give it with --secret {name}=VALUE, the environment variable BUNDLE_SECRET_{env}, "
     "or a line {name}=VALUE in a file passed with --secrets-file PATH (outside the bundle)"
 )
-MIN_SCRUBBED = 4  # shorter values would blank out ordinary text
 _MISSING = object()
 
 
@@ -169,44 +169,3 @@ def _json_secrets(path: Path, text: str) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UsageError(f"{path}: expected a JSON object of secret names to string values")
     return data
-
-
-class Scrubber:
-    """Replaces secret values in text with `***`."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        self.values = sorted({v for v in values if len(v) >= MIN_SCRUBBED}, key=len, reverse=True)
-
-    def __bool__(self) -> bool:
-        return bool(self.values)
-
-    def __call__(self, text: str) -> str:
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, "***")
-        return text
-
-    def wrap(self, stream: TextIO) -> TextIO:
-        """A line-buffered writer to `stream` that scrubs each line first."""
-        return _ScrubbingWriter(stream, self)  # type: ignore[return-value]
-
-
-class _ScrubbingWriter:
-    def __init__(self, target: TextIO, scrub: Scrubber) -> None:
-        self._target, self._scrub, self._pending = target, scrub, ""
-
-    def write(self, text: str) -> int:
-        head, sep, rest = (self._pending + text).rpartition("\n")
-        self._pending = rest
-        if sep:
-            self._target.write(self._scrub(head + sep))
-        return len(text)
-
-    def flush(self) -> None:
-        if self._pending:
-            self._target.write(self._scrub(self._pending))
-            self._pending = ""
-        self._target.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)

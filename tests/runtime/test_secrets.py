@@ -9,7 +9,8 @@ import pytest
 
 import bundle_cli
 from bundle_cli.errors import UsageError, UserCodeError
-from bundle_cli.runtime.secrets import Scrubber, SecretError, Secrets, resolve_secrets
+from bundle_cli.runtime.scrub import Scrubber
+from bundle_cli.runtime.secrets import SecretError, Secrets, resolve_secrets
 
 Copy = Callable[[str], Path]
 TOKEN = "tok-3f9a8c1e77"
