@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,19 +61,35 @@ def package(
     bundle_dir: Path,
     output: Path | None = None,
     *,
-    progress: Progress | None = None,
+    progress: Callable[[int, int], None] | None = None,
     with_digest: bool = False,
 ) -> PackageResult:
-    """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid."""
+    """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
+
+    `progress(done, total)` is called with byte counts as file data is packed.
+    """
     mtime = source_date_epoch()
     config, selection, target = plan(bundle_dir, output)
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = build_manifest(config, selection)
-    size = write_archive(target, selection, manifest, mtime=mtime, progress=progress)
+    size = write_archive(target, selection, manifest, mtime=mtime, progress=_counter(progress, manifest.total_size))
     digest = file_sha256(target) if with_digest else None
     return PackageResult(
         target, size, len(manifest.files), manifest.total_size, digest, selection.diagnostics
     )
+
+
+def _counter(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
+    if progress is None:
+        return None
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
+    return step
 
 
 def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, Path]:
