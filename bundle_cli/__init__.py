@@ -1,19 +1,23 @@
 """bundle: package ML models with their pre- and post-processing code.
 
 The public API is importable from here; each function is loaded on first use so that
-`import bundle_cli` (and the `bundle` command's start-up) stays cheap.
+`import bundle_cli` (and the `bundle` command's start-up) stays cheap: not even `typing` is
+imported at start-up, hence the local TYPE_CHECKING flag that type checkers recognise.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
 
 from bundle_cli._version import __version__
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bundle_cli.config import load_config as load_config
+    from bundle_cli.validate import validate as validate
+
 # name -> module that defines it
 _API = {
-    "init": "bundle_cli.scaffold",
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
     "package": "bundle_cli.archive.package",
@@ -25,7 +29,7 @@ _API = {
 __all__ = ["__version__", *_API]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'bundle_cli' has no attribute {name!r}")

@@ -27,9 +27,10 @@ def _fast_path(argv: list[str]) -> str | None:
         except (OSError, ValueError):
             columns = _STORED_HELP_WIDTH
         if columns >= _STORED_HELP_WIDTH:
-            from importlib.resources import files
-
-            return files("bundle_cli.cli").joinpath("help.txt").read_text(encoding="utf-8")
+            # os.path, not importlib.resources/pathlib: their imports cost more than the read.
+            here = os.path.dirname(os.path.abspath(__file__))
+            with open(os.path.join(here, "cli", "help.txt"), encoding="utf-8") as f:
+                return f.read()
     return None
 
 

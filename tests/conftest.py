@@ -43,7 +43,9 @@ def tree(tmp_path: Path) -> Callable[..., Path]:
 
 def isolated_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUNDLE_")}
-    env.update({"NO_COLOR": "1", "COLUMNS": "100", "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(
+        {"NO_COLOR": "1", "COLUMNS": "100", "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    )
     return env
 
 
@@ -84,7 +86,10 @@ def run_bundle(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]
     home.mkdir(exist_ok=True)
 
     def run(
-        *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+        *args: str,
+        cwd: Path | None = None,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         full_env = isolated_env(home) | (env or {})
         return subprocess.run(

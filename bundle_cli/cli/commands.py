@@ -1,3 +1,5 @@
-"""Imports every command module so that each registers itself on the app."""
+"""Imports every command module so that each registers itself on the app, in help order."""
 
 from __future__ import annotations
+
+from bundle_cli.cli import cmd_schema, cmd_validate  # noqa: F401

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.config import truss
-from bundle_cli.config.yamlpos import KeyPath, load_yaml
+from bundle_cli.config.yamlpos import REFUSED, KeyPath, load_yaml
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
@@ -56,7 +56,7 @@ def load_config(bundle_dir: Path) -> ConfigResult:
     result.positions = doc.positions
     for p in doc.problems:
         report.add("error", p.code, p.message, p.key_path, (p.line, p.column))
-    data = {} if doc.data is None else doc.data
+    data = {} if doc.data is None or doc.data is REFUSED else doc.data
     if not isinstance(data, dict):
         report.error("not-a-mapping", "config.yaml must be a mapping of keys to values", ())
         return result

@@ -6,7 +6,7 @@ Key names follow Truss where Truss has the concept, so an existing Truss directo
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,6 +40,26 @@ class Runtime(StrictModel):
     enable_debug_logs: bool | None = Field(None, description="Truss: advisory.")
 
 
+StageType = Literal["torch", "sklearn", "xgboost", "xgboost_classifier", "onnx", "python"]
+
+
+class FlowStage(StrictModel):
+    """One stage of a flow: pre(data[, files]) -> the stage's model -> post(result[, input[, files]])."""
+
+    name: str = Field(description="Unique within the flow; used in messages.")
+    model: str = Field(description="Path of the model file inside the bundle.")
+    type: StageType = Field(description="How the model file is loaded and called.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Options for the loader.")
+    pre: str | None = Field(
+        None,
+        description='"module:function" inside the bundle, or a .pkl file written by build_flow.',
+    )
+    post: str | None = Field(
+        None,
+        description='"module:function" inside the bundle, or a .pkl file written by build_flow.',
+    )
+
+
 class BundleConfig(StrictModel):
     """config.yaml of a bundle."""
 
@@ -67,6 +87,9 @@ class BundleConfig(StrictModel):
     external_package_dirs: list[str] = Field(default_factory=list)
     examples_filename: str = "examples.yaml"
     runtime: Runtime = Field(default_factory=Runtime)  # type: ignore[arg-type]
+    flow: list[FlowStage] | None = Field(
+        None, description="A chain of stages run instead of the single Model class."
+    )
     # Truss legacy or computed keys: accepted, without local meaning.
     model_type: str | None = None
     model_framework: str | None = None
@@ -77,6 +100,17 @@ class BundleConfig(StrictModel):
     _reqs = field_validator("requirements", mode="before")(values.check_requirements)
     _env = field_validator("environment_variables", mode="before")(values.check_env)
     _secrets = field_validator("secrets", mode="before")(values.check_secrets)
+
+    @field_validator("flow")
+    @classmethod
+    def _unique_stage_names(cls, flow: list[FlowStage] | None) -> list[FlowStage] | None:
+        names = [stage.name for stage in flow or []]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"stage names must be unique; repeated: {', '.join(repeated)}")
+        if flow is not None and not flow:
+            raise ValueError("a flow needs at least one stage; remove `flow` for a single Model")
+        return flow
 
     @model_validator(mode="after")
     def _one_requirements_source(self) -> BundleConfig:

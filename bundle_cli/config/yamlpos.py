@@ -62,6 +62,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     return "YAML syntax error: " + ", ".join(parts)
 
 
+# Stands for a refused value: the key is left out of the data, so it is reported only once.
+REFUSED = object()
 _PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -75,7 +77,9 @@ def _build(loader: _Loader, node: yaml.Node, path: KeyPath, doc: YamlDocument) -
         items = []
         for i, item in enumerate(node.value):
             doc.positions.setdefault((*path, i), _pos(item))
-            items.append(_build(loader, item, (*path, i), doc))
+            value = _build(loader, item, (*path, i), doc)
+            if value is not REFUSED:
+                items.append(value)
         return items
     try:
         return loader.construct_object(node, deep=True)
@@ -83,13 +87,14 @@ def _build(loader: _Loader, node: yaml.Node, path: KeyPath, doc: YamlDocument) -
         return _refuse_tag(node, path, doc)
 
 
-def _refuse_tag(node: yaml.Node, path: KeyPath, doc: YamlDocument) -> None:
+def _refuse_tag(node: yaml.Node, path: KeyPath, doc: YamlDocument) -> object:
     line, col = _pos(node)
     message = (
         f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is refused: only plain data is allowed "
         "(no tags that construct objects); remove the tag"
     )
     doc.problems.append(YamlProblem("yaml-unsafe-tag", message, line, col, path))
+    return REFUSED
 
 
 def _build_mapping(
@@ -99,6 +104,8 @@ def _build_mapping(
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = _build(loader, key_node, path, doc)
+        if key is REFUSED:
+            continue
         if not isinstance(key, str | int | float | bool) and key is not None:
             line, col = _pos(key_node)
             doc.problems.append(
@@ -120,5 +127,7 @@ def _build_mapping(
             )
             continue
         doc.positions[key_path] = _pos(key_node)
-        result[key] = _build(loader, value_node, key_path, doc)
+        value = _build(loader, value_node, key_path, doc)
+        if value is not REFUSED:
+            result[key] = value
     return result

@@ -1,0 +1,62 @@
+"""Whole-process timing helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def run_once(cmd: Sequence[str], **kwargs: object) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run of cmd, which must succeed."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err[-2000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def median_wall(cmd: Sequence[str], runs: int = 15, warmup: int = 2, **kwargs: object) -> float:
+    for _ in range(warmup):
+        run_once(cmd, **kwargs)
+    return statistics.median(run_once(cmd, **kwargs)[0] for _ in range(runs))
+
+
+def interleaved(
+    cmds: dict[str, Sequence[str]], runs: int = 15, **kwargs: object
+) -> dict[str, float]:
+    """Medians of several commands, run in turn so machine noise hits them alike."""
+    for cmd in cmds.values():
+        run_once(cmd, **kwargs)
+    samples: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            samples[name].append(run_once(cmd, **kwargs)[0])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB, Python {sys.version.split()[0]}"
+
+
+__all__ = ["BIN", "interleaved", "machine", "median_wall", "resource", "run_once"]

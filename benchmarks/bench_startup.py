@@ -1,0 +1,40 @@
+"""Start-up: `bundle --help`, `bundle validate` of the scaffold, against `python -c pass`.
+
+Run: .venv/bin/python benchmarks/bench_startup.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import BIN, interleaved, machine
+
+
+def main() -> None:
+    bundle = str(BIN / "bundle")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([bundle, "init", "demo", f"{tmp}/demo"], check=True, capture_output=True)
+        cmds = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "python -c 'import typer'": [sys.executable, "-c", "import typer"],
+            "bundle --help": [bundle, "--help"],
+            "bundle --version": [bundle, "--version"],
+            "bundle validate --help (through typer)": [bundle, "validate", "--help"],
+            "bundle validate <scaffold>": [bundle, "validate", f"{tmp}/demo"],
+        }
+        medians = interleaved(cmds, runs=21)
+    base = medians["python -c pass"]
+    print(f"## Start-up ({machine()}; medians of 21 interleaved runs)\n")
+    print("| command | median s | x `python -c pass` |")
+    print("|---|---:|---:|")
+    for name, value in medians.items():
+        print(f"| `{name}` | {value:.3f} | {value / base:.1f} |")
+    print("\nReproduce: `.venv/bin/python benchmarks/bench_startup.py`")
+
+
+if __name__ == "__main__":
+    main()

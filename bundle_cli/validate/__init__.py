@@ -1,0 +1,41 @@
+"""`bundle validate`: every static check of a bundle, without importing its model code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.config import load_config
+from bundle_cli.diagnostics import Report
+from bundle_cli.errors import InvalidBundleError
+
+__all__ = ["ensure_valid", "validate"]
+
+
+def validate(path: str | Path, *, strict: bool = False) -> Report:
+    """Check a bundle directory and return every error and warning found.
+
+    Problems with the bundle are diagnostics in the report; only a path that is not a bundle
+    at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
+    """
+    bundle_dir = Path(path)
+    result = load_config(bundle_dir)
+    report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
+    if result.config is None:
+        return report  # the code checks need a valid config to know where the code is
+    from bundle_cli.validate.examples import check_examples
+    from bundle_cli.validate.files import check_files
+    from bundle_cli.validate.model_code import check_model_code
+
+    report.diagnostics += check_model_code(bundle_dir, result.config)
+    report.diagnostics += check_files(bundle_dir, result.config, result.positions)
+    report.diagnostics += check_examples(bundle_dir, result.config)
+    return report
+
+
+def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
+    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
+    report = validate(path)
+    if not report.ok(strict=strict):
+        raise InvalidBundleError(report.summary(), report.diagnostics)
+    return load_config(Path(path)).config
