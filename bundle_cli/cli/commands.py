@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-from bundle_cli.cli import cmd_schema, cmd_validate  # noqa: F401
+from bundle_cli.cli import (  # noqa: F401
+    cmd_archive,
+    cmd_schema,
+    cmd_validate,
+)
