@@ -156,7 +156,7 @@ def member(
     info.type, info.mode = kind, mode
     for key, value in attrs.items():
         setattr(info, key, value)
-    return info, (data if kind in (tarfile.REGTYPE, tarfile.AREGTYPE) else None)
+    return info, (data if kind in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.XGLTYPE) else None)
 
 
 def manifest_member(

@@ -54,7 +54,9 @@ def test_every_flipped_byte_is_detected(small_archive: Path, tmp_path: Path) -> 
     """Every byte of the framing (gzip header, manifest, first blocks, tail), a spread of the rest."""
     data = small_archive.read_bytes()
     n = len(data)
-    positions = sorted(set(range(0, 200)) | set(range(n - 100, n)) | set(range(200, n - 100, n // 100)))
+    positions = sorted(
+        set(range(0, 200)) | set(range(n - 100, n)) | set(range(200, n - 100, n // 100))
+    )
     flipped = tmp_path / "flipped.tar.gz"
     missed = []
     for pos in positions:
