@@ -12,6 +12,7 @@ import io
 import json
 import os
 import struct
+import sys
 import tarfile
 import zlib
 from pathlib import Path
@@ -180,3 +181,18 @@ def snapshot(root: Path) -> set[str]:
 def tree_listing(root: Path) -> list[str]:
     """Every path under root, relative, sorted (folders included)."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def bundle_script() -> str:
+    """The installed `bundle` console script next to the running interpreter."""
+    return str(Path(sys.executable).parent / "bundle")
+
+
+def bundle_env(home: Path) -> dict[str, str]:
+    """An environment for a real `bundle` process: no BUNDLE_* from outside, a temp HOME."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BUNDLE_") and k != "SOURCE_DATE_EPOCH"
+    }
+    return env | {"HOME": str(home), "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
