@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bundle_cli.cli import (  # noqa: F401
-    cmd_archive,
-    cmd_schema,
-    cmd_validate,
-)
+from bundle_cli.cli import cmd_init, cmd_schema, cmd_validate  # noqa: F401
+
+# isort: split
+from bundle_cli.cli import cmd_archive  # noqa: F401
