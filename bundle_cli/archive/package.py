@@ -166,11 +166,4 @@ def file_sha256(path: Path) -> str:
 def _validated_config(bundle_dir: Path) -> Any:
     from bundle_cli.validate import ensure_valid
 
-    try:
-        return ensure_valid(bundle_dir)
-    except ModuleNotFoundError as exc:  # TEMPORARY: the validate checks are not on main yet
-        if not (exc.name or "").startswith("bundle_cli.validate."):
-            raise
-        from bundle_cli.config import read_config
-
-        return read_config(bundle_dir)
+    return ensure_valid(bundle_dir)
