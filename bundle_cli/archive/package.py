@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli._version import __version__
+from bundle_cli.archive.digests import DigestCache
 from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.writer import Progress, write_archive
@@ -63,18 +64,22 @@ def package(
     *,
     progress: Callable[[int, int], None] | None = None,
     with_digest: bool = False,
+    rehash: bool = False,
 ) -> PackageResult:
     """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
 
-    `progress(done, total)` is called with byte counts as file data is packed.
+    `progress(done, total)` is called with byte counts as file data is packed. `rehash` ignores
+    the digest cache (see bundle_cli/archive/digests.py) and hashes every file.
     """
     mtime = source_date_epoch()
     config, selection, target = plan(bundle_dir, output)
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = build_manifest(config, selection)
-    size = write_archive(
-        target, selection, manifest, mtime=mtime, progress=_counter(progress, manifest.total_size)
+    counter, cache = (
+        _counter(progress, manifest.total_size),
+        DigestCache.default(enabled=not rehash),
     )
+    size = write_archive(target, selection, manifest, mtime=mtime, progress=counter, cache=cache)
     digest = file_sha256(target) if with_digest else None
     return PackageResult(
         target, size, len(manifest.files), manifest.total_size, digest, selection.diagnostics

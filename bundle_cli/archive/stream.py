@@ -13,11 +13,13 @@ import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from bundle_cli.archive.encode import PIECE_SIZE, WINDOW, Encoded, Mode, encode
-from bundle_cli.archive.gzipfmt import crc32_combine
+from bundle_cli.archive.gzipfmt import crc32, crc32_combine
 
 _IOV_MAX = 512
+T = TypeVar("T")
 
 
 class PieceWriter:
@@ -103,16 +105,14 @@ class HashLanes:
         self.lanes = [ThreadPoolExecutor(1, thread_name_prefix="bundle-hash") for _ in range(lanes)]
         self.turn = 0
         self.depth = depth
-        self.pending: deque[Future[object]] = deque()
+        self.pending: deque[Future[Any]] = deque()
 
-    def new(self) -> LaneHash:
+    def new(self, sha256: bool = True) -> LaneHash:
         lane = self.lanes[self.turn % len(self.lanes)]
         self.turn += 1
-        return LaneHash(self, lane)
+        return LaneHash(self, lane, sha256)
 
-    def submit(
-        self, lane: ThreadPoolExecutor, fn: Callable[..., object], *args: object
-    ) -> Future[object]:
+    def submit(self, lane: ThreadPoolExecutor, fn: Callable[..., T], *args: object) -> Future[T]:
         future = lane.submit(fn, *args)
         self.pending.append(future)
         while len(self.pending) > self.depth:
@@ -125,15 +125,23 @@ class HashLanes:
 
 
 class LaneHash:
-    """The sha256 of one file, computed on its lane."""
+    """The CRC-32 and (unless its digest is already known) the sha256 of one file, on its lane."""
 
-    def __init__(self, lanes: HashLanes, lane: ThreadPoolExecutor) -> None:
+    def __init__(self, lanes: HashLanes, lane: ThreadPoolExecutor, sha256: bool) -> None:
         self.lanes, self.lane = lanes, lane
-        self.h = hashlib.sha256()
+        self.h = hashlib.sha256() if sha256 else None
+        self.crc = 0
+
+    def _update(self, chunk: bytes) -> None:
+        if self.h is not None:
+            self.h.update(chunk)
+        self.crc = crc32(chunk, self.crc)
 
     def update(self, chunk: bytes) -> None:
-        self.lanes.submit(self.lane, self.h.update, chunk)
+        self.lanes.submit(self.lane, self._update, chunk)
 
-    def hexdigest(self) -> Future[object]:
-        """A future of the hex digest of everything fed so far."""
-        return self.lanes.submit(self.lane, self.h.hexdigest)
+    def result(self) -> Future[tuple[str | None, int]]:
+        """A future of (hex sha256 or None, CRC-32) of everything fed so far."""
+        return self.lanes.submit(
+            self.lane, lambda: (self.h.hexdigest() if self.h else None, self.crc)
+        )

@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
 from bundle_cli.archive import gzipfmt
-from bundle_cli.archive.encode import PIECE_SIZE, Mode, probe
+from bundle_cli.archive.digests import DigestCache
+from bundle_cli.archive.encode import Mode, probe
+from bundle_cli.archive.files import PendingDigest, open_entry, read_chunks
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
 from bundle_cli.archive.stream import HashLanes, PieceWriter
-from bundle_cli.errors import UsageError
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -37,11 +38,14 @@ def write_archive(
     *,
     mtime: int,
     progress: Progress | None = None,
+    cache: DigestCache | None = None,
 ) -> int:
     """Write the archive to `target` atomically and return its size in bytes."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        size = _write(fd, selection, manifest, mtime, progress or (lambda n: None))
+        size = _write(
+            fd, selection, manifest, mtime, progress or (lambda n: None), cache or DigestCache(None)
+        )
         os.fchmod(fd, 0o666 & ~_umask())
         os.close(fd)
         fd = -1
@@ -69,7 +73,12 @@ def tar_header(
 
 
 def _write(
-    fd: int, selection: Selection, manifest: Manifest, mtime: int, progress: Progress
+    fd: int,
+    selection: Selection,
+    manifest: Manifest,
+    mtime: int,
+    progress: Progress,
+    cache: DigestCache,
 ) -> int:
     head_len = len(_head(manifest, mtime))
     os.write(fd, gzipfmt.header(0) + _stored(_head(manifest, mtime)))
@@ -77,16 +86,16 @@ def _write(
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
     out, lanes = PieceWriter(fd, workers), HashLanes(max(1, min(workers, 2)))
-    digests: dict[str, Future[object]] = {}
+    pending: list[PendingDigest] = []
     try:
         for entry in selection.entries:
             if entry.is_dir:
                 out.add(Mode.TEXT, tar_header(entry.name, mtime=mtime, is_dir=True))
                 continue
-            digests[entry.name] = _add_file(out, lanes, entry, mtime, progress)
+            pending.append(_add_file(out, lanes, entry, mtime, progress, cache))
         out.add(Mode.TEXT, _end_blocks(head_len + out.added))
         out.finish()
-        manifest.fill({name: str(future.result()) for name, future in digests.items()})
+        manifest.fill({p.entry.name: p.settle(cache) for p in pending})
     finally:
         out.close()
         lanes.close()
@@ -94,37 +103,30 @@ def _write(
 
 
 def _add_file(
-    out: PieceWriter, lanes: HashLanes, entry: Entry, mtime: int, progress: Progress
-) -> Future[object]:
+    out: PieceWriter,
+    lanes: HashLanes,
+    entry: Entry,
+    mtime: int,
+    progress: Progress,
+    cache: DigestCache,
+) -> PendingDigest:
     mode = probe(str(entry.source), entry.size)
-    out.add(mode, tar_header(entry.name, mtime=mtime, size=entry.size, executable=entry.executable))
-    digest = lanes.new()
-    for chunk in _read_exact(entry):
-        digest.update(chunk)
-        out.add(mode, chunk)
-        progress(len(chunk))
-    out.add(mode, b"\0" * (-entry.size % BLOCK))
-    return digest.hexdigest()
-
-
-def _read_exact(entry: Entry) -> Iterator[bytes]:
-    changed = UsageError(f"{entry.source}: changed while being packaged; run the command again")
+    fd, st = open_entry(entry)
     try:
-        fd = os.open(entry.source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as exc:
-        raise UsageError(f"{entry.source}: cannot read: {exc.strerror}") from None
-    try:
-        left = entry.size
-        while left:
-            chunk = os.read(fd, min(left, PIECE_SIZE))
-            if not chunk:
-                raise changed
-            left -= len(chunk)
-            yield chunk
-        if os.read(fd, 1):
-            raise changed
+        known = cache.get(entry.source, st)
+        started = time.time_ns()
+        digest = lanes.new(sha256=known is None)
+        out.add(
+            mode, tar_header(entry.name, mtime=mtime, size=entry.size, executable=entry.executable)
+        )
+        for chunk in read_chunks(fd, entry, st):
+            digest.update(chunk)
+            out.add(mode, chunk)
+            progress(len(chunk))
     finally:
         os.close(fd)
+    out.add(mode, b"\0" * (-entry.size % BLOCK))
+    return PendingDigest(entry, st, started, known, digest.result())
 
 
 def _finish(fd: int, out: PieceWriter, manifest: Manifest, mtime: int, head_len: int) -> int:

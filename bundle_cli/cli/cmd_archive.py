@@ -51,6 +51,9 @@ def package(
     as_json: bool = typer.Option(
         False, "--json", help="Print a summary (path, size, sha256, file count) on stdout."
     ),
+    rehash: bool = typer.Option(
+        False, "--rehash", help="Hash every file, even those whose digest is cached."
+    ),
 ) -> None:
     """Validate a bundle and write its reproducible archive."""
     from bundle_cli.archive.package import package as run_package
@@ -64,7 +67,7 @@ def package(
             return _print_list(selection.files, as_json)
         bar = ProgressBar("packaging")
         try:
-            result = run_package(path, output, progress=bar, with_digest=as_json)
+            result = run_package(path, output, progress=bar, with_digest=as_json, rehash=rehash)
         finally:
             bar.close()
     render_diagnostics(result.warnings)

@@ -9,6 +9,12 @@ import pytest
 from archive_kit import CLUTTER, SCAFFOLD
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process calls never touch the real ~/.cache (digest cache, materialized archives)."""
+    monkeypatch.setenv("BUNDLE_CACHE_DIR", str(tmp_path / "bundle-cache"))
+
+
 @pytest.fixture
 def scaffold(tree: Callable[..., Path]) -> Callable[..., Path]:
     """`scaffold(name="bundle", clutter=True, extra={...})` writes a valid bundle folder."""
