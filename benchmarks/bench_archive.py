@@ -1,6 +1,8 @@
 """Archive speed: `bundle package` / `bundle verify` against `tar -cf` and `tar -czf` of the same folder.
 
-The bundle is the scaffold (`bundle init`) plus N MiB of random bytes (default 1024) and 256 MiB
+`bundle package --rehash` hashes every byte (a first package); the plain command reuses the
+sha256 of unchanged big files from the digest cache, confirmed by the CRC of the packed bytes
+(a re-package after editing code). The bundle is the scaffold (`bundle init`) plus N MiB of random bytes (default 1024) and 256 MiB
 of float32 weights drawn from a normal distribution, written to a temp folder on the same disk
 as the outputs. Every figure is the median of whole-process runs, the commands run in turn so
 that machine noise hits them alike; each output is deleted before its run.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import BIN, machine, run_once
 
 MIB = 1024 * 1024
+COLD = "bundle package --rehash"
+WARM = "bundle package (digests cached)"
 
 
 def make_bundle(root: Path, random_mib: int, weights_mib: int) -> Path:
@@ -61,6 +66,12 @@ def measure(
     return samples
 
 
+def file_digest(path: Path) -> str:
+    """Streamed, so this process stays small (a child's peak RSS starts from its parent's)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def sha256_ceiling(files: list[Path]) -> float:
     """MB/s of hashlib.sha256 over the bundle's data in this process: the hardware's limit."""
     start = time.perf_counter()
@@ -97,24 +108,23 @@ def main() -> None:
         outputs = {
             "tar -cf": root / "plain.tar",
             "tar -czf": root / "gzip.tar.gz",
-            "bundle package": root / "bundle.tar.gz",
+            COLD: root / "cold.tar.gz",
+            WARM: root / "bundle.tar.gz",
         }
+        package = [str(BIN / "bundle"), "package", str(bundle), "-o"]
         commands = {
             "tar -cf": ["tar", "-cf", str(outputs["tar -cf"]), "-C", str(bundle), "."],
             "tar -czf": ["tar", "-czf", str(outputs["tar -czf"]), "-C", str(bundle), "."],
-            "bundle package": [
-                str(BIN / "bundle"),
-                "package",
-                str(bundle),
-                "-o",
-                str(outputs["bundle package"]),
-            ],
+            COLD: [*package, str(outputs[COLD]), "--rehash"],
+            WARM: [*package, str(outputs[WARM])],
         }
-        runs = {"tar -cf": args.runs, "tar -czf": args.gzip_runs, "bundle package": args.runs}
+        runs = {"tar -cf": args.runs, "tar -czf": args.gzip_runs, COLD: args.runs, WARM: args.runs}
+        os.environ["BUNDLE_CACHE_DIR"] = str(root / "cache")  # this run's cache; ~/.cache untouched
         samples = measure(commands, outputs, runs)
-        verify_cmd = {
-            "bundle verify": [str(BIN / "bundle"), "verify", str(outputs["bundle package"])]
-        }
+        assert outputs[COLD].read_bytes() == outputs[WARM].read_bytes(), (
+            "the cache changed the bytes"
+        )
+        verify_cmd = {"bundle verify": [str(BIN / "bundle"), "verify", str(outputs[WARM])]}
         samples |= measure(verify_cmd, {}, {"bundle verify": args.runs})
         sizes = {name: out.stat().st_size for name, out in outputs.items()}
         ceiling = sha256_ceiling([p for p in bundle.rglob("*") if p.is_file()])
@@ -136,36 +146,32 @@ def report(
     )
     print("| command | wall s | MB/s | archive MiB | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|")
-    for name in ("tar -cf", "tar -czf", "bundle package", "bundle verify"):
+    for name in ("tar -cf", "tar -czf", COLD, WARM, "bundle verify"):
         size = f"{sizes[name] / MIB:.1f}" if name in sizes else ""
         print(
             f"| `{name}` | {wall[name]:.2f} | {data_bytes / wall[name] / 1e6:.0f} | {size} | {rss[name]:.0f} |"
         )
     print("\n| target | measured | met |")
     print("|---|---:|:---:|")
-    checks = [
-        (
-            "package wall <= 1.5x `tar -cf`",
-            wall["bundle package"] / wall["tar -cf"],
-            "x",
-            lambda v: v <= 1.5,
-        ),
-        (
-            "package >= 10x faster than `tar -czf`",
-            wall["tar -czf"] / wall["bundle package"],
-            "x",
-            lambda v: v >= 10,
-        ),
-        (
-            "archive size <= 1.01x `tar -czf`",
-            sizes["bundle package"] / sizes["tar -czf"],
-            "x",
-            lambda v: v <= 1.01,
-        ),
-        ("package peak RSS <= 150 MiB", rss["bundle package"], " MiB", lambda v: v <= 150),
+    checks = []
+    for kind, name in (("every file hashed", COLD), ("digests cached", WARM)):
+        checks += [
+            (f"wall <= 1.5x `tar -cf` ({kind})", wall[name] / wall["tar -cf"], "x", 1.5, False),
+            (
+                f">= 10x faster than `tar -czf` ({kind})",
+                wall["tar -czf"] / wall[name],
+                "x",
+                10,
+                True,
+            ),
+        ]
+    checks += [
+        ("archive size <= 1.01x `tar -czf`", sizes[WARM] / sizes["tar -czf"], "x", 1.01, False),
+        ("package peak RSS <= 150 MiB", max(rss[COLD], rss[WARM]), " MiB", 150, False),
     ]
-    for label, value, unit, ok in checks:
-        print(f"| {label} | {value:.3f}{unit} | {'yes' if ok(value) else 'NO'} |")
+    for label, value, unit, limit, at_least in checks:
+        met = value >= limit if at_least else value <= limit
+        print(f"| {label} | {value:.3f}{unit} | {'yes' if met else 'NO'} |")
     print(
         f"\n`bundle verify` checks {data_bytes / wall['bundle verify'] / 1e6:.0f} MB/s end to end "
         f"(inflate, two CRCs, sha256 of every file); plain `hashlib.sha256` on this CPU: {ceiling:.0f} MB/s."

@@ -8,7 +8,8 @@ from typing import Any
 
 from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.names import MANIFEST_NAME
-from bundle_cli.archive.reader import InflateStream, TarReader
+from bundle_cli.archive.reader import InflateStream
+from bundle_cli.archive.tarstream import TarReader
 from bundle_cli.errors import UnsafeArchiveError, UsageError
 
 

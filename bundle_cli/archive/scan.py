@@ -17,7 +17,8 @@ from typing import Protocol
 
 from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
-from bundle_cli.archive.reader import InflateStream, Member, TarReader
+from bundle_cli.archive.reader import InflateStream
+from bundle_cli.archive.tarstream import Member, TarReader
 from bundle_cli.errors import UnsafeArchiveError
 
 
