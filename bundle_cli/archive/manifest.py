@@ -19,7 +19,7 @@ FORMAT = "bundle-archive"
 FORMAT_VERSION = 1
 PLACEHOLDER = "0" * 64
 CONFIG_NAME = "config.yaml"
-MAX_MANIFEST_SIZE = 64 * 1024 * 1024
+MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FILES_MARK = "\x00files\x00"
 
