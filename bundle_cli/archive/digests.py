@@ -9,7 +9,8 @@ for files whose times are at least two seconds older than the read, so a change 
 clock tick cannot hide behind equal times.
 
 Location: `$BUNDLE_CACHE_DIR/digests`, else `$XDG_CACHE_HOME/bundle/digests` or
-`~/.cache/bundle/digests`. `bundle package --rehash` (or BUNDLE_DIGEST_CACHE=0) bypasses it.
+`~/.cache/bundle/digests`. `bundle package --rehash` hashes every file (and refreshes the
+entries); BUNDLE_DIGEST_CACHE=0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -42,23 +43,25 @@ def identity(path: Path, st: os.stat_result) -> str:
 class DigestCache:
     """Lookups and stores; every failure to read or write the cache is silently a miss."""
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, *, read: bool = True) -> None:
         self.root = root
+        self.read = read
 
     @classmethod
-    def default(cls, enabled: bool = True) -> DigestCache:
-        if not enabled or os.environ.get("BUNDLE_DIGEST_CACHE") == "0":
+    def default(cls, *, read: bool = True) -> DigestCache:
+        """The user's cache; `read=False` hashes everything but still records the digests."""
+        if os.environ.get("BUNDLE_DIGEST_CACHE") == "0":
             return cls(None)
         from bundle_cli.archive.cache import cache_root
 
-        return cls(cache_root().parent / "digests")
+        return cls(cache_root().parent / "digests", read=read)
 
     def _file(self, key: str) -> Path:
         assert self.root is not None
         return self.root / key[:2] / key
 
     def get(self, path: Path, st: os.stat_result) -> Known | None:
-        if self.root is None or st.st_size < MIN_SIZE:
+        if self.root is None or not self.read or st.st_size < MIN_SIZE:
             return None
         try:
             sha, crc = self._file(identity(path, st)).read_text(encoding="ascii").split()

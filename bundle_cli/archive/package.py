@@ -68,17 +68,15 @@ def package(
 ) -> PackageResult:
     """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
 
-    `progress(done, total)` is called with byte counts as file data is packed. `rehash` ignores
-    the digest cache (see bundle_cli/archive/digests.py) and hashes every file.
+    `progress(done, total)` is called with byte counts as file data is packed. `rehash` hashes
+    every file instead of reusing cached digests (see bundle_cli/archive/digests.py).
     """
     mtime = source_date_epoch()
     config, selection, target = plan(bundle_dir, output)
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = build_manifest(config, selection)
-    counter, cache = (
-        _counter(progress, manifest.total_size),
-        DigestCache.default(enabled=not rehash),
-    )
+    counter = _counter(progress, manifest.total_size)
+    cache = DigestCache.default(read=not rehash)
     size = write_archive(target, selection, manifest, mtime=mtime, progress=counter, cache=cache)
     digest = file_sha256(target) if with_digest else None
     return PackageResult(

@@ -60,6 +60,27 @@ class ScanResult:
     bytes_checked: int = 0
 
 
+class _Background:
+    """Calls run in order on one thread of their own, with at most `depth` waiting."""
+
+    def __init__(self, depth: int = 8) -> None:
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="bundle-verify")
+        self.queue: deque[Future[None]] = deque()
+        self.depth = depth
+
+    def call(self, fn: Callable[[bytes], None], data: bytes) -> None:
+        self.queue.append(self.executor.submit(fn, data))
+        while len(self.queue) > self.depth:
+            self.queue.popleft().result()
+
+    def drain(self) -> None:
+        while self.queue:
+            self.queue.popleft().result()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 class Scanner:
     """Checks members as they stream by; `fail_fast` raises on the first problem."""
 
@@ -72,8 +93,8 @@ class Scanner:
         self.result = ScanResult()
         self.seen: dict[str, str] = {}  # collision key -> name
         self.kinds: dict[str, bool] = {}  # name -> is a folder
-        self.hasher = ThreadPoolExecutor(1, thread_name_prefix="bundle-verify")
-        self.hashing: deque[Future[None]] = deque()
+        # hashing on threads of their own overlaps it with decompression
+        self.member_hasher, self.archive_hasher = _Background(), _Background()
 
     def problem(self, kind: str, path: str | None, message: str) -> None:
         found = Problem(kind, path, message)
@@ -100,14 +121,15 @@ class Scanner:
             self.result.problems.append(Problem("corrupt", None, exc.message))
             return self.result
         finally:
-            self.hasher.shutdown(wait=True, cancel_futures=True)
+            self.member_hasher.close()
+            self.archive_hasher.close()
         self.report_missing(manifest)
         if self.expect_sha256 and self.whole.hexdigest() != self.expect_sha256:
             raise UnsafeArchiveError("refused: the archive file changed while it was being read")
         return self.result
 
     def observe_raw(self, raw: bytes) -> None:
-        self.hash(self.whole, raw)
+        self.archive_hasher.call(self.whole.update, raw)
 
     def read_manifest(self, reader: TarReader, first: Member | None) -> manifest_mod.Manifest:
         if first is None or first.name != MANIFEST_NAME or not first.is_file:
@@ -184,26 +206,16 @@ class Scanner:
         write = self.sink.file(member.name, record.executable) if self.sink else None
         h = hashlib.sha256()
         for chunk in reader.data(member):
-            self.hash(h, chunk)
+            self.member_hasher.call(h.update, chunk)
             if write:
                 write(chunk)
-        self.drain()
+        self.member_hasher.drain()
         if write:
             write(None)
         self.result.files_checked += 1
         self.result.bytes_checked += member.size
         if h.hexdigest() != record.sha256:
             self.problem("altered", member.name, "content differs from the manifest's sha256")
-
-    def hash(self, h: hashlib._Hash, chunk: bytes) -> None:
-        # hashing on its own thread overlaps it with decompression
-        self.hashing.append(self.hasher.submit(h.update, chunk))
-        while len(self.hashing) > 8:
-            self.hashing.popleft().result()
-
-    def drain(self) -> None:
-        while self.hashing:
-            self.hashing.popleft().result()
 
     def report_missing(self, manifest: manifest_mod.Manifest) -> None:
         for name in sorted(set(self.files) | self.dirs):

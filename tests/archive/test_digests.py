@@ -60,6 +60,7 @@ def test_a_confirmed_entry_is_used_instead_of_hashing(
     plant(cache, bundle / "data/w.bin", Known("ab" * 32, zlib.crc32(WEIGHTS)))
     assert digest_in_manifest(package(bundle, tmp_path / "a.tar.gz").path) == "ab" * 32
     assert digest_in_manifest(package(bundle, tmp_path / "b.tar.gz", rehash=True).path) == TRUE_SHA
+    assert digest_in_manifest(package(bundle, tmp_path / "c.tar.gz").path) == TRUE_SHA, "refreshed"
 
 
 def test_a_stale_entry_is_caught_by_the_crc_and_replaced(

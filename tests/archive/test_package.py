@@ -324,3 +324,13 @@ def test_cli_malformed_epoch_exits_2(
     assert result.returncode == ExitCode.USAGE
     assert "SOURCE_DATE_EPOCH" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_bundleignore_that_drops_config_yaml_is_refused(scaffold: Callable[..., Path]) -> None:
+    from bundle_cli.errors import InvalidBundleError
+
+    bundle = scaffold(extra={".bundleignore": "config.yaml\n"})
+    with pytest.raises(InvalidBundleError) as exc:
+        package(bundle)
+    assert [d.code for d in exc.value.diagnostics] == ["config-excluded"]
+    assert not (Path.cwd() / "dist").exists()
