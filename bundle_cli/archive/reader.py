@@ -42,6 +42,7 @@ class InflateStream:
         self.inflater = zlib.decompressobj(-15)
         self.pending = b""
         self.outer = self.inner = self.size = 0
+        self.max_size = 1 << 62  # lowered once the manifest says how much to expect
         self.finished = False
 
     def read(self, n: int) -> bytes:
@@ -64,6 +65,8 @@ class InflateStream:
             self.pending = self.inflater.unconsumed_tail
             self.inner = gzipfmt.crc32(data, self.inner)
             self.size += len(data)
+            if self.size > self.max_size:
+                raise corrupt("it expands to more than its manifest accounts for")
             if self.inflater.eof:
                 self._check_end(self.inflater.unused_data)
             if data or self.finished:

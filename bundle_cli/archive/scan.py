@@ -60,6 +60,10 @@ class ScanResult:
     bytes_checked: int = 0
 
 
+_OVERHEAD_PER_MEMBER = 3 * 512 + 1024  # header, pax header and records, padding
+_SLACK = 64 * 1024 * 1024
+
+
 class _Background:
     """Calls run in order on one thread of their own, with at most `depth` waiting."""
 
@@ -106,7 +110,8 @@ class Scanner:
         try:
             with open(archive, "rb", buffering=0) as f:
                 observe = self.observe_raw if self.expect_sha256 else None
-                reader = TarReader(InflateStream(f, observe))
+                self.stream = InflateStream(f, observe)
+                reader = TarReader(self.stream)
                 members = reader.members()
                 manifest = self.read_manifest(reader, next(members, None))
                 for count, member in enumerate(members, start=1):
@@ -150,6 +155,8 @@ class Scanner:
                 f"refused: {manifest.total_size} bytes unpacked, more than the limit of {self.limits.max_total_size}"
             )
         self.result.manifest = manifest
+        # headers, padding and end blocks around the listed bytes; a bomb cannot expand further
+        self.stream.max_size = manifest.total_size + _OVERHEAD_PER_MEMBER * (count + 2) + _SLACK
         if self.sink:
             self.sink.start(manifest, raw)
         self.seen[collision_key(MANIFEST_NAME)] = MANIFEST_NAME

@@ -16,6 +16,7 @@ from bundle_cli.archive.reader import CHUNK, InflateStream, corrupt
 
 BLOCK = tarfile.BLOCKSIZE
 MAX_PAX = 1024 * 1024
+_MAX_HEADERS = 4  # an extended header, then its member: a longer chain is not ours
 _KINDS = {
     tarfile.SYMTYPE: "a symbolic link",
     tarfile.LNKTYPE: "a hard link",
@@ -94,7 +95,7 @@ class TarReader:
 
     def _next(self) -> Member | None:
         pax: dict[str, str] = {}
-        while True:
+        for _ in range(_MAX_HEADERS):
             block = self._block()
             if block is None:
                 return None
@@ -110,6 +111,7 @@ class TarReader:
             if member.kind not in _NO_DATA:
                 self.left = member.size + (-member.size % BLOCK)
             return member
+        raise corrupt("a chain of extended headers without a member")
 
     def _take_exact(self, size: int) -> bytes:
         if size > MAX_PAX:

@@ -157,7 +157,8 @@ def member(
     info.type, info.mode = kind, mode
     for key, value in attrs.items():
         setattr(info, key, value)
-    return info, (data if kind in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.XGLTYPE) else None)
+    with_data = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.XGLTYPE, tarfile.XHDTYPE)
+    return info, (data if kind in with_data else None)
 
 
 def manifest_member(

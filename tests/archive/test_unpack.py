@@ -266,3 +266,22 @@ def test_verify_names_the_kind_of_each_hostile_member(tmp_path: Path, case: str)
     problems = verify(archive).problems
     assert problems, case
     assert problems[0].kind == FIRST_PROBLEM.get(case, "unsafe"), problems
+
+
+def test_a_decompression_bomb_is_stopped_at_what_the_manifest_accounts_for(tmp_path: Path) -> None:
+    from bundle_cli.archive.verify import verify
+
+    bomb = member("bomb.bin", bytes(80 * 1024 * 1024))  # deflates 1000:1
+    archive = write_bytes(tmp_path / "bomb.tar.gz", frame(tar_of(manifest_member(CONFIG), bomb)))
+    assert archive.stat().st_size < 200_000
+    problems = verify(archive).problems
+    assert [p.kind for p in problems] == ["extra", "corrupt"]
+    assert "expands to more than its manifest accounts for" in problems[-1].message
+
+
+def test_a_chain_of_extended_headers_is_corrupt(tmp_path: Path) -> None:
+    chain = [member("x", b"20 path=escaped.txt\n", kind=tarfile.XHDTYPE) for _ in range(5)]
+    tar = tar_of(manifest_member(CONFIG), *chain, member("config.yaml", CONFIG["config.yaml"]))
+    with pytest.raises(UnsafeArchiveError, match="chain of extended headers"):
+        unpack(write_bytes(tmp_path / "chain.tar.gz", frame(tar)), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
