@@ -18,7 +18,7 @@ _API = {
     "is_archive": "bundle_cli.archive.cache",
     "cache_root": "bundle_cli.archive.cache",
     "select_files": "bundle_cli.archive.select",
-    "Limits": "bundle_cli.archive.scan",
+    "Limits": "bundle_cli.archive.findings",
 }
 
 __all__ = list(_API)

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 from bundle_cli.archive.extract import extract_into
+from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
 from bundle_cli.archive.package import file_sha256
-from bundle_cli.archive.scan import Limits
 from bundle_cli.errors import UsageError
 
 

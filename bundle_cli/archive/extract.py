@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
-from bundle_cli.archive.scan import Limits, scan
+from bundle_cli.archive.scan import scan
 from bundle_cli.errors import UsageError
 
 

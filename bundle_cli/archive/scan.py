@@ -11,54 +11,14 @@ import hashlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from bundle_cli.archive import manifest as manifest_mod
+from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
 from bundle_cli.archive.reader import InflateStream
 from bundle_cli.archive.tarstream import Member, TarReader
 from bundle_cli.errors import UnsafeArchiveError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps that keep a hostile archive from exhausting inodes or disk."""
-
-    max_members: int = 100_000
-    max_total_size: int = 128 * 1024**3
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: kind is missing, extra, altered, unsafe or corrupt."""
-
-    kind: str
-    path: str | None
-    message: str
-
-    def format(self) -> str:
-        return (
-            f"{self.kind}: {self.path}: {self.message}"
-            if self.path
-            else f"{self.kind}: {self.message}"
-        )
-
-
-class Sink(Protocol):
-    def start(self, manifest: manifest_mod.Manifest, raw: bytes) -> None: ...
-    def directory(self, name: str) -> None: ...
-    def file(self, name: str, executable: bool) -> Callable[[bytes | None], None]: ...
-
-
-@dataclass
-class ScanResult:
-    manifest: manifest_mod.Manifest | None = None
-    problems: list[Problem] = field(default_factory=list)
-    files_checked: int = 0
-    bytes_checked: int = 0
-
 
 _OVERHEAD_PER_MEMBER = 3 * 512 + 1024  # header, pax header and records, padding
 _SLACK = 64 * 1024 * 1024
@@ -120,6 +80,7 @@ class Scanner:
                             f"refused: more than {self.limits.max_members} members"
                         )
                     self.member(reader, manifest, member)
+                self.archive_hasher.drain()  # close() drops queued work: finish it first
         except UnsafeArchiveError as exc:
             if self.fail_fast or self.result.manifest is None:
                 raise

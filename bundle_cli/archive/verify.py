@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.archive.findings import Limits, Problem
 from bundle_cli.archive.manifest import Manifest
-from bundle_cli.archive.scan import Limits, Problem, scan
+from bundle_cli.archive.scan import scan
 from bundle_cli.errors import UsageError
 
 

@@ -129,7 +129,7 @@ def unpack(
     ),
 ) -> None:
     """Verify and extract an archive into a new folder; nothing is left behind on failure."""
-    from bundle_cli.archive.scan import Limits
+    from bundle_cli.archive.findings import Limits
     from bundle_cli.cli.progress import human
 
     with _sigterm_cleans_up(), boundary():

@@ -115,3 +115,35 @@ def test_is_archive(archive: Path, scaffold: Callable[..., Path], tmp_path: Path
     assert is_archive(foreign), (
         "a foreign .tar.gz is an archive, refused later with a clear message"
     )
+
+
+def test_archive_digest_is_complete_even_when_hashing_lags(
+    tree: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's own sha256 runs behind the extraction; all of it must count."""
+    import time
+
+    from bundle_cli.archive import scan
+
+    class Lagging(scan._Background):
+        def call(self, fn: Callable[[bytes], None], data: bytes) -> None:
+            def late(d: bytes) -> None:
+                time.sleep(0.05)
+                fn(d)
+
+            super().call(late, data)
+
+    original = scan.Scanner.__init__
+
+    def init(self: scan.Scanner, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.archive_hasher = Lagging()
+
+    monkeypatch.setattr(scan.Scanner, "__init__", init)
+    data = np.random.default_rng(2).bytes(6 * 1024 * 1024)
+    archive = package(
+        tree({**SCAFFOLD, "data/w.bin": data}, name="lag"), tmp_path / "lag.tar.gz"
+    ).path
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    result = extract_into(archive, tmp_path / "dest", expect_sha256=digest)
+    assert (result.path / "data/w.bin").read_bytes() == data

@@ -29,8 +29,8 @@ from archive_kit import (
 from typer.testing import Result
 
 from bundle_cli.archive.extract import unpack
+from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.package import package
-from bundle_cli.archive.scan import Limits
 from bundle_cli.errors import ExitCode, UnsafeArchiveError, UsageError
 
 CONFIG = {"config.yaml": b"model_name: x\n"}
