@@ -24,6 +24,10 @@ _API = {
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
     "load": "bundle_cli.runtime",
+    "package": "bundle_cli.archive.package",
+    "verify": "bundle_cli.archive.verify",
+    "unpack": "bundle_cli.archive.extract",
+    "inspect": "bundle_cli.archive.inspect",
 }
 
 __all__ = ["__version__", *_API]
