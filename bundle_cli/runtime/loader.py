@@ -19,13 +19,12 @@ from bundle_cli.runtime.validated import validated_config
 
 
 def bundle_dir(path: str | Path) -> Path:
-    """The folder to run. The one place where an archive path will become an extracted folder."""
+    """The folder to run: a directory as it is, an archive verified and unpacked into the cache."""
     path = Path(path)
     if path.is_file():
-        raise UsageError(
-            f"{path}: running an archive is not supported here yet",
-            hint=f"unpack it first: bundle unpack {path} DIR",
-        )
+        from bundle_cli.archive import materialize
+
+        return materialize(path)  # refuses anything that is not a verified bundle archive
     if not path.is_dir():
         raise UsageError(f"{path}: no such bundle directory")
     return path

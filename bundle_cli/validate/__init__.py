@@ -19,6 +19,10 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
     at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
     """
     bundle_dir = Path(path)
+    if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
+        from bundle_cli.archive import materialize
+
+        bundle_dir = materialize(bundle_dir)
     result = load_config(bundle_dir)
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:

@@ -287,10 +287,12 @@ def test_an_error_while_importing_the_model_is_user_code(tree: Callable[..., Pat
     )
 
 
-def test_an_archive_path_is_not_run_yet(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_bundle_archive_is_refused(tmp_path: Path) -> None:
+    from bundle_cli.errors import UnsafeArchiveError
+
     archive = tmp_path / "m.tar.gz"
     archive.write_bytes(b"not really")
-    with pytest.raises(UsageError, match="unpack"):
+    with pytest.raises(UnsafeArchiveError):
         bundle_cli.load(archive)
     with pytest.raises(UsageError, match="no such bundle directory"):
         bundle_cli.load(tmp_path / "missing")
