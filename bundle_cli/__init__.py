@@ -14,12 +14,20 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.flows.build import build_flow as build_flow
+    from bundle_cli.flows.stages import ModelType as ModelType
+    from bundle_cli.flows.store import Store as Store
+    from bundle_cli.flows.store import store as store
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
 _API = {
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
+    "build_flow": "bundle_cli.flows.build",
+    "ModelType": "bundle_cli.flows.stages",
+    "store": "bundle_cli.flows.store",
+    "Store": "bundle_cli.flows.store",
 }
 
 __all__ = ["__version__", *_API]

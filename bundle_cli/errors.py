@@ -69,3 +69,7 @@ class UserCodeError(BundleError):
     def __init__(self, message: str, user_traceback: str) -> None:
         super().__init__(message)
         self.user_traceback = user_traceback
+
+
+class MissingDependencyError(BundleError):
+    """A bundle needs an optional framework that is not installed; the message names the extra."""
