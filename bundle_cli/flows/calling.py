@@ -75,7 +75,10 @@ def run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run a coroutine from synchronous code, in a worker thread when a loop is already running."""
     try:
         asyncio.get_running_loop()
+        running = True
     except RuntimeError:
+        running = False
+    if not running:  # outside the except block, so user errors carry no chained RuntimeError
         return asyncio.run(coro)
     from concurrent.futures import ThreadPoolExecutor
 
