@@ -198,15 +198,9 @@ def _requirements(plans: list[_Plan]) -> list[str]:
 
 def _check_written(root: Path) -> None:
     """The bundle just written must validate; a failure here is a bug in build_flow."""
-    from bundle_cli.config import load_config
-    from bundle_cli.validate.flow import check_flow
+    from bundle_cli.validate import validate
 
-    result = load_config(root)
-    problems = [d for d in result.diagnostics if d.severity == "error"]
-    if result.config is not None:
-        problems += [
-            d for d in check_flow(root, result.config, result.positions) if d.severity == "error"
-        ]
-    if problems:
-        summary = "; ".join(d.format() for d in problems)
-        raise InvalidBundleError(f"build_flow wrote an invalid bundle: {summary}", problems)
+    report = validate(root)
+    if not report.ok():
+        summary = "; ".join(d.format() for d in report.errors)
+        raise InvalidBundleError(f"build_flow wrote an invalid bundle: {summary}", report.errors)

@@ -58,15 +58,20 @@ def function_problems(fn: Callable[..., Any], label: str) -> list[str]:
 
 
 def _imported_from(value: Any, fn: Callable[..., Any]) -> str | None:
-    """'module numpy' or 'argmax from numpy' when `value` arrives by a module-level import."""
+    """'module numpy' or 'argmax from numpy' when `value` arrives by a module-level import:
+    a module, or an object that its module exposes under its own name (so pickle refers to it)."""
     if isinstance(value, ModuleType):
         return f"module {value.__name__}"
     origin = getattr(value, "__module__", None)
-    if not (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)):
+    qualname = getattr(value, "__qualname__", None)
+    if not isinstance(origin, str) or not isinstance(qualname, str):
         return None
-    if not isinstance(origin, str) or origin == fn.__module__ or is_user_module(origin):
+    if origin == fn.__module__ or is_user_module(origin):
         return None
-    return f"{getattr(value, '__qualname__', value)!s} from {origin}"
+    found: Any = sys.modules.get(origin)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return f"{qualname} from {origin}" if found is value else None
 
 
 @cache

@@ -18,6 +18,7 @@ from bundle_cli.validate.flow_functions import (
     find_function,
     source_imports,
 )
+from bundle_cli.validate.paths import escapes
 
 KeyPath = tuple[str | int, ...]
 
@@ -77,12 +78,8 @@ def check_flow(
 
 
 def inside(bundle_dir: Path, rel: str) -> Path | None:
-    """The path of `rel` in the bundle, or None when it is absolute or leaves the bundle."""
-    if Path(rel).is_absolute():
-        return None
-    root = bundle_dir.resolve()
-    path = (root / rel).resolve()
-    return path if path == root or root in path.parents else None
+    """The path of `rel` in the bundle, or None when it is absolute or climbs out of it."""
+    return None if escapes(rel) else bundle_dir / rel
 
 
 def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
@@ -114,24 +111,24 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
 
 
 def _check_python_stage(findings: _Findings, stage: Any, path: Path, key: KeyPath) -> None:
+    """The stage's Model class, checked like a single-model bundle's (hooks, signatures)."""
+    from bundle_cli.validate.hooks import check_class
+    from bundle_cli.validate.model_code import class_view, module_classes
+
     class_name = stage.options.get("class_name", "Model")
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
-    except SyntaxError as exc:
-        message = f"stage '{stage.name}': {path.name} does not parse: {exc.msg}"
-        findings.at_file("error", "syntax-error", message, path, exc.lineno, (*key, "model"))
+    except (SyntaxError, ValueError) as exc:
+        message = f"stage '{stage.name}': {path.name} does not parse: {exc}"
+        line = getattr(exc, "lineno", None)
+        findings.at_file("error", "syntax-error", message, path, line, (*key, "model"))
         return
-    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    cls = classes.get(class_name)
-    if cls is None:
+    classes = module_classes(tree)
+    if class_name not in classes:
         message = f"stage '{stage.name}': {path.name} defines no class {class_name}"
         findings.at_file("error", "missing-model-class", message, path, None, (*key, "model"))
-    elif not any(
-        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "predict"
-        for n in cls.body
-    ):
-        message = f"stage '{stage.name}': class {class_name} has no predict method"
-        findings.at_file("error", "missing-predict", message, path, cls.lineno, (*key, "model"))
+        return
+    findings.items += check_class(class_view(classes[class_name], classes), str(path))
 
 
 def _check_reference(
@@ -157,7 +154,12 @@ def _list_pickle(findings: _Findings, stage: Any, slot: str, ref: str, key: KeyP
         why = "is outside the bundle" if path is None else "does not exist"
         findings.at_key("error", "missing-function", f"{where} {why}", key)
         return
-    summary = summarize(path)
+    try:
+        summary = summarize(path)
+    except Exception as exc:  # truncated or not a pickle: pickletools says where
+        message = f"stage '{stage.name}': {slot} {ref} is not a readable pickle: {exc}"
+        findings.at_file("error", "bad-pickle", message, path, None, key)
+        return
     source = path.with_suffix(".py")
     reviewed = (
         f"its source {source.name} imports {', '.join(source_imports(source)) or 'nothing'}"
@@ -165,7 +167,8 @@ def _list_pickle(findings: _Findings, stage: Any, slot: str, ref: str, key: KeyP
         else "no source file beside it"
     )
     message = (
-        f"{where}: pickled function, runs when the bundle loads; sha256 {summary.sha256}; "
+        f"stage '{stage.name}': {slot} is a pickled function, code that runs when the bundle "
+        f"loads; sha256 {summary.sha256}; "
         f"unpickling imports {', '.join(summary.modules) or 'nothing'}; {reviewed}"
     )
     findings.at_file("info", "pickled-function", message, path, None, key)

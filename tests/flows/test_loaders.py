@@ -62,7 +62,7 @@ def test_skops_refuses_types_nobody_trusted_until_the_stage_lists_them(
     clf = make_pipeline(FunctionTransformer(operator.neg), sklearn_classifier(X, Y)).fit(X, Y)
     bundle = stage_bundle(tree, "clf.skops", "sklearn")
     skops.io.dump(clf, bundle / "clf.skops")
-    with pytest.raises(InvalidBundleError, match="types skops does not trust: _operator.neg"):
+    with pytest.raises(InvalidBundleError, match=r"types skops does not trust: _operator\.neg"):
         run_flow(bundle, SAMPLE.tolist())
     trusting = stage_bundle(tree, "../bundle/clf.skops", "sklearn", trusted=["_operator.neg"])
     np.testing.assert_array_equal(run_flow(trusting, SAMPLE.tolist()), clf.predict(SAMPLE))
