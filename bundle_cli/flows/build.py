@@ -144,10 +144,11 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
         else:
             shutil.copyfile(plan.source, target)
         for slot, fn in plan.functions.items():
-            stem = root / "functions" / f"{plan.name}_{slot}"
-            stem.parent.mkdir(exist_ok=True)
-            stem.with_suffix(".pkl").write_bytes(dump_function(fn))
-            stem.with_suffix(".py").write_text(source_of(fn), encoding="utf-8")
+            stem = f"functions/{plan.name}_{slot}"
+            (root / "functions").mkdir(exist_ok=True)
+            source, found = source_of(fn)
+            (root / f"{stem}.py").write_text(source, encoding="utf-8")
+            (root / f"{stem}.pkl").write_bytes(dump_function(fn, f"{stem}.py", found))
     (root / "config.yaml").write_text(_config_text(plans, name), encoding="utf-8")
 
 
@@ -179,20 +180,28 @@ def _config_text(plans: list[_Plan], name: str) -> str:
     return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-_FRAMEWORK_MODULES = {"torch": ["torch"], "sklearn": ["sklearn"], "onnx": ["onnxruntime"]}
-_FRAMEWORK_MODULES |= {"xgboost": ["xgboost"], "xgboost_classifier": ["xgboost"]}
+# stage type -> the distributions that provide its framework, the usual one first
+_FRAMEWORK_DISTS = {
+    "torch": ("torch",),
+    "sklearn": ("scikit-learn",),
+    "xgboost": ("xgboost", "xgboost-cpu"),
+    "xgboost_classifier": ("xgboost", "xgboost-cpu"),
+    "onnx": ("onnxruntime", "onnxruntime-gpu"),
+}
 
 
 def _requirements(plans: list[_Plan]) -> list[str]:
     """Pins of the frameworks the stages use, as installed where the flow was built."""
     import importlib.metadata
 
-    dists = importlib.metadata.packages_distributions()
     pins = set()
     for plan in plans:
-        for module in _FRAMEWORK_MODULES.get(plan.type.value, []):
-            for dist in dists.get(module, [])[:1]:
+        for dist in _FRAMEWORK_DISTS.get(plan.type.value, ()):
+            try:
                 pins.add(f"{dist}=={importlib.metadata.version(dist)}")
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
     return sorted(pins)
 
 

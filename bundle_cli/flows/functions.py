@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from bundle_cli.errors import InvalidBundleError
@@ -58,8 +59,16 @@ def _unpickle(path: Path, where: str) -> Any:
     """Load a function written by build_flow; a bundle is code, and so are its pickles."""
     try:
         with path.open("rb") as f:
-            return pickle.load(f)
+            fn = pickle.load(f)
     except FileNotFoundError:
         raise InvalidBundleError(f"{where}: {path} does not exist", []) from None
     except Exception as exc:
         raise user_code_error(exc, f"{where}: unpickling {path.name}") from exc
+    code = getattr(fn, "__code__", None)
+    if isinstance(fn, FunctionType) and code and not Path(code.co_filename).is_absolute():
+        # build_flow records the source beside the pickle relative to the bundle; make it
+        # absolute here so tracebacks name the file on this machine.
+        from bundle_cli.flows.pickling import relocate
+
+        fn.__code__ = relocate(code, str(path.with_suffix(".py")))
+    return fn

@@ -9,14 +9,13 @@ time, so imports belong inside the function, where they are visible and reviewed
 from __future__ import annotations
 
 import dis
-import importlib.metadata
 import inspect
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
-from types import CodeType, ModuleType
+from pathlib import Path
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 _GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"}
@@ -35,6 +34,8 @@ def function_problems(fn: Callable[..., Any], label: str) -> list[str]:
     """Why `fn` would not work once pickled into a bundle, one line per module-level name."""
     import cloudpickle
 
+    if library_function(fn):
+        return []  # pickled as a reference, like an import: its package is needed where it runs
     code = getattr(inspect.unwrap(fn), "__code__", None)
     if code is None:
         return [f"{label}: {fn!r} is not a Python function; pass a def or a lambda"]
@@ -57,6 +58,23 @@ def function_problems(fn: Callable[..., Any], label: str) -> list[str]:
     return problems
 
 
+def library_function(fn: Callable[..., Any]) -> bool:
+    """A function of an installed package or the standard library, reachable by its name."""
+    module = getattr(fn, "__module__", None)
+    if not isinstance(module, str) or module == "__main__" or is_user_module(module):
+        return False
+    return _resolve(module, getattr(fn, "__qualname__", None)) is fn
+
+
+def _resolve(module: str, qualname: Any) -> Any:
+    if not isinstance(qualname, str):
+        return None
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found
+
+
 def _imported_from(value: Any, fn: Callable[..., Any]) -> str | None:
     """'module numpy' or 'argmax from numpy' when `value` arrives by a module-level import:
     a module, or an object that its module exposes under its own name (so pickle refers to it)."""
@@ -68,29 +86,19 @@ def _imported_from(value: Any, fn: Callable[..., Any]) -> str | None:
         return None
     if origin == fn.__module__ or is_user_module(origin):
         return None
-    found: Any = sys.modules.get(origin)
-    for part in qualname.split("."):
-        found = getattr(found, part, None)
-    return f"{qualname} from {origin}" if found is value else None
-
-
-@cache
-def _installed_top_names() -> frozenset[str]:
-    return frozenset(importlib.metadata.packages_distributions())
+    return f"{qualname} from {origin}" if _resolve(origin, qualname) is value else None
 
 
 def is_user_module(name: str) -> bool:
-    """A module of the user's own project: neither the standard library nor installed."""
+    """A module of the user's own project: not the standard library, not an installed package."""
     top = name.split(".")[0]
-    module = sys.modules.get(name)
-    return (
-        name != "__main__"
-        and top != "bundle_cli"  # reached by reference: its state (the store) is per process
-        and module is not None
-        and getattr(module, "__file__", None) is not None
-        and top not in sys.stdlib_module_names
-        and top not in _installed_top_names()
-    )
+    file = getattr(sys.modules.get(name), "__file__", None)
+    if name == "__main__" or not file or top in sys.stdlib_module_names:
+        return False
+    parts = Path(file).parts
+    # bundle_cli is reached by reference even from a source checkout: its state (the store)
+    # belongs to the process that runs the bundle.
+    return top != "bundle_cli" and "site-packages" not in parts and "dist-packages" not in parts
 
 
 @contextmanager
@@ -115,17 +123,56 @@ def by_value(fn: Callable[..., Any]) -> Iterator[None]:
             cloudpickle.unregister_pickle_by_value(sys.modules[name])
 
 
-def dump_function(fn: Callable[..., Any]) -> bytes:
-    """The cloudpickle bytes of `fn`, its own code included."""
+def dump_function(fn: Callable[..., Any], filename: str, source_found: bool) -> bytes:
+    """The cloudpickle bytes of `fn`, its own code included.
+
+    Its code is relocated to `filename` (the source saved beside the pickle, numbered from line
+    1 when `source_found`), so the pickle holds no path of the machine that built it and a
+    traceback points into the reviewed source.
+    """
     import cloudpickle
 
+    if type(fn) is FunctionType and not library_function(fn):
+        first = 1 if source_found else None
+        fn = with_code(fn, relocate(fn.__code__, filename, first))
     with by_value(fn):
         return bytes(cloudpickle.dumps(fn))
 
 
-def source_of(fn: Callable[..., Any]) -> str:
-    """The function's source for review beside its pickle, or a note saying why there is none."""
+def relocate(code: CodeType, filename: str, first_line: int | None = None) -> CodeType:
+    """`code` (and the code nested in it) as if it were in `filename`, starting at first_line."""
+    shift = 0 if first_line is None else first_line - code.co_firstlineno
+    return _shifted(code, filename, shift)
+
+
+def _shifted(code: CodeType, filename: str, shift: int) -> CodeType:
+    consts = tuple(
+        _shifted(c, filename, shift) if isinstance(c, CodeType) else c for c in code.co_consts
+    )
+    return code.replace(
+        co_filename=filename, co_firstlineno=code.co_firstlineno + shift, co_consts=consts
+    )
+
+
+def with_code(fn: FunctionType, code: CodeType) -> FunctionType:
+    """A copy of `fn` running `code`, for pickling (the original is left as the user defined it)."""
+    # Its own globals: values are what they are now (as once pickled anyway), and __file__,
+    # which cloudpickle records, names the relocated source instead of the builder's file.
+    scope = {**fn.__globals__, "__file__": code.co_filename}
+    copy = FunctionType(code, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    copy.__annotations__ = dict(fn.__annotations__)
+    copy.__dict__.update(fn.__dict__)
+    return copy
+
+
+def source_of(fn: Callable[..., Any]) -> tuple[str, bool]:
+    """The function's source for review beside its pickle (True), or a note why there is none."""
     try:
-        return textwrap.dedent(inspect.getsource(fn))
+        return textwrap.dedent(inspect.getsource(fn)), True
     except (OSError, TypeError) as exc:
-        return f"# the source of {getattr(fn, '__qualname__', fn)!s} is not available: {exc}\n"
+        name = getattr(fn, "__qualname__", fn)
+        return f"# the source of {name!s} is not available: {exc}\n", False

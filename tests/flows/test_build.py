@@ -257,7 +257,7 @@ def test_an_interrupted_build_leaves_nothing_behind(
 ) -> None:
     import bundle_cli.flows.pickling as pickling
 
-    def interrupted(fn: Any) -> bytes:
+    def interrupted(*args: Any) -> bytes:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pickling, "dump_function", interrupted)
@@ -265,3 +265,27 @@ def test_an_interrupted_build_leaves_nothing_behind(
     with pytest.raises(KeyboardInterrupt):
         build_flow([(ModelType.SKLEARN, model, {"post": label})], "f", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clf.pkl"]
+
+
+def fails(result: Any) -> Any:
+    value = len(result)
+    raise ValueError(f"refusing {value} rows")
+
+
+def test_pickles_hold_no_build_path_and_tracebacks_point_at_the_saved_source(
+    tmp_path: Path, load: Callable[..., Any]
+) -> None:
+    from bundle_cli.errors import UserCodeError
+
+    dest = build_flow(
+        [(ModelType.SKLEARN, pickled_model(tmp_path), {"post": fails})], "f", tmp_path / "out"
+    )
+    pickled = (dest / "functions/sklearn_post.pkl").read_bytes()
+    assert str(Path(__file__).parent).encode() not in pickled
+    assert b"functions/sklearn_post.py" in pickled
+    with pytest.raises(UserCodeError) as caught:
+        load(dest).predict(X[:2].tolist())
+    assert caught.value.message.endswith("raised ValueError: refusing 2 rows")
+    source = dest / "functions/sklearn_post.py"
+    assert f'File "{source}", line 3, in fails' in caught.value.user_traceback
+    assert source.read_text().splitlines()[2].strip().startswith("raise ValueError")
