@@ -14,14 +14,11 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
-<<<<<<< HEAD
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.flows.store import Store as Store
     from bundle_cli.flows.store import store as store
-=======
     from bundle_cli.scaffold import init as init
->>>>>>> main
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
