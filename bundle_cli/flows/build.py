@@ -146,9 +146,10 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
         for slot, fn in plan.functions.items():
             stem = f"functions/{plan.name}_{slot}"
             (root / "functions").mkdir(exist_ok=True)
-            source, found = source_of(fn)
+            label = f"{slot} function {getattr(fn, '__qualname__', fn)!s} of stage '{plan.name}'"
+            source, first_line = source_of(fn, label)
             (root / f"{stem}.py").write_text(source, encoding="utf-8")
-            (root / f"{stem}.pkl").write_bytes(dump_function(fn, f"{stem}.py", found))
+            (root / f"{stem}.pkl").write_bytes(dump_function(fn, f"{stem}.py", first_line))
     (root / "config.yaml").write_text(_config_text(plans, name), encoding="utf-8")
 
 

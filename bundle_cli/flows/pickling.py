@@ -123,20 +123,20 @@ def by_value(fn: Callable[..., Any]) -> Iterator[None]:
             cloudpickle.unregister_pickle_by_value(sys.modules[name])
 
 
-def dump_function(fn: Callable[..., Any], filename: str, source_found: bool) -> bytes:
+def dump_function(fn: Callable[..., Any], filename: str, first_line: int | None) -> bytes:
     """The cloudpickle bytes of `fn`, its own code included.
 
-    Its code is relocated to `filename` (the source saved beside the pickle, numbered from line
-    1 when `source_found`), so the pickle holds no path of the machine that built it and a
+    Its code is relocated to `filename` (the source saved beside the pickle, where the source
+    starts at `first_line`), so the pickle holds no path of the machine that built it and a
     traceback points into the reviewed source.
     """
     import cloudpickle
 
+    pickled = fn
     if type(fn) is FunctionType and not library_function(fn):
-        first = 1 if source_found else None
-        fn = with_code(fn, relocate(fn.__code__, filename, first))
+        pickled = with_code(fn, relocate(fn.__code__, filename, first_line))
     with by_value(fn):
-        return bytes(cloudpickle.dumps(fn))
+        return bytes(cloudpickle.dumps(pickled))
 
 
 def relocate(code: CodeType, filename: str, first_line: int | None = None) -> CodeType:
@@ -155,24 +155,39 @@ def _shifted(code: CodeType, filename: str, shift: int) -> CodeType:
 
 
 def with_code(fn: FunctionType, code: CodeType) -> FunctionType:
-    """A copy of `fn` running `code`, for pickling (the original is left as the user defined it)."""
-    # Its own globals: values are what they are now (as once pickled anyway), and __file__,
-    # which cloudpickle records, names the relocated source instead of the builder's file.
-    scope = {**fn.__globals__, "__file__": code.co_filename}
+    """A copy of `fn` running `code`, for pickling (the original is left as the user defined it).
+
+    The copy's module is named after its file (`functions/x_post.py` -> `functions.x_post`), a
+    module that does not exist, so it is pickled by value and the pickle is the same whether
+    the builder ran as a script or was imported.
+    """
+    module = code.co_filename.removesuffix(".py").replace("/", ".")
+    # Its own globals: the values are what they are now (as pickled anyway); the names that
+    # cloudpickle records about the module say where the source is, not the builder's file.
+    scope = {k: v for k, v in fn.__globals__.items() if k not in ("__package__", "__path__")}
+    scope |= {"__file__": code.co_filename, "__name__": module}
     copy = FunctionType(code, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__
     copy.__qualname__ = fn.__qualname__
-    copy.__module__ = fn.__module__
+    copy.__module__ = module
     copy.__doc__ = fn.__doc__
     copy.__annotations__ = dict(fn.__annotations__)
     copy.__dict__.update(fn.__dict__)
     return copy
 
 
-def source_of(fn: Callable[..., Any]) -> tuple[str, bool]:
-    """The function's source for review beside its pickle (True), or a note why there is none."""
+def source_of(fn: Callable[..., Any], label: str) -> tuple[str, int | None]:
+    """The text saved beside a pickle for review: a header, then the function's source.
+
+    Returns the text and the line where the source starts (None when it is not available).
+    """
+    head = f"# {label}: the source of what the .pkl beside this file holds.\n"
+    scope = getattr(fn, "__globals__", {})
+    code = getattr(fn, "__code__", None)
+    carried = sorted(global_names(code) & set(scope)) if code else []
+    if carried:
+        head += f"# Module-level names pickled with it, as they were: {', '.join(carried)}.\n"
     try:
-        return textwrap.dedent(inspect.getsource(fn)), True
+        return head + textwrap.dedent(inspect.getsource(fn)), head.count("\n") + 1
     except (OSError, TypeError) as exc:
-        name = getattr(fn, "__qualname__", fn)
-        return f"# the source of {name!s} is not available: {exc}\n", False
+        return head + f"# (the source is not available: {exc})\n", None

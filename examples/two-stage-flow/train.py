@@ -38,9 +38,10 @@ def label_readings(probabilities, readings):
     """Stage 2 post: the most probable level for each input line, keyed by that line."""
     import numpy as np
 
-    levels = ["idle", "busy", "overloaded"]  # inside: only what the function holds travels
     best = np.argmax(probabilities, axis=1)
-    return {line: levels[int(i)] for line, i in zip(readings, best, strict=True)}
+    # LEVELS is a plain module-level list: it is pickled with the function. A module-level
+    # import (numpy as np at the top of this file) would be refused by build_flow instead.
+    return {line: LEVELS[int(i)] for line, i in zip(readings, best, strict=True)}
 
 
 def generate(n, seed=0):

@@ -86,7 +86,11 @@ def test_build_writes_a_complete_bundle_that_validates_and_runs(
         }
     ]
     assert any(r.startswith("scikit-learn==") for r in config["requirements"])
-    assert (dest / "functions/sklearn_post.py").read_text() == inspect.getsource(label)
+    assert (dest / "functions/sklearn_post.py").read_text() == (
+        "# post function label of stage 'sklearn': the source of what the .pkl beside this file holds.\n"
+        "# Module-level names pickled with it, as they were: THRESHOLD.\n"
+        + inspect.getsource(label)
+    )
     report = validate(dest)
     assert report.ok(strict=True) and [d.code for d in report.diagnostics] == ["pickled-function"]
     rows = X[:3].tolist()
@@ -287,5 +291,5 @@ def test_pickles_hold_no_build_path_and_tracebacks_point_at_the_saved_source(
         load(dest).predict(X[:2].tolist())
     assert caught.value.message.endswith("raised ValueError: refusing 2 rows")
     source = dest / "functions/sklearn_post.py"
-    assert f'File "{source}", line 3, in fails' in caught.value.user_traceback
-    assert source.read_text().splitlines()[2].strip().startswith("raise ValueError")
+    assert f'File "{source}", line 4, in fails' in caught.value.user_traceback
+    assert source.read_text().splitlines()[3].strip().startswith("raise ValueError")
