@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,29 @@ async def call_user(fn: Callable[..., Any], args: tuple[Any, ...], where: str) -
 
 
 def user_code_error(exc: BaseException, where: str) -> UserCodeError:
-    """UserCodeError for an exception raised by bundle code, with the bundle's frames only."""
-    message = f"{where} raised {type(exc).__name__}: {exc}"
-    return UserCodeError(message, user_traceback=user_traceback(exc))
+    """UserCodeError for an exception raised by bundle code; the traceback holds its frames only.
+
+    The message names the place and the exception type; the exception's own text is in the
+    traceback, which the runtime formats (secret values removed) when it runs the flow.
+    """
+    message = f"error: {where} raised {type(exc).__name__}"
+    return UserCodeError(message, user_traceback=(_formatter.get() or user_traceback)(exc))
+
+
+# The runtime sets how user tracebacks are formatted (its frame filter and secret scrubbing).
+_formatter: ContextVar[Callable[[BaseException], str] | None] = ContextVar(
+    "bundle_cli_traceback_formatter", default=None
+)
+
+
+@contextmanager
+def tracebacks_by(formatter: Callable[[BaseException], str] | None) -> Iterator[None]:
+    """Format the tracebacks of user code errors raised in the block with `formatter`."""
+    token = _formatter.set(formatter)
+    try:
+        yield
+    finally:
+        _formatter.reset(token)
 
 
 def user_traceback(exc: BaseException) -> str:

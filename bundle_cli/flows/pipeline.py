@@ -82,7 +82,7 @@ def check_end_type(value: Any, stage_name: str) -> None:
     if isinstance(value, dict | list | np.ndarray) or _is_tensor(value):
         return
     raise UserCodeError(
-        f"flow stage '{stage_name}' (the last) returned {type(value).__name__}; "
+        f"error: flow stage '{stage_name}' (the last) returned {type(value).__name__}; "
         f"a flow's result must be {END_TYPES}",
         user_traceback="",
     )

@@ -289,7 +289,10 @@ def test_pickles_hold_no_build_path_and_tracebacks_point_at_the_saved_source(
     assert b"functions/sklearn_post.py" in pickled
     with pytest.raises(UserCodeError) as caught:
         load(dest).predict(X[:2].tolist())
-    assert caught.value.message.endswith("raised ValueError: refusing 2 rows")
+    assert caught.value.message.endswith(
+        "post function functions/sklearn_post.pkl raised ValueError"
+    )
+    assert caught.value.user_traceback.endswith("ValueError: refusing 2 rows\n")
     source = dest / "functions/sklearn_post.py"
     assert f'File "{source}", line 4, in fails' in caught.value.user_traceback
     assert source.read_text().splitlines()[3].strip().startswith("raise ValueError")

@@ -167,7 +167,7 @@ def test_an_end_result_of_another_type_is_an_error_naming_the_last_stage(
         run_flow(bundle, [1])
     kind = type(eval(value)).__name__
     assert caught.value.message == (
-        f"flow stage 'last-one' (the last) returned {kind}; "
+        f"error: flow stage 'last-one' (the last) returned {kind}; "
         "a flow's result must be a dict, list, numpy array or torch tensor"
     )
 
@@ -203,8 +203,9 @@ def test_an_exception_in_a_function_is_user_code_error_with_its_own_frames(
     with pytest.raises(UserCodeError) as caught:
         run_flow(bundle, 0)
     error = caught.value
-    assert error.message.startswith(
-        "flow stage 'only': pre function fns:pre raised ZeroDivisionError"
+    assert (
+        error.message == "error: flow stage 'only': pre function fns:pre raised ZeroDivisionError"
     )
+    assert error.user_traceback.endswith("ZeroDivisionError: division by zero\n")
     assert str(bundle / "packages/fns.py") in error.user_traceback
     assert "bundle_cli" not in error.user_traceback
