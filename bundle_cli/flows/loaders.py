@@ -60,14 +60,17 @@ def _load_skops(path: Path, trusted: list[str], where: str) -> Any:
 
 
 def load_torch(path: Path, options: dict[str, Any], where: str) -> Predict:
-    """TorchScript or a whole saved module, run in eval mode under no_grad on tensors."""
+    """TorchScript, a torch.export program (.pt2) or a whole saved module, run in eval mode
+    under no_grad on tensors."""
     torch = require("torch", where)
     fmt = options.get("format", "auto")
-    if fmt == "torchscript" or (fmt == "auto" and _is_torchscript(path)):
-        model = torch.jit.load(str(path), map_location="cpu")
+    if fmt == "exported" or (fmt == "auto" and path.suffix == ".pt2"):
+        # torch.export programs fix train/eval mode when exported; they have no eval().
+        model = torch.export.load(str(path)).module()
+    elif fmt == "torchscript" or (fmt == "auto" and _is_torchscript(path)):
+        model = torch.jit.load(str(path), map_location="cpu").eval()
     else:
-        model = torch.load(path, map_location="cpu", weights_only=False)
-    model.eval()
+        model = torch.load(path, map_location="cpu", weights_only=False).eval()
     dtype = getattr(torch, options.get("dtype", "float32"))
 
     def predict(x: Any) -> Any:

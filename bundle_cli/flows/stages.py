@@ -38,7 +38,7 @@ STAGE_OPTIONS: dict[str, dict[str, tuple[str, ...] | type]] = {
     },
     "torch": {
         "dtype": ("float32", "float64", "float16", "bfloat16", "int64", "int32", "bool"),
-        "format": ("auto", "torchscript", "module"),
+        "format": ("auto", "torchscript", "exported", "module"),
     },
     "xgboost": {"method": ("predict",), "api": _XGB_API},
     "xgboost_classifier": {"method": ("predict", "predict_proba"), "api": _XGB_API},
@@ -49,7 +49,7 @@ STAGE_OPTIONS: dict[str, dict[str, tuple[str, ...] | type]] = {
 # type -> file name endings the loader reads (a mismatch is a warning, not an error)
 STAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "sklearn": (".pkl", ".pickle", ".joblib", ".skops"),
-    "torch": (".pt", ".pth", ".pts", ".ts"),
+    "torch": (".pt", ".pth", ".pts", ".ts", ".pt2"),
     "xgboost": (".json", ".ubj"),
     "xgboost_classifier": (".json", ".ubj"),
     "onnx": (".onnx", ".ort"),

@@ -83,6 +83,19 @@ def test_torchscript_runs_in_eval_mode_without_grad_on_converted_inputs(
     torch.testing.assert_close(out, expected)
 
 
+def test_a_torch_export_program_runs_on_any_batch_size(
+    tree: Callable[..., Path], run_flow: Callable[..., Any]
+) -> None:
+    net = torch_linear(X, Y)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(net, (torch.from_numpy(X[:2]),), dynamic_shapes=({0: batch},))
+    bundle = stage_bundle(tree, "net.pt2", "torch")
+    torch.export.save(program, str(bundle / "net.pt2"))
+    out = run_flow(bundle, SAMPLE.tolist())
+    with torch.no_grad():
+        torch.testing.assert_close(out, net(torch.from_numpy(SAMPLE)))
+
+
 def test_a_whole_saved_module_loads_with_its_class_from_the_bundle(
     tree: Callable[..., Path], run_flow: Callable[..., Any]
 ) -> None:
