@@ -222,3 +222,12 @@ def test_the_cli_reports_flow_errors_with_exit_2(
     result = cli("validate", str(bundle))
     assert result.exit_code == ExitCode.USAGE and result.stdout == ""
     assert f"{bundle}/config.yaml:6:3: error: flow.0.pre: stage 's': pre fns:nope:" in result.stderr
+
+
+def test_a_model_may_take_the_store_in_init(tree: Callable[..., Path]) -> None:
+    model = "class Model:\n    def __init__(self, store, data_dir):\n        self.store = store\n\n    def predict(self, x):\n        return x\n"
+    bundle = tree({"config.yaml": flow_config([python_stage()]), "model.py": model})
+    assert validate(bundle).diagnostics == []
+    (bundle / "model.py").write_text(model.replace("store, data_dir", "stor"))
+    [error] = findings(bundle)
+    assert error.code == "init-unknown-param" and 'did you mean "store"?' in error.message
