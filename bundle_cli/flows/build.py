@@ -6,7 +6,6 @@ import os
 import re
 import secrets
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,60 +149,10 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
             source, first_line = source_of(fn, label)
             (root / f"{stem}.py").write_text(source, encoding="utf-8")
             (root / f"{stem}.pkl").write_bytes(dump_function(fn, f"{stem}.py", first_line))
-    (root / "config.yaml").write_text(_config_text(plans, name), encoding="utf-8")
+    from bundle_cli.flows.build_config import config_text
 
-
-def _config_text(plans: list[_Plan], name: str) -> str:
-    import yaml
-
-    stages = []
-    for plan in plans:
-        stage: dict[str, Any] = {
-            "name": plan.name,
-            "model": plan.model_path,
-            "type": plan.type.value,
-        }
-        if plan.options:
-            stage["options"] = plan.options
-        for slot in plan.functions:
-            stage[slot] = f"functions/{plan.name}_{slot}.pkl"
-        stages.append(stage)
-    config = {
-        "model_name": name,
-        "python_version": f"py3{sys.version_info.minor}",
-        "requirements": _requirements(plans),
-        "flow": stages,
-    }
-    head = (
-        "# Written by bundle_cli.build_flow. The .pkl files under functions/ are code that runs\n"
-        "# when the bundle loads; the .py file beside each is its source, for review.\n"
-    )
-    return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
-
-
-# stage type -> the distributions that provide its framework, the usual one first
-_FRAMEWORK_DISTS = {
-    "torch": ("torch",),
-    "sklearn": ("scikit-learn",),
-    "xgboost": ("xgboost", "xgboost-cpu"),
-    "xgboost_classifier": ("xgboost", "xgboost-cpu"),
-    "onnx": ("onnxruntime", "onnxruntime-gpu"),
-}
-
-
-def _requirements(plans: list[_Plan]) -> list[str]:
-    """Pins of the frameworks the stages use, as installed where the flow was built."""
-    import importlib.metadata
-
-    pins = set()
-    for plan in plans:
-        for dist in _FRAMEWORK_DISTS.get(plan.type.value, ()):
-            try:
-                pins.add(f"{dist}=={importlib.metadata.version(dist)}")
-                break
-            except importlib.metadata.PackageNotFoundError:
-                continue
-    return sorted(pins)
+    stages = [(p.name, p.type.value, p.model_path, p.options, list(p.functions)) for p in plans]
+    (root / "config.yaml").write_text(config_text(stages, name), encoding="utf-8")
 
 
 def _check_written(root: Path) -> None:
