@@ -90,8 +90,9 @@ def _plan(index: int, stage: Sequence[Any]) -> _Plan:
     unknown = sorted(set(extras) - set(_EXTRA_KEYS))
     if unknown:
         raise UsageError(f"{where}: unknown keys {unknown}; allowed: {', '.join(_EXTRA_KEYS)}")
-    if not source.exists():
-        raise UsageError(f"{where}: model file {source} does not exist")
+    if not source.is_file():
+        why = "is not a file" if source.exists() else "does not exist"
+        raise UsageError(f"{where}: model file {source} {why}")
     plan = _Plan(str(extras.get("name") or ""), kind, source, dict(extras.get("options") or {}))
     if plan.name and not _NAME.match(plan.name):
         raise UsageError(f"{where}: name {plan.name!r} must use letters, digits, '.', '_', '-'")
@@ -138,10 +139,7 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
     for plan in plans:
         target = root / plan.model_path
         target.parent.mkdir(parents=True)
-        if plan.source.is_dir():
-            shutil.copytree(plan.source, target)
-        else:
-            shutil.copyfile(plan.source, target)
+        shutil.copyfile(plan.source, target)
         for slot, fn in plan.functions.items():
             stem = f"functions/{plan.name}_{slot}"
             (root / "functions").mkdir(exist_ok=True)

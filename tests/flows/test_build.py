@@ -210,6 +210,7 @@ def test_a_function_that_would_break_in_the_bundle_is_refused_by_name(
             "stage 1: unknown model type 'tensorflow'; known: torch, sklearn",
         ),
         ([(ModelType.TORCH, "nope.pt")], "stage 1: model file nope.pt does not exist"),
+        ([(ModelType.TORCH, ".")], "stage 1: model file . is not a file"),
         ([(ModelType.SKLEARN, "clf.pkl", {"prep": label})], "stage 1: unknown keys ['prep']"),
         (
             [(ModelType.SKLEARN, "clf.pkl", {"pre": "fns:pre"})],
