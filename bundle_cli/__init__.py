@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.flows.store import Store as Store
     from bundle_cli.flows.store import store as store
+    from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
     from bundle_cli.validate import validate as validate
 
@@ -30,6 +31,7 @@ _API = {
     "ModelType": "bundle_cli.flows.stages",
     "store": "bundle_cli.flows.store",
     "Store": "bundle_cli.flows.store",
+    "load": "bundle_cli.runtime",
 }
 
 __all__ = ["__version__", *_API]
