@@ -42,7 +42,7 @@ async def aload_flow(
     if not config.flow:
         raise InvalidBundleError(f"{bundle_dir}: config.yaml defines no flow", [])
     _check_pickle_python(config)
-    store = store or Store()
+    store = store if store is not None else Store()
     kwargs = _default_kwargs(bundle_dir, config) | (model_kwargs or {}) | {"store": store}
     roots = import_roots(bundle_dir, config)
     stages = []
@@ -93,7 +93,7 @@ def _default_kwargs(bundle_dir: Path, config: Any) -> dict[str, Any]:
         "config": config.model_dump(mode="json", exclude_none=True),
         "data_dir": bundle_dir / config.data_dir,
         "secrets": {},
-        "environment": None,
+        "environment": {},
     }
 
 
