@@ -32,6 +32,10 @@ _API = {
     "store": "bundle_cli.flows.store",
     "Store": "bundle_cli.flows.store",
     "load": "bundle_cli.runtime",
+    "package": "bundle_cli.archive.package",
+    "verify": "bundle_cli.archive.verify",
+    "unpack": "bundle_cli.archive.extract",
+    "inspect": "bundle_cli.archive.inspect",
 }
 
 __all__ = ["__version__", *_API]
