@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 from conftest import flow_config, request_files
-from tiny_models import dataset, sklearn_classifier, torch_linear
+from flow_tiny_models import dataset, sklearn_classifier, torch_linear
 
 X, Y = dataset()
 

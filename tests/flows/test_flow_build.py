@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from flow_tiny_models import dataset, sklearn_classifier
 from numpy import argmax
-from tiny_models import dataset, sklearn_classifier
 
 from bundle_cli import ModelType, build_flow
 from bundle_cli.errors import UsageError

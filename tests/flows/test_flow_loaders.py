@@ -14,7 +14,7 @@ import pytest
 import torch
 import xgboost as xgb
 from conftest import flow_config
-from tiny_models import dataset, onnx_linear, sklearn_classifier, torch_linear, xgboost_model
+from flow_tiny_models import dataset, onnx_linear, sklearn_classifier, torch_linear, xgboost_model
 
 from bundle_cli.errors import InvalidBundleError
 

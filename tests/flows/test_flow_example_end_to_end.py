@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from test_example import train_module
+from test_flow_example import train_module
 
 from bundle_cli.errors import ExitCode
 
