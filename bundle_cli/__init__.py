@@ -14,6 +14,10 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.flows.build import build_flow as build_flow
+    from bundle_cli.flows.stages import ModelType as ModelType
+    from bundle_cli.flows.store import Store as Store
+    from bundle_cli.flows.store import store as store
     from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
     from bundle_cli.validate import validate as validate
@@ -23,6 +27,10 @@ _API = {
     "init": "bundle_cli.scaffold",
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
+    "build_flow": "bundle_cli.flows.build",
+    "ModelType": "bundle_cli.flows.stages",
+    "store": "bundle_cli.flows.store",
+    "Store": "bundle_cli.flows.store",
     "load": "bundle_cli.runtime",
     "package": "bundle_cli.archive.package",
     "verify": "bundle_cli.archive.verify",

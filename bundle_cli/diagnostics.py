@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+# "info" findings are listed for review and never fail a run, even with --strict.
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,7 @@ class UnsafePathError(BundleError):
     """A file would be written outside its target folder (a path escape); nothing was written."""
 
     exit_code = ExitCode.UNSAFE
+
+
+class MissingDependencyError(BundleError):
+    """A bundle needs an optional framework that is not installed; the message names the extra."""

@@ -61,7 +61,7 @@ def emit_json(data: Any) -> None:
 
 def render_diagnostics(diagnostics: list[Any]) -> None:
     for d in diagnostics:
-        say(d.format(), color="red" if d.severity == "error" else "yellow")
+        say(d.format(), color={"error": "red", "warning": "yellow"}.get(d.severity))
 
 
 @contextmanager

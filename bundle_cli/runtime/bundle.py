@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.errors import UsageError
+from bundle_cli.flows.store import Store
 from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
@@ -49,6 +50,11 @@ class LoadedBundle:
     def model(self) -> Any:
         """The Model instance (for tests that look inside it)."""
         return self._pipeline.model
+
+    @property
+    def store(self) -> Store:
+        """The bundle's shared store (what `bundle_cli.store()` returns inside its code)."""
+        return self._pipeline.store
 
     @property
     def timings(self) -> Timings:

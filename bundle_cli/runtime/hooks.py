@@ -16,7 +16,7 @@ from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError
 from bundle_cli.runtime import typed
 
-INIT_KWARGS = ("config", "data_dir", "secrets", "environment")
+INIT_KWARGS = ("config", "data_dir", "secrets", "environment", "store")
 BATCH_ATTRIBUTE = "predict_batch_size"
 # positional arguments each hook may take, after self: (fewest, most)
 ARITY = {"load": (0, 0), "preprocess": (1, 2), "predict": (1, 1), "postprocess": (1, 3)}

@@ -84,15 +84,31 @@ def start(
     scope, roots = new_scope(settings)
     guard = Guard(roots, secret_map.scrubber())
     with timings.measure("import"):
-        cls = import_model_class(settings, scope, guard)
+        cls = _model_class(settings, scope, guard)
     spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
     pipeline = Pipeline(spec, scope, guard, timings)
-    pipeline.start(cls, _init_kwargs(spec.init_kwargs, settings, secret_map))
+    kwargs = _init_kwargs(spec.init_kwargs, settings, secret_map, pipeline.store)
+    pipeline.start(cls, kwargs)
     return settings, pipeline, secret_map
 
 
-def _init_kwargs(names: tuple[str, ...], settings: Settings, secrets: Secrets) -> dict[str, Any]:
+def _model_class(settings: Settings, scope: ImportScope, guard: Guard) -> type:
+    """The bundle's Model class, or for a flow the class that runs its stages."""
+    if not settings.config.get("flow"):
+        return import_model_class(settings, scope, guard)
+    from bundle_cli.flows.model import flow_model_class
+    from bundle_cli.runtime.usertrace import user_traceback
+
+    return flow_model_class(
+        settings.root, lambda exc: user_traceback(exc, guard.roots, guard.scrub)
+    )
+
+
+def _init_kwargs(
+    names: tuple[str, ...], settings: Settings, secrets: Secrets, store: Any
+) -> dict[str, Any]:
     available = {
+        "store": store,
         "config": dict(settings.config),
         "data_dir": settings.data_dir,
         "secrets": secrets,

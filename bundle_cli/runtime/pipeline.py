@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.errors import BundleError, UsageError, UserCodeError
+from bundle_cli.flows.store import Store
+from bundle_cli.flows.store import active as active_store
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
@@ -39,14 +41,23 @@ class Guard:
 class Pipeline:
     """Calls one model instance's hooks for requests."""
 
-    def __init__(self, spec: ModelSpec, scope: ImportScope, guard: Guard, timings: Timings) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        scope: ImportScope,
+        guard: Guard,
+        timings: Timings,
+        store: Store | None = None,
+    ) -> None:
         self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
+        # What bundle_cli.store() returns while this bundle's code runs.
+        self.store = store if store is not None else Store()
         self.model: Any = None
         self._loop: Any = None
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
-        with self.scope:
+        with self.scope, active_store(self.store):
             start = time.perf_counter()
             try:
                 self.model = cls(**kwargs)
@@ -123,9 +134,10 @@ class Pipeline:
         args = tuple(a.rewound() if isinstance(a, RequestFiles) else a for a in args[: hook.nargs])
         start = time.perf_counter()
         try:
-            result = getattr(self.model, name)(*args)
-            if hook.kind == "coroutine":
-                result = self._await(result)
+            with active_store(self.store):
+                result = getattr(self.model, name)(*args)
+                if hook.kind == "coroutine":
+                    result = self._await(result)
             return result
         except (BundleError, DeadlineExceeded, KeyboardInterrupt):
             raise
@@ -137,9 +149,10 @@ class Pipeline:
     def _next_chunk(self, chunks: Any, is_async: bool) -> tuple[bool, Any]:
         start = time.perf_counter()
         try:
-            if is_async:
-                return False, self._await(chunks.__anext__())
-            return False, next(chunks)
+            with active_store(self.store):
+                if is_async:
+                    return False, self._await(chunks.__anext__())
+                return False, next(chunks)
         except (StopIteration, StopAsyncIteration):
             return True, None
         except (BundleError, DeadlineExceeded, KeyboardInterrupt):

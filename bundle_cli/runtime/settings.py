@@ -52,6 +52,8 @@ class Settings:
     def import_dirs(self) -> list[Path]:
         """Folders put on sys.path while the bundle's code runs, in lookup order."""
         dirs = [self.model_dir, self.root / self.config["bundled_packages_dir"]]
+        if self.config.get("flow"):  # a flow's pre/post modules may sit at the bundle's root
+            dirs.insert(0, self.root)
         dirs += self.external_dirs
         return [d for d in dirs if d.is_dir()]
 

@@ -29,11 +29,13 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
         return report  # the code checks need a valid config to know where the code is
     from bundle_cli.validate.examples import check_examples
     from bundle_cli.validate.files import check_files
+    from bundle_cli.validate.flow import check_flow
     from bundle_cli.validate.model_code import check_model_code
 
     report.diagnostics += check_model_code(bundle_dir, result.config)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
+    report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
     return report
 
 

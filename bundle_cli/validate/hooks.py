@@ -2,7 +2,8 @@
 
 The runtime calls hooks on an instance with positional arguments (preprocess: model_input[, files];
 predict: model_input; postprocess: model_output[, model_input[, files]]; load: nothing) and builds the
-instance with the keyword arguments `__init__` names among config, data_dir, secrets, environment.
+instance with the keyword arguments `__init__` names among config, data_dir, secrets, environment
+and store (the per-bundle shared store).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ HOOKS: dict[str, tuple[int, int, str]] = {
     "predict": (1, 1, "exactly one argument (model_input)"),
     "postprocess": (1, 3, "one to three arguments (model_output[, model_input[, files]])"),
 }
-INIT_KWARGS = ("config", "data_dir", "secrets", "environment")
+INIT_KWARGS = ("config", "data_dir", "secrets", "environment", "store")
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 

@@ -118,8 +118,10 @@ class Model:
                 "data_dir": "PosixPath",
                 "secrets": "Secrets",
                 "environment": "dict",
+                "store": "Store",
             },
         ),
+        (", store", "store=store", {"store": "Store"}),
         (", config, other=1", "config=config", {"config": "dict"}),
     ],
 )

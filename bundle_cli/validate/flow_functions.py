@@ -1,0 +1,115 @@
+"""Static checks of a stage's pre/post references: `module:function` through ast, pickles by opcode.
+
+Nothing here imports or unpickles bundle code.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """Where a function is defined and its positional parameters (None: cannot be told)."""
+
+    file: Path
+    line: int
+    positional: int | None
+    varargs: bool = False
+    required_kwonly: bool = False
+
+
+class NotFound(Exception):
+    """The reference does not resolve; the message says what is missing."""
+
+
+def find_module(roots: list[Path], module: str) -> Path:
+    """The file of a dotted module name under the first root that has it (as import would)."""
+    parts = module.split(".")
+    for root in roots:
+        base = root.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    raise NotFound(f"module {module} is not in the bundle (looked in {_names(roots)})")
+
+
+def _names(roots: list[Path]) -> str:
+    return ", ".join(f"{r.name}/" for r in roots)
+
+
+def find_function(roots: list[Path], ref: str) -> FunctionDef:
+    """Resolve "module:function" to its definition, by parsing the module file."""
+    module, sep, name = ref.partition(":")
+    if not sep or not module or not name.isidentifier():
+        raise NotFound(f'"{ref}" is not "module:function" or a path ending in .pkl')
+    path = find_module(roots, module)
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        raise NotFound(f"{path.name} does not parse: {exc.msg} (line {exc.lineno})") from None
+    found = _definition(tree, name)
+    if found is None:
+        raise NotFound(f"{module} defines no function {name}")
+    return found if isinstance(found, FunctionDef) else _from_args(path, *found)
+
+
+def _definition(
+    tree: ast.Module, name: str
+) -> FunctionDef | tuple[int, ast.arguments | None] | None:
+    """The last top-level binding of `name`, as Python would see it after import."""
+    result: tuple[int, ast.arguments | None] | None = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            result = (node.lineno, node.args)
+        elif isinstance(node, ast.Assign) and any(_binds(t, name) for t in node.targets):
+            value = node.value
+            result = (node.lineno, value.args if isinstance(value, ast.Lambda) else None)
+        elif isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (a.asname or a.name.split(".")[0]) == name for a in node.names
+        ):
+            result = (node.lineno, None)  # bound by an import: its signature is elsewhere
+    return result
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return isinstance(target, ast.Name) and target.id == name
+
+
+def _from_args(path: Path, line: int, args: ast.arguments | None) -> FunctionDef:
+    if args is None:
+        return FunctionDef(path, line, None)
+    required_kwonly = any(d is None for d in args.kw_defaults)
+    return FunctionDef(
+        path, line, len(args.posonlyargs) + len(args.args), args.vararg is not None, required_kwonly
+    )
+
+
+def arity_problem(fn: FunctionDef, low: int, high: int) -> str | None:
+    """Why the definition cannot take low..high positional arguments, or None."""
+    if fn.positional is None:
+        return None
+    if fn.required_kwonly:
+        return "has a keyword-only parameter without a default, which is never passed"
+    if fn.varargs and fn.positional <= high:
+        return None
+    if not low <= fn.positional <= high:
+        return f"takes {fn.positional} positional parameters; it must take {low} to {high}"
+    return None
+
+
+def source_imports(path: Path) -> list[str]:
+    """Top-level names of the modules a source file imports (for the review listing)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return sorted(names)

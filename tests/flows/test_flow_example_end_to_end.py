@@ -1,0 +1,58 @@
+"""examples/two-stage-flow end to end with the real `bundle` command: build_flow -> validate ->
+predict -> package -> verify -> unpack -> predict from what the archive held."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from test_flow_example import train_module
+
+from bundle_cli.errors import ExitCode
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_built_validated_run_packaged_and_run_from_the_archive(
+    tmp_path: Path, run_bundle: Run
+) -> None:
+    bundle = train_module().main(tmp_path / "bundle")
+    expected = {
+        k: v
+        for e in yaml.safe_load((bundle / "examples.yaml").read_text())
+        for k, v in e["expected"].items()
+    }
+
+    checked = run_bundle("validate", str(bundle), "--json", "--strict")
+    assert checked.returncode == ExitCode.OK, checked.stderr
+    assert [d["code"] for d in json.loads(checked.stdout)["diagnostics"]] == [
+        "pickled-function"
+    ] * 3
+
+    request = bundle / "input.json"
+    answer = run_bundle("predict", str(bundle), "-i", str(request))
+    assert answer.returncode == ExitCode.OK, answer.stderr
+    readings = json.loads(request.read_text())
+    assert json.loads(answer.stdout) == {r: expected[r] for r in readings}
+
+    packed = run_bundle("package", str(bundle), "-o", str(tmp_path / "dist"), "--json")
+    assert packed.returncode == ExitCode.OK, packed.stderr
+    archive = Path(json.loads(packed.stdout)["path"])
+    assert archive.is_file()
+
+    # Running an archive directly waits for the runtime to open archives (its bundle_dir());
+    # until then the archive is verified, unpacked safely, and the unpacked bundle is run.
+    verified = run_bundle("verify", str(archive))
+    assert verified.returncode == ExitCode.OK, verified.stderr
+    unpacked = tmp_path / "unpacked"
+    opened = run_bundle("unpack", str(archive), str(unpacked))
+    assert opened.returncode == ExitCode.OK, opened.stderr
+    assert sorted(p.name for p in (unpacked / "functions").iterdir()) == sorted(
+        p.name for p in (bundle / "functions").iterdir()
+    )
+    from_archive = run_bundle("predict", str(unpacked), "-i", str(request))
+    assert from_archive.returncode == ExitCode.OK, from_archive.stderr
+    assert from_archive.stdout == answer.stdout
