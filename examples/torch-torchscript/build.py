@@ -25,9 +25,7 @@ def train() -> tuple[object, float]:
         digits.data / 16.0, digits.target, test_size=0.25, random_state=0, stratify=digits.target
     )
     xt, yt = torch.tensor(x_train, dtype=torch.float32), torch.tensor(y_train)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
-    )
+    net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
     optimiser = torch.optim.Adam(net.parameters(), lr=0.01)
     for _ in range(150):  # full-batch steps: ~1300 images, under a second
         optimiser.zero_grad()

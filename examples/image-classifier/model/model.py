@@ -43,11 +43,15 @@ class Model:
         with torch.inference_mode():
             return torch.softmax(self._net(model_input), dim=1)
 
-    def postprocess(self, model_output: Any, model_input: Any, files: list[Any]) -> list[dict[str, Any]]:
+    def postprocess(
+        self, model_output: Any, model_input: Any, files: list[Any]
+    ) -> list[dict[str, Any]]:
         top_k = int((model_input or {}).get("top_k", len(shapes.CLASSES)))
         results = []
         for scores in model_output.tolist():
-            ranked = sorted(zip(shapes.CLASSES, scores), key=lambda pair: -pair[1])[:top_k]
+            ranked = sorted(zip(shapes.CLASSES, scores, strict=True), key=lambda pair: -pair[1])[
+                :top_k
+            ]
             results.append(
                 {"label": ranked[0][0], "scores": {name: round(s, 5) for name, s in ranked}}
             )

@@ -66,8 +66,10 @@ def draw(shape: str, size: int, rng: random.Random) -> Any:
         # Upright (a flat base), tilted by at most 15 degrees either way.
         turn = math.pi / 2 + math.pi / corners + rng.uniform(-1, 1) * math.pi / 12
         points = [
-            (cx + radius * math.cos(turn + 2 * math.pi * k / corners),
-             cy + radius * math.sin(turn + 2 * math.pi * k / corners))
+            (
+                cx + radius * math.cos(turn + 2 * math.pi * k / corners),
+                cy + radius * math.sin(turn + 2 * math.pi * k / corners),
+            )
             for k in range(corners)
         ]
         pen.polygon(points, fill=fill)
@@ -78,5 +80,5 @@ def _two_colours(rng: random.Random) -> tuple[tuple[int, int, int], tuple[int, i
     while True:
         a = tuple(rng.randrange(256) for _ in range(3))
         b = tuple(rng.randrange(256) for _ in range(3))
-        if sum(abs(x - y) for x, y in zip(a, b)) > 150:  # the shape must be visible
+        if sum(abs(x - y) for x, y in zip(a, b, strict=True)) > 150:  # the shape must be visible
             return a, b  # type: ignore[return-value]

@@ -47,7 +47,9 @@ class Model:
             predictions.append(
                 {
                     "species": self._classes[best],
-                    "probabilities": {c: round(float(p), 6) for c, p in zip(self._classes, row)},
+                    "probabilities": {
+                        c: round(float(p), 6) for c, p in zip(self._classes, row, strict=True)
+                    },
                 }
             )
         return {"predictions": predictions}
