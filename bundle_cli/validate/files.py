@@ -1,0 +1,131 @@
+"""Paths named in config.yaml: inside the bundle, present when named, requirements that parse.
+
+Folders left at their default names (data/, packages/) may be absent; a folder named explicitly in
+config.yaml must exist. `positions` (from the config loader) tells which keys the file names and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bundle_cli.diagnostics import Diagnostic, Severity
+from bundle_cli.validate.paths import CONFIG_FILENAME, display, escapes
+
+if TYPE_CHECKING:
+    from bundle_cli.config.schema import BundleConfig
+
+KeyPath = tuple[str | int, ...]
+Positions = Mapping[KeyPath, tuple[int, int]]
+
+# Keys whose path must stay inside the bundle: the archive holds the bundle folder only.
+_INSIDE_KEYS = (
+    "model_module_dir",
+    "data_dir",
+    "bundled_packages_dir",
+    "requirements_file",
+    "examples_filename",
+)
+_NAMED_DIRS = {"data_dir": "data-dir-missing", "bundled_packages_dir": "packages-dir-missing"}
+
+
+def check_files(bundle_dir: Path, config: BundleConfig, positions: Positions) -> list[Diagnostic]:
+    """Every problem with the files and folders config.yaml points at."""
+    at = _ConfigLocator(bundle_dir, positions)
+    found = _check_inside(config, at)
+    outside = {d.key_path for d in found}
+    if config.requirements_file and "requirements_file" not in outside:
+        found += _check_requirements_file(bundle_dir, config.requirements_file, at)
+    for key, code in _NAMED_DIRS.items():
+        if key not in outside and (key,) in positions:
+            found += _check_dir(bundle_dir, key, code, getattr(config, key), at)
+    for index, folder in enumerate(config.external_package_dirs):
+        found += _check_external(bundle_dir, index, folder, at)
+    return found
+
+
+class _ConfigLocator:
+    """Diagnostics about config.yaml keys, at the key's line and column when the file names it."""
+
+    def __init__(self, bundle_dir: Path, positions: Positions) -> None:
+        self.file = str(bundle_dir / CONFIG_FILENAME)
+        self.positions = positions
+
+    def __call__(
+        self, code: str, message: str, key: KeyPath, severity: Severity = "error"
+    ) -> Diagnostic:
+        line, column = self.positions.get(key, (None, None))
+        key_path = ".".join(str(k) for k in key)
+        return Diagnostic(code, severity, message, self.file, line, column, key_path)
+
+
+def _check_inside(config: BundleConfig, at: _ConfigLocator) -> list[Diagnostic]:
+    found = []
+    for key in _INSIDE_KEYS:
+        value = getattr(config, key)
+        if value is not None and escapes(value):
+            found.append(_outside(key, value, at))
+    model_file = f"{config.model_module_dir}/{config.model_class_filename}"
+    if not escapes(config.model_module_dir) and escapes(model_file):
+        found.append(_outside("model_class_filename", config.model_class_filename, at))
+    return found
+
+
+def _outside(key: str, value: str, at: _ConfigLocator) -> Diagnostic:
+    how = "is an absolute path" if Path(value).is_absolute() else "climbs out with .."
+    return at(
+        "path-outside-bundle",
+        f'"{display(value)}" {how}, so it points outside the bundle and would not be in its '
+        "archive; use a path relative to the bundle folder that stays inside it",
+        (key,),
+    )
+
+
+def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) -> list[Diagnostic]:
+    from bundle_cli.validate.requirements_txt import check_requirements_text
+
+    path = bundle_dir / name
+    if not path.is_file():
+        what = "is a folder, not a file" if path.exists() else "does not exist in the bundle"
+        message = f'requirements file "{display(name)}" {what}; create it or fix the path'
+        return [at("requirements-file-missing", message, ("requirements_file",))]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        message = f'requirements file "{display(name)}" is not UTF-8 text (byte {exc.start}); save it as UTF-8'
+        return [at("requirements-file-unreadable", message, ("requirements_file",))]
+    except OSError as exc:
+        message = f'cannot read requirements file "{display(name)}": {exc.strerror or exc}'
+        return [at("requirements-file-unreadable", message, ("requirements_file",))]
+    return check_requirements_text(text, str(path))
+
+
+def _check_dir(
+    bundle_dir: Path, key: str, code: str, value: str, at: _ConfigLocator
+) -> list[Diagnostic]:
+    path = bundle_dir / value
+    if path.is_dir():
+        return []
+    what = "is a file, not a folder" if path.exists() else "does not exist in the bundle"
+    message = f'"{display(value)}" {what}; create the folder, or remove {key} to use the default'
+    return [at(code, message, (key,))]
+
+
+def _check_external(
+    bundle_dir: Path, index: int, folder: str, at: _ConfigLocator
+) -> list[Diagnostic]:
+    key = ("external_package_dirs", index)
+    path = bundle_dir / folder
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.exists() else "does not exist"
+        message = f'external package folder "{display(folder)}" {what} (relative to the bundle); fix the path or remove it'
+        return [at("external-dir-missing", message, key)]
+    if escapes(folder):
+        message = (
+            f'external package folder "{display(folder)}" is outside the bundle: local runs import '
+            "from it, but an archive of the bundle will not contain it; move it into the bundle "
+            "(for example under the bundled packages folder) for a self-contained archive"
+        )
+        return [at("external-dir-outside", message, key, "warning")]
+    return []

@@ -1,0 +1,61 @@
+"""The model, file and example checks as `validate()` runs them on a real bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bundle_cli.validate import validate
+
+MODEL = """\
+class Model:
+    def __init__(self, **kwargs):
+        pass
+
+    def load(self):
+        pass
+
+    def predict(self, model_input):
+        return model_input
+"""
+
+
+def test_problems_of_every_check_in_one_report(tree: Callable[..., Path]) -> None:
+    bundle = tree(
+        {
+            "config.yaml": "model_name: m\nrequirements_file: requirements.txt\n"
+            "data_dir: weights\nexternal_package_dirs:\n  - ../shared\n",
+            "model/model.py": MODEL + "\n    def postporcess(self, out):\n        return out\n",
+            "requirements.txt": "numpy\nscipy>>=1\n",
+            "examples.yaml": "- name: one\n  inptu: 1\n",
+            "../shared/": "",
+        }
+    )
+    report = validate(bundle)
+    found = {(d.code, d.file, d.line, d.column, d.key_path) for d in report.diagnostics}
+    assert found == {
+        ("hook-misspelt", str(bundle / "model/model.py"), 11, 5, None),
+        ("requirements-invalid", str(bundle / "requirements.txt"), 2, 6, None),
+        ("data-dir-missing", str(bundle / "config.yaml"), 3, 1, "data_dir"),
+        ("external-dir-outside", str(bundle / "config.yaml"), 5, 5, "external_package_dirs.0"),
+        ("example-missing-input", str(bundle / "examples.yaml"), 1, 3, None),
+        ("example-unknown-key", str(bundle / "examples.yaml"), 2, 3, None),
+    }
+    assert len(report.errors) == 4 and len(report.warnings) == 2
+
+
+def test_a_complete_bundle_is_valid(tree: Callable[..., Path]) -> None:
+    bundle = tree(
+        {
+            "config.yaml": "model_name: m\nrequirements_file: requirements.txt\n",
+            "model/__init__.py": "",
+            "model/model.py": MODEL,
+            "requirements.txt": "numpy>=1.26\n",
+            "examples.yaml": "- name: one\n  input: 1\n  expected: 1\n",
+            "data/": "",
+            "packages/": "",
+        }
+    )
+    report = validate(bundle)
+    assert report.diagnostics == []
+    assert report.ok(strict=True)
