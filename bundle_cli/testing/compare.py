@@ -62,7 +62,9 @@ def child_path(path: str, key: str | int) -> str:
     return f"{path}.{key}" if _IDENTIFIER.match(key) else f'{path}["{key}"]'
 
 
-def _compare_dicts(actual: Any, expected: dict[str, Any], tol: float, path: str) -> Difference | None:
+def _compare_dicts(
+    actual: Any, expected: dict[str, Any], tol: float, path: str
+) -> Difference | None:
     if not isinstance(actual, dict):
         return Difference(path, f"expected a mapping, got {describe(actual)}")
     for key, value in expected.items():

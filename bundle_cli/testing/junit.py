@@ -34,9 +34,9 @@ def junit_xml(report: TestReport, suite_name: str) -> bytes:
             suite, "testcase", classname=suite_name, name=result.name, time=f"{result.seconds:.6f}"
         )
         if result.status == "failed":
-            ET.SubElement(case, "failure", message=result.detail, type="mismatch").text = (
-                result.detail
-            )
+            ET.SubElement(
+                case, "failure", message=result.detail, type="mismatch"
+            ).text = result.detail
         elif result.status == "error":
             element = ET.SubElement(case, "error", message=result.detail, type="error")
             element.text = result.traceback or result.detail
