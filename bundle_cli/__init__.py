@@ -14,10 +14,12 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.scaffold import init as init
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
 _API = {
+    "init": "bundle_cli.scaffold",
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
 }

@@ -69,3 +69,9 @@ class UserCodeError(BundleError):
     def __init__(self, message: str, user_traceback: str) -> None:
         super().__init__(message)
         self.user_traceback = user_traceback
+
+
+class UnsafePathError(BundleError):
+    """A file would be written outside its target folder (a path escape); nothing was written."""
+
+    exit_code = ExitCode.UNSAFE
