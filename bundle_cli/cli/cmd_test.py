@@ -33,7 +33,7 @@ def test_command(
         None, "--junit-xml", help="Also write a JUnit XML report to this file.", metavar="PATH"
     ),
 ) -> None:
-    """Run the bundle's examples and compare each output with its expected output."""
+    """Run examples.yaml and compare outputs with the expected ones."""
     from bundle_cli.testing import run_examples, write_junit
 
     with boundary():
