@@ -67,6 +67,13 @@ def run_one(bundle: Any, example: Any) -> ExampleResult:
     return ExampleResult(example.name, "passed", seconds, output)
 
 
-def _one_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+def _one_line(exc: UserCodeError | InputDataError) -> str:
+    """`the model's preprocess raised RuntimeError: boom`: the message and what the exception said."""
+    message = exc.message.removeprefix("error: ").strip()
+    lines = [
+        line for line in (getattr(exc, "user_traceback", "") or "").splitlines() if line.strip()
+    ]
+    name, sep, said = (lines[-1] if lines else "").partition(": ")
+    if sep and said and message.endswith(name.split(".")[-1]):
+        return f"{message}: {said.strip()}"
+    return message.splitlines()[0] if message else type(exc).__name__
