@@ -16,15 +16,15 @@ from bundle_cli.errors import ExitCode
 CONFIG = "model_name: calc\n"
 # Sums and averages numbers; raises when asked to; reports the size of each request file.
 MODEL = """\
+import os
 from pathlib import Path
 
 
 class Model:
-    def __init__(self, data_dir, **kwargs):
-        self.data_dir = Path(data_dir)
-
     def load(self):
-        (self.data_dir / "loaded").write_text("yes")
+        marker = os.environ.get("CALC_LOADED_MARKER")
+        if marker:  # tests that must prove the model was never loaded set this
+            Path(marker).write_text("loaded")
 
     def preprocess(self, model_input, files):
         if model_input.get("boom"):
@@ -60,7 +60,6 @@ def calc(tree: Callable[..., Path]) -> Callable[[str], Path]:
                 "config.yaml": CONFIG,
                 "model/__init__.py": "",
                 "model/model.py": MODEL,
-                "data/": "",
                 "examples.yaml": examples,
             }
         )
@@ -224,8 +223,13 @@ def test_junit_xml_is_well_formed_and_counts_every_outcome(
 
 
 def test_junit_xml_is_not_written_when_the_tests_cannot_run(
-    calc: Callable[[str], Path], cli: Callable[..., Result], tmp_path: Path
+    calc: Callable[[str], Path],
+    cli: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    marker = tmp_path / "loaded"
+    monkeypatch.setenv("CALC_LOADED_MARKER", str(marker))
     bundle = calc("- name: typo\n  input: {xs: [1]}\n  expect: {total: 1}\n")
     out = tmp_path / "junit.xml"
     out.write_text("old report")
@@ -233,7 +237,7 @@ def test_junit_xml_is_not_written_when_the_tests_cannot_run(
     assert result.exit_code == ExitCode.USAGE
     assert 'unknown key "expect"; did you mean "expected"?' in result.stderr
     assert out.read_text() == "old report"
-    assert not (bundle / "data" / "loaded").exists()  # the model was never loaded
+    assert not marker.exists()  # the model was never loaded
 
 
 def test_junit_xml_in_a_missing_folder_is_a_usage_error(
@@ -314,3 +318,33 @@ def test_real_process_plain_table_and_json(
     assert json.loads(result.stdout)["counts"]["passed"] == 2
     assert table_rows(result.stderr) == {"small": ("PASS", ""), "big": ("PASS", "")}
     assert "\x1b[" not in result.stderr  # not a terminal: no colours, no rich table
+
+
+def test_an_archive_is_tested_like_its_folder(
+    calc: Callable[[str], Path], cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    archive = tmp_path / "calc.tar.gz"
+    packed = cli("package", str(calc(PASSING)), "-o", str(archive))
+    assert packed.exit_code == 0, packed.output
+    result = cli("test", str(archive), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["passed"] == 2
+
+
+def test_a_corrupt_archive_is_refused_before_anything_runs(
+    calc: Callable[[str], Path],
+    cli: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive = tmp_path / "calc.tar.gz"
+    assert cli("package", str(calc(PASSING)), "-o", str(archive)).exit_code == 0
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    marker = tmp_path / "loaded"
+    monkeypatch.setenv("CALC_LOADED_MARKER", str(marker))
+    result = cli("test", str(archive))
+    assert result.exit_code == ExitCode.UNSAFE
+    assert table_rows(result.stderr) == {}
+    assert not marker.exists()
