@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
     from bundle_cli.scaffold import init as init
+    from bundle_cli.testing import run_examples as run_examples
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
@@ -22,6 +23,7 @@ _API = {
     "init": "bundle_cli.scaffold",
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
+    "run_examples": "bundle_cli.testing",
 }
 
 __all__ = ["__version__", *_API]
