@@ -83,7 +83,8 @@ def _compare_lists(actual: Any, expected: list[Any], tol: float, path: str) -> D
     if not isinstance(actual, list):
         return Difference(path, f"expected a list, got {describe(actual)}")
     if len(actual) != len(expected):
-        return Difference(path, f"expected {len(expected)} items, got {len(actual)}")
+        count = f"{len(expected)} item{'s' * (len(expected) != 1)}"
+        return Difference(path, f"expected {count}, got {len(actual)}")
     for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
         found = first_difference(got, want, tol, child_path(path, index))
         if found:

@@ -348,3 +348,29 @@ def test_a_corrupt_archive_is_refused_before_anything_runs(
     assert result.exit_code == ExitCode.UNSAFE
     assert table_rows(result.stderr) == {}
     assert not marker.exists()
+
+
+def test_a_streaming_model_is_compared_on_its_list_of_chunks(
+    tree: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    bundle = tree(
+        {
+            "config.yaml": CONFIG,
+            "model/model.py": (
+                "class Model:\n"
+                "    def predict(self, model_input):\n"
+                "        for word in model_input['text'].split():\n"
+                "            yield {'token': word}\n"
+            ),
+            "examples.yaml": (
+                "- name: words\n  input: {text: a b}\n  expected: [{token: a}, {token: b}]\n"
+                "- name: short\n  input: {text: a b}\n  expected: [{token: a}]\n"
+            ),
+        }
+    )
+    result = cli("test", str(bundle))
+    assert result.exit_code == ExitCode.USER_CODE
+    assert table_rows(result.stderr) == {
+        "words": ("PASS", ""),
+        "short": ("FAIL", "$: expected 1 item, got 2"),
+    }
