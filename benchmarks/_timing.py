@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+# A user's installed packages have compiled bytecode; this sandbox sets PYTHONDONTWRITEBYTECODE,
+# which would make every run recompile the editable package from source. Measure as a user runs.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run_once(cmd: Sequence[str], **kwargs: object) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one run of cmd, which must succeed."""
     start = time.perf_counter()
+    kwargs.setdefault("env", ENV)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start

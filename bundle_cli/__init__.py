@@ -14,6 +14,7 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
     from bundle_cli.testing import run_examples as run_examples
     from bundle_cli.validate import validate as validate
@@ -24,6 +25,7 @@ _API = {
     "validate": "bundle_cli.validate",
     "load_config": "bundle_cli.config",
     "run_examples": "bundle_cli.testing",
+    "load": "bundle_cli.runtime",
 }
 
 __all__ = ["__version__", *_API]

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from bundle_cli.cli import cmd_init, cmd_schema, cmd_test, cmd_validate  # noqa: F401
+from bundle_cli.cli import cmd_init, cmd_predict, cmd_schema, cmd_test, cmd_validate  # noqa: F401

@@ -1,0 +1,247 @@
+"""`bundle predict` against hand-written scripts doing the same work, whole processes.
+
+1. One prediction of a numpy bundle (`bundle predict B -i input.json`) against a plain script that
+   imports the same model.py (so pays the same numpy import) and calls its hooks.
+2. JSON Lines: 100k lines of four floats through a scikit-learn model, with and without batches,
+   against hand-written scripts doing the same JSON parsing and (batched or per-line) predict;
+   peak memory at 10k and 100k lines shows whether memory stays flat.
+
+Run: .venv/bin/python benchmarks/bench_predict.py  (needs scikit-learn: `pip install '.[sklearn]'`)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import BIN, interleaved, machine, run_once
+
+TIME = "/usr/bin/time"
+
+NUMPY_MODEL = """
+import numpy as np
+
+
+class Model:
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+
+    def load(self):
+        self.weights = np.load(self.data_dir / "weights.npy")
+
+    def preprocess(self, model_input):
+        return np.asarray(model_input["x"], dtype=np.float64)
+
+    def predict(self, x):
+        return self.weights @ x
+
+    def postprocess(self, y):
+        return {"y": y.round(6).tolist(), "argmax": int(y.argmax())}
+"""
+
+PLAIN_NUMPY = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {model_dir!r})
+from model import Model
+m = Model(data_dir=Path({data_dir!r}))
+m.load()
+with open(sys.argv[1]) as f:
+    x = json.load(f)
+print(json.dumps(m.postprocess(m.predict(m.preprocess(x))), indent=2))
+"""
+
+SKLEARN_MODEL = """
+import pickle
+
+import numpy as np
+
+
+class Model:
+{batch}
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+
+    def load(self):
+        with open(self.data_dir / "model.pkl", "rb") as f:
+            self.model = pickle.load(f)
+
+    def predict(self, rows):
+{body}
+"""
+BATCHED_BODY = "        return self.model.predict(np.asarray(rows, dtype=float)).tolist()"
+SINGLE_BODY = "        return int(self.model.predict(np.asarray([rows], dtype=float))[0])"
+
+PLAIN_JSONL = """
+import json, pickle, sys
+import numpy as np
+with open({pkl!r}, "rb") as f:
+    model = pickle.load(f)
+out, batch, size = sys.stdout, [], {size}
+
+def flush():
+    for y in model.predict(np.asarray(batch, dtype=float)).tolist():
+        out.write(json.dumps(y) + "\\n")
+    batch.clear()
+
+with open(sys.argv[1]) as f:
+    for line in f:
+        if line.strip():
+            batch.append(json.loads(line))
+            if len(batch) == size:
+                flush()
+if batch:
+    flush()
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def numpy_setup(root: Path) -> dict[str, list[str]]:
+    import numpy as np
+
+    bundle = root / "numpy-bundle"
+    write(bundle / "config.yaml", "model_name: numpy bench\n")
+    write(bundle / "model" / "model.py", NUMPY_MODEL)
+    (bundle / "data").mkdir()
+    np.save(bundle / "data" / "weights.npy", np.random.default_rng(0).normal(size=(10, 64)))
+    x = np.random.default_rng(1).normal(size=64).round(4).tolist()
+    inp = write(bundle / "input.json", json.dumps({"x": x}))
+    plain = write(root / "plain_numpy.py", PLAIN_NUMPY.format(
+        model_dir=str(bundle / "model"), data_dir=str(bundle / "data")))  # fmt: skip
+    return {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+        "plain script (imports model.py, calls hooks)": [sys.executable, str(plain), str(inp)],
+        "bundle predict -i input.json": [
+            str(BIN / "bundle"),
+            "predict",
+            str(bundle),
+            "-i",
+            str(inp),
+        ],
+    }
+
+
+def sklearn_setup(root: Path) -> tuple[dict[str, Path], Path]:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 4))
+    y = (x @ np.array([1.0, -2.0, 0.5, 1.5]) > 0).astype(int) + (x[:, 0] > 1).astype(int)
+    pkl = root / "model.pkl"
+    pkl.write_bytes(pickle.dumps(LogisticRegression(max_iter=500).fit(x, y)))
+    bundles = {}
+    for name, batch, body in (
+        ("batched", "    predict_batch_size = 1024\n", BATCHED_BODY),
+        ("single", "", SINGLE_BODY),
+    ):
+        bundle = root / f"sk-{name}"
+        write(bundle / "config.yaml", f"model_name: sklearn {name}\n")
+        write(bundle / "model" / "model.py", SKLEARN_MODEL.format(batch=batch, body=body))
+        (bundle / "data").mkdir()
+        (bundle / "data" / "model.pkl").write_bytes(pkl.read_bytes())
+        bundles[name] = bundle
+    return bundles, pkl
+
+
+def jsonl_input(root: Path, lines: int) -> Path:
+    import numpy as np
+
+    rows = np.random.default_rng(lines).normal(size=(lines, 4)).round(6).tolist()
+    return write(root / f"in-{lines}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def one_prediction(root: Path) -> None:
+    cmds = numpy_setup(root)
+    medians = interleaved(cmds, runs=21)
+    bundle_cmd = cmds["bundle predict -i input.json"]
+    cold = []
+    for n in range(7):  # an empty validation cache each time: the first run after an edit
+        env = {**os.environ, "BUNDLE_CACHE_DIR": str(root / f"cold-cache-{n}")}
+        cold.append(run_once(bundle_cmd, env=env)[0])
+    medians["bundle predict, first run after an edit (validates)"] = statistics.median(cold)
+    base = medians["plain script (imports model.py, calls hooks)"]
+    print("### One prediction, numpy bundle (medians of 21 interleaved runs; cold: 7)\n")
+    print("| command | median s | x plain script |")
+    print("|---|---:|---:|")
+    for name, value in medians.items():
+        print(f"| {name} | {value:.3f} | {value / base:.2f} |")
+
+
+def measured(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of the command itself.
+
+    GNU time reports the child's own peak; the rusage of a child forked from this (large)
+    process would include this process's pages copied before exec.
+    """
+    if not os.path.exists(TIME):
+        return run_once(cmd)[0], float("nan")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [TIME, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
+
+
+def jsonl_runs(root: Path) -> None:
+    bundles, pkl = sklearn_setup(root)
+    bundle = str(BIN / "bundle")
+    rows = []
+    for lines, runs in ((10_000, 3), (100_000, 3)):
+        inp = jsonl_input(root, lines)
+        plain_b = write(root / "plain_batched.py", PLAIN_JSONL.format(pkl=str(pkl), size=1024))
+        plain_1 = write(root / "plain_single.py", PLAIN_JSONL.format(pkl=str(pkl), size=1))
+        cmds = {
+            "hand-written, batches of 1024": [sys.executable, str(plain_b), str(inp)],
+            "bundle predict --jsonl (predict_batch_size = 1024)": [
+                bundle, "predict", str(bundles["batched"]), "--jsonl", "-i", str(inp)],
+            "hand-written, one predict per line": [sys.executable, str(plain_1), str(inp)],
+            "bundle predict --jsonl (no batches)": [
+                bundle, "predict", str(bundles["single"]), "--jsonl", "-i", str(inp)],
+        }  # fmt: skip
+        for name, cmd in cmds.items():
+            run_once(cmd)  # warm-up (and the validation cache)
+            samples = [measured(cmd) for _ in range(runs)]
+            wall = statistics.median(s[0] for s in samples)
+            peak = max(s[1] for s in samples)
+            rows.append((lines, name, wall, lines / wall, peak))
+    print("\n### JSON Lines, 4 floats per line, scikit-learn LogisticRegression (medians of 3)\n")
+    print("| lines | command | median s | lines/s | x hand-written | peak RSS MiB |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for i, (lines, name, wall, rate, peak) in enumerate(rows):
+        base = rows[i - 1][3] if name.startswith("bundle") else rate  # the row above
+        print(f"| {lines:,} | {name} | {wall:.2f} | {rate:,.0f} | {rate / base:.2f} | {peak:.0f} |")
+
+
+def main() -> None:
+    print(f"## bundle predict ({machine()})\n")
+    # Children run as after a normal install: with bytecode caches, and a validation cache here.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["BUNDLE_CACHE_DIR"] = str(Path(tmp) / "cache")
+        one_prediction(Path(tmp))
+        jsonl_runs(Path(tmp))
+    print(
+        "\nWhole processes, output to /dev/null. Reproduce: `.venv/bin/python benchmarks/bench_predict.py`"
+    )
+
+
+if __name__ == "__main__":
+    main()

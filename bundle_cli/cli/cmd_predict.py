@@ -1,0 +1,71 @@
+"""`bundle predict`: the options; the work is in predict_run (also reached by predict_fast)."""
+
+from __future__ import annotations
+
+import typer
+
+from bundle_cli.cli.app import app, boundary
+
+
+@app.command()
+def predict(
+    path: str = typer.Argument(".", metavar="DIR", help="The bundle folder."),
+    input: str | None = typer.Option(
+        None, "-i", "--input", metavar="FILE", help="JSON input file, or - for stdin."
+    ),
+    data: str | None = typer.Option(
+        None, "-d", "--data", metavar="JSON", help="JSON input inline."
+    ),
+    files: list[str] = typer.Option(
+        [], "--file", metavar="NAME=@PATH", help="A binary file for the request; repeatable."
+    ),
+    output: str | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="Write the result here (atomically), not stdout.",
+    ),
+    jsonl: bool = typer.Option(
+        False, "--jsonl", help="Input is JSON Lines: one prediction per line, output in order."
+    ),
+    batch_size: int | None = typer.Option(
+        None,
+        "--batch-size",
+        metavar="N",
+        help="With --jsonl: N lines per predict call (models that set predict_batch_size).",
+    ),
+    example: str | None = typer.Option(
+        None, "--example", metavar="NAME", help="Use the input of this examples.yaml entry."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", metavar="SECONDS", help="Fail a request that runs longer (exit 1)."
+    ),
+    profile: bool = typer.Option(False, "--profile", help="Time each stage; table on stderr."),
+    secrets: list[str] = typer.Option(
+        [], "--secret", metavar="NAME=VALUE", help="A declared secret's value; repeatable."
+    ),
+    secrets_file: str | None = typer.Option(
+        None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
+    ),
+) -> None:
+    """Run the bundle's model locally; JSON results on stdout."""
+    from bundle_cli.cli.predict_run import PredictOptions, run
+
+    with boundary():
+        run(
+            PredictOptions(
+                path=path,
+                input=input,
+                data=data,
+                files=files,
+                output=output,
+                jsonl=jsonl,
+                batch_size=batch_size,
+                example=example,
+                timeout=timeout,
+                profile=profile,
+                secrets=secrets,
+                secrets_file=secrets_file,
+            )
+        )

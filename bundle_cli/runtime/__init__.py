@@ -1,0 +1,60 @@
+"""Running a bundle in this process: `load(path).predict(input)`.
+
+Loading validates the bundle (remembered while its files do not change), resolves its secrets,
+imports its model module in an import scope of its own, instantiates the model with the
+keyword arguments its `__init__` names and runs `load()` once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.runtime.bundle import LoadedBundle
+
+__all__ = ["LoadedBundle", "io_schemas", "load"]
+
+
+def load(
+    path: str | Path,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    secrets_file: str | Path | None = None,
+) -> LoadedBundle:
+    """Load the bundle at `path` (a folder) and return it ready for `predict`.
+
+    `secrets` maps declared secret names to values; `secrets_file` is a file of NAME=VALUE lines
+    (or a JSON object) outside the bundle; `BUNDLE_SECRET_<NAME>` environment variables are read
+    too. Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
+    model's own import, `__init__` or `load` raised.
+    """
+    from bundle_cli.runtime import loader
+
+    folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle
+    settings, pipeline, _ = loader.start(folder, secrets, secrets_file)
+    return LoadedBundle(settings, pipeline)
+
+
+def io_schemas(bundle_dir: str | Path) -> dict[str, Any]:
+    """JSON Schemas of the model's input and output, when its hooks are annotated with pydantic
+    models: `{"input": schema or None, "output": schema or None}`. Imports the model module
+    (in its own scope) but neither instantiates nor loads the model."""
+    from bundle_cli.runtime import loader
+    from bundle_cli.runtime.hooks import inspect_model
+    from bundle_cli.runtime.pipeline import Guard
+    from bundle_cli.runtime.timings import Timings
+
+    settings = loader.read_settings(loader.bundle_dir(bundle_dir), Timings())
+    scope, roots = loader.new_scope(settings)
+    cls = loader.import_model_class(settings, scope, Guard(roots, str))
+    with scope:
+        spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
+        return {
+            "input": _schema(spec.input_type),
+            "output": _schema(spec.output_type),
+        }
+
+
+def _schema(model: Any) -> dict[str, Any] | None:
+    return None if model is None else dict(model.model_json_schema())

@@ -1,0 +1,196 @@
+"""A loaded bundle: the Python API behind `bundle predict` (`bundle_cli.load(path).predict(x)`)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.errors import UsageError
+from bundle_cli.runtime import codec
+from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
+from bundle_cli.runtime.inputs import RequestFiles
+from bundle_cli.runtime.pipeline import Pipeline
+from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
+
+Files = RequestFiles | dict[str, Any] | list[Any] | None
+
+
+class LoadedBundle:
+    """A bundle whose model is instantiated and loaded, ready for requests.
+
+    Outputs are returned as JSON-ready Python values (what `bundle predict` prints), unless
+    `raw=True` asks for the last hook's own return value.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        cleanups: list[Callable[[], Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._pipeline = pipeline
+        self._cleanups = list(cleanups or [])  # e.g. removing the folder an archive unpacked to
+
+    @property
+    def path(self) -> Path:
+        return self.settings.shown
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self._pipeline.spec
+
+    @property
+    def model(self) -> Any:
+        """The Model instance (for tests that look inside it)."""
+        return self._pipeline.model
+
+    @property
+    def timings(self) -> Timings:
+        return self._pipeline.timings
+
+    @property
+    def streaming(self) -> bool:
+        return self.spec.streaming
+
+    def predict(
+        self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
+    ) -> Any:
+        """Run one request; a streaming model's chunks come back as a list."""
+        if self.streaming:
+            return list(self.stream(input, files, timeout=timeout, raw=raw))
+        with _files(files) as request_files:
+            if self.spec.batch_size:
+                out = self._pipeline.run_batch([input], request_files, ["input"], timeout)[0]
+            else:
+                out = self._pipeline.run(input, request_files, "input", timeout)
+        return out if raw else self._plain(out)
+
+    def stream(
+        self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
+    ) -> Iterator[Any]:
+        """The chunks of a streaming model as they are produced (one item for other models)."""
+        if not self.streaming:
+            yield self.predict(input, files, timeout=timeout, raw=raw)
+            return
+        with _files(files) as request_files:
+            for chunk in self._pipeline.stream(input, request_files, "input", timeout):
+                yield chunk if raw else self._plain(chunk)
+
+    def predict_many(
+        self,
+        inputs: Iterable[Any],
+        files: Files = None,
+        *,
+        batch_size: int | None = None,
+        timeout: float | None = None,
+        raw: bool = False,
+    ) -> Iterator[Any]:
+        """One output per input, in order; inputs are consumed lazily, batch by batch."""
+        labeled = ((f"input {n}", value) for n, value in enumerate(inputs, 1))
+        with _files(files) as request_files:
+            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
+                for out in chunk:
+                    yield out if raw else self._plain(out)
+
+    def predict_jsonl(
+        self,
+        lines: Iterable[str],
+        source: str,
+        files: Files = None,
+        *,
+        batch_size: int | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[list[str]]:
+        """JSON Lines in; out, for each batch (each line without batches), its output lines
+        in order, without newlines. Memory holds one batch; errors name `source:line`."""
+        with _files(files) as request_files:
+            labeled = codec.iter_jsonl(lines, source)
+            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
+                yield self._encode_all(chunk)
+
+    def encode(self, value: Any, *, indent: int | None = None) -> str:
+        """JSON text of an output returned with raw=True."""
+        start = time.perf_counter()
+        try:
+            return codec.dumps(value, self.spec.output_hook, indent=indent)
+        finally:
+            self.timings.add("serialise", time.perf_counter() - start)
+
+    def _encode_all(self, outputs: list[Any]) -> list[str]:
+        start, hook, dumps = time.perf_counter(), self.spec.output_hook, codec.dumps
+        try:
+            return [dumps(out, hook) for out in outputs]
+        finally:
+            self.timings.add("serialise", time.perf_counter() - start)
+
+    def close(self) -> None:
+        """Close the model's event loop (if any) and run the cleanups; idempotent."""
+        self._pipeline.close()
+        while self._cleanups:
+            self._cleanups.pop()()
+
+    def __enter__(self) -> LoadedBundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _chunks(
+        self,
+        labeled: Iterator[tuple[str, Any]],
+        files: RequestFiles,
+        batch_size: int | None,
+        timeout: float | None,
+    ) -> Iterator[list[Any]]:
+        """Outputs in input order, a batch at a time (one at a time without batches)."""
+        size = self._batch_size(batch_size)
+        pipeline = self._pipeline
+        if self.streaming:  # each input's chunks, collected: one output per input
+            for label, value in labeled:
+                yield [list(pipeline.stream(value, files, label, timeout))]
+        elif size is None:
+            for label, value in labeled:
+                yield [pipeline.run(value, files, label, timeout)]
+        else:
+            while batch := list(itertools.islice(labeled, size)):
+                labels, values = zip(*batch, strict=True)
+                yield pipeline.run_batch(list(values), files, list(labels), timeout)
+
+    def _batch_size(self, requested: int | None) -> int | None:
+        if requested is not None and requested < 1:
+            raise UsageError(f"--batch-size must be 1 or more, not {requested}")
+        if requested is not None and not self.spec.batch_size:
+            raise UsageError(
+                f"--batch-size: {self.settings.show(self.settings.model_file)} does not take "
+                "batches",
+                hint=f"set `{BATCH_ATTRIBUTE} = N` on the Model class; predict then receives a "
+                "list of inputs and returns a list of outputs",
+            )
+        return requested or self.spec.batch_size
+
+    def _plain(self, value: Any) -> Any:
+        return json.loads(self.encode(value))
+
+
+class _files:
+    """Opens the request files given to an API call, and closes what it opened."""
+
+    def __init__(self, files: Files) -> None:
+        self.given = files
+        self.opened: RequestFiles | None = None
+
+    def __enter__(self) -> RequestFiles:
+        if isinstance(self.given, RequestFiles):
+            return self.given
+        self.opened = RequestFiles(self.given)
+        return self.opened
+
+    def __exit__(self, *exc: object) -> None:
+        if self.opened is not None:
+            self.opened.close()

@@ -1,0 +1,209 @@
+"""What a Model class offers: which hooks, how many arguments each takes, sync or async.
+
+Checked once, when the bundle loads and before any hook runs; a definition the runtime cannot
+call is reported with the file and line of the hook.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError
+from bundle_cli.runtime import typed
+
+INIT_KWARGS = ("config", "data_dir", "secrets", "environment")
+BATCH_ATTRIBUTE = "predict_batch_size"
+# positional arguments each hook may take, after self: (fewest, most)
+ARITY = {"load": (0, 0), "preprocess": (1, 2), "predict": (1, 1), "postprocess": (1, 3)}
+SIGNATURES = {
+    "load": "load(self)",
+    "preprocess": "preprocess(self, model_input[, files])",
+    "predict": "predict(self, model_input)",
+    "postprocess": "postprocess(self, model_output[, model_input[, files]])",
+}
+Kind = Literal["function", "coroutine", "generator", "async_generator"]
+
+
+@dataclass(frozen=True)
+class Hook:
+    name: str
+    nargs: int  # how many positional arguments the runtime passes
+    kind: Kind
+
+    @property
+    def is_async(self) -> bool:
+        return self.kind in ("coroutine", "async_generator")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The callable shape of one Model class."""
+
+    init_kwargs: tuple[str, ...]
+    load: Hook | None
+    preprocess: Hook | None
+    predict: Hook
+    postprocess: Hook | None
+    batch_size: int | None
+    input_type: Any  # a pydantic model class, or None
+    output_type: Any
+
+    @property
+    def streaming(self) -> bool:
+        return self.predict.kind in ("generator", "async_generator")
+
+    @property
+    def output_hook(self) -> str:
+        return "postprocess" if self.postprocess else "predict"
+
+
+def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str) -> ModelSpec:
+    """Check the class's hooks; raises InvalidBundleError naming the hook, file and line.
+
+    `bundle validate` checks the same contract statically; this catches what only the imported
+    class shows (hooks inherited from a base class elsewhere, assigned or decorated methods).
+    """
+    where = _Where(cls, shown_file, show)
+    hooks = {name: _hook(cls, name, where) for name in ARITY}
+    if hooks["predict"] is None:
+        raise where.error(
+            "model-predict-missing", f"class {cls.__name__} has no predict method", None
+        )
+    spec = ModelSpec(
+        init_kwargs=_init_kwargs(cls, where),
+        load=hooks["load"],
+        preprocess=hooks["preprocess"],
+        predict=hooks["predict"],
+        postprocess=hooks["postprocess"],
+        batch_size=_batch_size(cls, where),
+        input_type=typed.input_model(cls, "preprocess" if hooks["preprocess"] else "predict"),
+        output_type=typed.output_model(cls, "postprocess" if hooks["postprocess"] else "predict"),
+    )
+    _check_combinations(spec, where)
+    return spec
+
+
+def _check_combinations(spec: ModelSpec, where: _Where) -> None:
+    if spec.streaming and spec.postprocess:
+        raise where.error(
+            "hook-generator-postprocess",
+            "predict is a generator (it streams chunks), so postprocess would never see one "
+            "output; remove postprocess or process each chunk before yielding it",
+            "postprocess",
+        )
+    if spec.streaming and spec.batch_size:
+        raise where.error(
+            "stream-with-batch",
+            f"predict is a generator, so it cannot take batches; remove {BATCH_ATTRIBUTE}",
+            "predict",
+        )
+
+
+def _hook(cls: type, name: str, where: _Where) -> Hook | None:
+    raw = inspect.getattr_static(cls, name, None)
+    if raw is None:
+        return None
+    func = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
+    if not callable(func):
+        raise where.error("hook-not-callable", f"{name} is not a method", name)
+    params = list(inspect.signature(func).parameters.values())
+    if not isinstance(raw, staticmethod) and params:
+        params = params[1:]  # self or cls
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    required_kw = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    fewest, most = ARITY[name]
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    takes = most if has_varargs else min(len(positional), most)
+    problem = (
+        "hook-too-many-params" if len(required) > most
+        else "hook-required-keyword" if required_kw
+        else "hook-missing-param" if takes < fewest
+        else None
+    )  # fmt: skip
+    if problem:
+        raise where.error(
+            problem,
+            f"{name} takes {_describe(positional, required_kw)}; the runtime calls "
+            f"{SIGNATURES[name]}",
+            name,
+        )
+    return Hook(name, takes, _kind(func))
+
+
+def _describe(positional: list[inspect.Parameter], required_kw: list[inspect.Parameter]) -> str:
+    names = ", ".join(p.name for p in positional) or "no arguments"
+    extra = f" and keyword-only {', '.join(p.name for p in required_kw)}" if required_kw else ""
+    return f"({names}){extra}"
+
+
+def _kind(func: Any) -> Kind:
+    if inspect.isasyncgenfunction(func):
+        return "async_generator"
+    if inspect.iscoroutinefunction(func):
+        return "coroutine"
+    return "generator" if inspect.isgeneratorfunction(func) else "function"
+
+
+def _init_kwargs(cls: type, where: _Where) -> tuple[str, ...]:
+    init = getattr(cls, "__init__", object.__init__)
+    if init is object.__init__:
+        return ()
+    params = list(inspect.signature(init).parameters.values())[1:]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return INIT_KWARGS
+    for p in params:
+        unknown = p.name not in INIT_KWARGS or p.kind is p.POSITIONAL_ONLY
+        if unknown and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL,):
+            raise where.error(
+                "init-unknown-param",
+                f"__init__ requires {p.name!r}, which the runtime does not pass; it may name "
+                f"{', '.join(INIT_KWARGS)} (as keywords) or take **kwargs",
+                "__init__",
+            )
+    return tuple(
+        p.name for p in params if p.name in INIT_KWARGS and p.kind is not p.POSITIONAL_ONLY
+    )
+
+
+def _batch_size(cls: type, where: _Where) -> int | None:
+    value = getattr(cls, BATCH_ATTRIBUTE, None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise where.error(
+            "batch-size",
+            f"{BATCH_ATTRIBUTE} must be a whole number of 1 or more, not {value!r}",
+            None,
+        )
+    return value
+
+
+class _Where:
+    """Places a definition error at the hook's own file and line (a base class may be elsewhere)."""
+
+    def __init__(self, cls: type, shown_file: str, show: Callable[[Path], str]) -> None:
+        self.cls, self.file, self.show = cls, shown_file, show
+
+    def error(self, code: str, message: str, hook: str | None) -> InvalidBundleError:
+        func = getattr(self.cls, hook, None) if hook else None
+        source = getattr(getattr(func, "__func__", func), "__code__", None)
+        file = self.show(Path(source.co_filename)) if source is not None else self.file
+        line = _line(func) if func is not None else _line(self.cls)
+        diag = Diagnostic(code, "error", f"{self.cls.__name__}: {message}", file, line)
+        return InvalidBundleError(f"{file}: the model cannot be run", [diag])
+
+
+def _line(obj: Any) -> int | None:
+    code = getattr(getattr(obj, "__func__", obj), "__code__", None)
+    if code is not None:
+        return int(code.co_firstlineno)
+    try:
+        return inspect.getsourcelines(obj)[1]
+    except (OSError, TypeError):
+        return None

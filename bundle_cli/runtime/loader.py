@@ -1,0 +1,104 @@
+"""From a bundle folder to a started model: validate, resolve secrets, import, instantiate, load."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError, UsageError
+from bundle_cli.runtime.hooks import inspect_model
+from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.pipeline import Guard, Pipeline
+from bundle_cli.runtime.secrets import Secrets, resolve_secrets
+from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.validated import validated_config
+
+
+def bundle_dir(path: str | Path) -> Path:
+    """The folder to run. The one place where an archive path will become an extracted folder."""
+    path = Path(path)
+    if path.is_file():
+        raise UsageError(
+            f"{path}: running an archive is not supported here yet",
+            hint=f"unpack it first: bundle unpack {path} DIR",
+        )
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such bundle directory")
+    return path
+
+
+def read_settings(path: Path, timings: Timings) -> Settings:
+    with timings.measure("validate"):
+        config = validated_config(path)
+    return Settings(root=path.resolve(), shown=path, config=config)
+
+
+def new_scope(settings: Settings) -> tuple[ImportScope, list[Path]]:
+    roots = [settings.root, *settings.external_dirs]
+    scope = ImportScope(
+        settings.import_dirs,
+        (settings.package_name, settings.model_dir.parent),
+        roots,
+        settings.environment_variables,
+    )
+    return scope, roots
+
+
+def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> type:
+    """Import the model module in the bundle's scope and return its model class."""
+    shown = settings.show(settings.model_file)
+    if not settings.model_file.is_file():
+        raise UsageError(
+            f"{shown}: no such file; the model class lives there (model_class_filename)"
+        )
+    with scope:
+        try:
+            module = importlib.import_module(settings.module_name)
+        except (KeyboardInterrupt, UsageError):
+            raise
+        except BaseException as exc:
+            raise guard.error(exc, f"module {shown}") from None
+    cls = getattr(module, settings.class_name, None)
+    if not isinstance(cls, type):
+        diag = Diagnostic(
+            "model-class-missing",
+            "error",
+            f"no class {settings.class_name} in this file (model_class_name)",
+            shown,
+        )
+        raise InvalidBundleError(f"{shown}: the model cannot be run", [diag])
+    return cls
+
+
+def start(
+    path: Path, secrets: Mapping[str, str] | None, secrets_file: str | Path | None
+) -> tuple[Settings, Pipeline, Secrets]:
+    timings = Timings()
+    settings = read_settings(path, timings)
+    secret_map = resolve_secrets(
+        settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
+    )
+    scope, roots = new_scope(settings)
+    guard = Guard(roots, secret_map.scrubber())
+    with timings.measure("import"):
+        cls = import_model_class(settings, scope, guard)
+    spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
+    pipeline = Pipeline(spec, scope, guard, timings)
+    pipeline.start(cls, _init_kwargs(spec.init_kwargs, settings, secret_map))
+    return settings, pipeline, secret_map
+
+
+def _init_kwargs(names: tuple[str, ...], settings: Settings, secrets: Secrets) -> dict[str, Any]:
+    available = {
+        "config": dict(settings.config),
+        "data_dir": settings.data_dir,
+        "secrets": secrets,
+        # As in Truss: where the model is deployed (a name, settings). A local run has none;
+        # config.yaml's environment_variables are in os.environ while the model's code runs.
+        "environment": {},
+    }
+    return {name: available[name] for name in names}

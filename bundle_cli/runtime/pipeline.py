@@ -1,0 +1,204 @@
+"""preprocess -> predict -> postprocess for one loaded model, inside the bundle's import scope.
+
+Every call into the model goes through `_call`, which awaits coroutines on the bundle's own event
+loop, measures the hook and turns an exception of the model's code into a UserCodeError that
+carries the model's frames only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.errors import BundleError, UsageError, UserCodeError
+from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
+from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
+from bundle_cli.runtime.inputs import RequestFiles
+from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.typed import parse_typed
+from bundle_cli.runtime.usertrace import timeout_error, user_code_error
+
+
+class Guard:
+    """Turns what the model's code raised into the error the user sees."""
+
+    def __init__(self, roots: list[Path], scrub: Callable[[str], str]) -> None:
+        self.roots, self.scrub = roots, scrub
+
+    def error(self, exc: BaseException, where: str) -> UserCodeError:
+        return user_code_error(exc, where, self.roots, self.scrub)
+
+    def timeout(self, exc: BaseException, deadline: Deadline) -> UserCodeError:
+        return timeout_error(exc, deadline.seconds or 0, self.roots, self.scrub)
+
+
+class Pipeline:
+    """Calls one model instance's hooks for requests."""
+
+    def __init__(self, spec: ModelSpec, scope: ImportScope, guard: Guard, timings: Timings) -> None:
+        self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
+        self.model: Any = None
+        self._loop: Any = None
+
+    def start(self, cls: type, kwargs: dict[str, Any]) -> None:
+        """Instantiate the model and run its load hook once."""
+        with self.scope:
+            start = time.perf_counter()
+            try:
+                self.model = cls(**kwargs)
+            except (BundleError, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                raise self.guard.error(exc, "__init__") from None
+            finally:
+                self.timings.add("init", time.perf_counter() - start)
+            if self.spec.load:
+                self._call("load", stage="load")
+
+    def run(self, value: Any, files: RequestFiles, label: str, seconds: float | None) -> Any:
+        """One request: the output of the last hook."""
+        deadline = Deadline(seconds)
+        with self.scope, self._deadline(deadline), deadline.running():
+            original = self._typed(value, label)
+            data = self._call("preprocess", original, files) if self.spec.preprocess else original
+            output = self._call("predict", data)
+            if self.spec.postprocess:
+                output = self._call("postprocess", output, original, files)
+            return output
+
+    def run_batch(
+        self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
+    ) -> list[Any]:
+        """A batch of requests through one predict call; outputs in input order."""
+        deadline = Deadline(seconds)
+        with self.scope, self._deadline(deadline), deadline.running():
+            originals = values
+            if self.spec.input_type is not None:
+                originals = [self._typed(v, lbl) for v, lbl in zip(values, labels, strict=True)]
+            pre = self.spec.preprocess
+            data = [self._call("preprocess", v, files) for v in originals] if pre else originals
+            outputs = self._batch_outputs(self._call("predict", data), len(values))
+            if self.spec.postprocess:
+                outputs = [
+                    self._call("postprocess", out, orig, files)
+                    for out, orig in zip(outputs, originals, strict=True)
+                ]
+            return outputs
+
+    def stream(
+        self, value: Any, files: RequestFiles, label: str, seconds: float | None
+    ) -> Iterator[Any]:
+        """The chunks of a generator predict, each as soon as the model yields it."""
+        deadline = Deadline(seconds)
+        with self.scope, self._deadline(deadline), deadline.running():
+            data = self._typed(value, label)
+            if self.spec.preprocess:
+                data = self._call("preprocess", data, files)
+            chunks = self._call("predict", data)
+        is_async = self.spec.predict.is_async
+        try:
+            while True:
+                with self.scope, self._deadline(deadline), deadline.running():
+                    done, chunk = self._next_chunk(chunks, is_async)
+                if done:
+                    return
+                yield chunk
+        finally:
+            with self.scope:
+                self._close_stream(chunks, is_async)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+            self._loop = None
+
+    def _call(self, name: str, *args: Any, stage: str | None = None) -> Any:
+        hook = getattr(self.spec, name)
+        # Pass as many arguments as the hook takes; files are read from their start by each hook.
+        args = tuple(a.rewound() if isinstance(a, RequestFiles) else a for a in args[: hook.nargs])
+        start = time.perf_counter()
+        try:
+            result = getattr(self.model, name)(*args)
+            if hook.kind == "coroutine":
+                result = self._await(result)
+            return result
+        except (BundleError, DeadlineExceeded, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise self.guard.error(exc, name) from None
+        finally:
+            self.timings.add(stage or name, time.perf_counter() - start)
+
+    def _next_chunk(self, chunks: Any, is_async: bool) -> tuple[bool, Any]:
+        start = time.perf_counter()
+        try:
+            if is_async:
+                return False, self._await(chunks.__anext__())
+            return False, next(chunks)
+        except (StopIteration, StopAsyncIteration):
+            return True, None
+        except (BundleError, DeadlineExceeded, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise self.guard.error(exc, "predict") from None
+        finally:
+            self.timings.add("predict", time.perf_counter() - start)
+
+    def _close_stream(self, chunks: Any, is_async: bool) -> None:
+        try:
+            if is_async:
+                self._await(chunks.aclose())
+            else:
+                chunks.close()
+        except Exception as exc:
+            raise self.guard.error(exc, "predict") from None
+
+    def _typed(self, value: Any, label: str) -> Any:
+        if self.spec.input_type is None:
+            return value
+        try:
+            return parse_typed(value, self.spec.input_type, label)
+        except (BundleError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # a validator of the model's own raised
+            raise self.guard.error(exc, "input validation") from None
+
+    def _batch_outputs(self, outputs: Any, expected: int) -> list[Any]:
+        try:
+            items = list(outputs)
+        except TypeError:
+            items = None
+        if items is None or len(items) != expected:
+            got = f"{len(items)} outputs" if items is not None else type(outputs).__name__
+            raise UserCodeError(
+                f"error: predict returned {got} for a batch of {expected} inputs; with "
+                f"{BATCH_ATTRIBUTE} set, predict takes a list and returns a list of the same length",
+                "",
+            )
+        return items
+
+    @contextmanager
+    def _deadline(self, deadline: Deadline) -> Iterator[None]:
+        try:
+            yield
+        except DeadlineExceeded as exc:
+            raise self.guard.timeout(exc, deadline) from None
+
+    def _await(self, awaitable: Any) -> Any:
+        import asyncio
+
+        if asyncio._get_running_loop() is not None:
+            if hasattr(awaitable, "close"):
+                awaitable.close()  # never awaited: close it rather than leave a warning
+            raise UsageError(
+                "this bundle has async hooks and an event loop is already running in this thread; "
+                "call it from another thread, e.g. `await asyncio.to_thread(bundle.predict, x)`"
+            )
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(awaitable)

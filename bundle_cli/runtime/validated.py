@@ -1,0 +1,128 @@
+"""Validation before running, remembered while the bundle's files stay the same.
+
+`bundle validate` (YAML, pydantic, ast checks) costs ~0.2 s here, as much as the whole budget of
+`bundle predict`. Its verdict depends only on the bundle's files, so a positive verdict is kept in
+the user's cache folder under a fingerprint of those files: every path with its size, mtime,
+ctime and inode (folders by name only; the data folder's contents are not walked;
+__pycache__ is skipped), config.yaml's
+exact bytes, the tool's version and the mtimes of the tool's own validation code. Any change
+(an edit, a touch, a new file) gives a new fingerprint and a full validation. Invalid bundles are
+never cached, so their diagnostics always come from a fresh run.
+
+Cache folder: $BUNDLE_CACHE_DIR, else $XDG_CACHE_HOME/bundle, else ~/.cache/bundle. When it
+cannot be written the bundle is simply validated every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import bundle_cli
+from bundle_cli._version import __version__
+
+_SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
+_TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
+
+
+def validated_config(bundle_dir: Path) -> dict[str, Any]:
+    """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid."""
+    root = bundle_dir.resolve()
+    entry = _entry_path(root)
+    cached = _read_entry(entry)
+    skip = cached["skip"] if cached else "data"
+    before = fingerprint(root, skip)
+    if cached and cached["fingerprint"] == before:
+        return dict(cached["config"])
+    config = _validate(bundle_dir)  # as the user named it: diagnostics show that path
+    if config["data_dir"] != skip:
+        skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
+    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config})
+    return config
+
+
+def _validate(bundle_dir: Path) -> dict[str, Any]:
+    from bundle_cli.validate import ensure_valid
+
+    return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
+
+
+def fingerprint(bundle_dir: Path, skip: str) -> str:
+    """A digest that changes whenever a file validation reads may have changed."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(_TOOL_DIR.glob("validate/**/*.py")) + sorted(_TOOL_DIR.glob("config/*.py")):
+        digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    config = bundle_dir / "config.yaml"
+    digest.update(config.read_bytes() if config.is_file() else b"<none>")
+    skip_path = os.path.normpath(os.path.join(bundle_dir, skip))
+    for line in _walk(str(bundle_dir), skip_path):
+        digest.update(line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _walk(top: str, skip_path: str) -> list[str]:
+    lines: list[str] = []
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in _SKIPPED_DIRS or entry.name.endswith(".pyc"):
+                continue  # written by running the bundle; no validation reads them
+            if entry.is_dir():
+                # A folder's own mtime changes when __pycache__ appears in it: list, don't stat.
+                lines.append(f"{entry.path}/\n")
+                if entry.path != skip_path:
+                    stack.append(entry.path)
+                continue
+            try:
+                st = entry.stat()
+            except OSError:
+                lines.append(f"{entry.path}:missing\n")
+                continue
+            lines.append(
+                f"{entry.path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}\n"
+            )
+    return lines
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("BUNDLE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bundle"
+
+
+def _entry_path(bundle_dir: Path) -> Path:
+    key = hashlib.sha256(str(bundle_dir).encode("utf-8", "surrogateescape"))
+    return cache_dir() / "validated" / f"{key.hexdigest()[:32]}.json"
+
+
+def _read_entry(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(data, dict) and {"skip", "fingerprint", "config"} <= data.keys()
+    return data if ok and isinstance(data["config"], dict) else None
+
+
+def _write_entry(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs time
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,89 @@
+"""The remembered validation verdict: reused while files are unchanged, redone on any change."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import bundle_cli.validate
+from bundle_cli.errors import InvalidBundleError
+from bundle_cli.runtime.validated import validated_config
+
+Copy = Callable[[str], Path]
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Records each full validation run."""
+    calls: list[Path] = []
+    real = bundle_cli.validate.ensure_valid
+
+    def counting(path: Path, **kwargs: object) -> object:
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(bundle_cli.validate, "ensure_valid", counting)
+    return calls
+
+
+def test_unchanged_bundle_is_validated_once(bundle_copy: Copy, validations: list[Path]) -> None:
+    path = bundle_copy("echo")
+    first = validated_config(path)
+    assert validated_config(path) == first
+    assert first["model_name"] == "echo" and first["model_module_dir"] == "model"
+    assert len(validations) == 1
+
+
+def test_running_the_bundle_does_not_invalidate(bundle_copy: Copy, validations: list[Path]) -> None:
+    path = bundle_copy("echo")
+    validated_config(path)
+    (path / "model" / "__pycache__").mkdir()
+    (path / "model" / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"x")
+    validated_config(path)
+    assert len(validations) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: (p / "config.yaml").write_text("model_name: renamed\n"),
+        lambda p: (p / "model" / "model.py").write_text(
+            (p / "model" / "model.py").read_text() + "# edited\n"
+        ),
+        lambda p: os.utime(p / "model" / "model.py", ns=(1, 1)),
+        lambda p: (p / "model" / "extra.py").write_text(""),
+        lambda p: (p / "examples.yaml").unlink(),
+    ],
+)
+def test_any_change_revalidates(
+    bundle_copy: Copy, validations: list[Path], change: Callable[[Path], object]
+) -> None:
+    path = bundle_copy("echo")
+    validated_config(path)
+    change(path)
+    validated_config(path)
+    assert len(validations) == 2
+
+
+def test_invalid_bundles_are_never_remembered(bundle_copy: Copy, validations: list[Path]) -> None:
+    path = bundle_copy("echo")
+    (path / "config.yaml").write_text("model_name: x\nunknown_key: 1\n")
+    for _ in range(2):
+        with pytest.raises(InvalidBundleError):
+            validated_config(path)
+    assert len(validations) == 2
+
+
+def test_unwritable_cache_still_validates(
+    bundle_copy: Copy, validations: list[Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("BUNDLE_CACHE_DIR", str(blocker))
+    path = bundle_copy("echo")
+    assert validated_config(path)["model_name"] == "echo"
+    assert validated_config(path)["model_name"] == "echo"
+    assert len(validations) == 2
