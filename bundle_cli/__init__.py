@@ -26,6 +26,10 @@ _API = {
     "load_config": "bundle_cli.config",
     "run_examples": "bundle_cli.testing",
     "load": "bundle_cli.runtime",
+    "package": "bundle_cli.archive.package",
+    "verify": "bundle_cli.archive.verify",
+    "unpack": "bundle_cli.archive.extract",
+    "inspect": "bundle_cli.archive.inspect",
 }
 
 __all__ = ["__version__", *_API]

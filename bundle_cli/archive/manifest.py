@@ -1,0 +1,141 @@
+"""The manifest: the first member of every archive, listing each packed file with its digest.
+
+It is written with placeholder digests of the final length, so its size is known before the
+files are read; the writer fills in the real digests at the end and patches them in place.
+Reading is strict: an archive comes from elsewhere, so every field is type-checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bundle_cli.archive.names import name_problem
+from bundle_cli.errors import UnsafeArchiveError
+
+FORMAT = "bundle-archive"
+FORMAT_VERSION = 1
+PLACEHOLDER = "0" * 64
+CONFIG_NAME = "config.yaml"
+MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_FILES_MARK = "\x00files\x00"
+
+
+@dataclass
+class FileRecord:
+    """One packed file."""
+
+    path: str
+    size: int
+    sha256: str = PLACEHOLDER
+    executable: bool = False
+
+
+@dataclass
+class Manifest:
+    """What an archive holds and which tool made it from which config."""
+
+    tool_version: str
+    spec_version: str | None
+    bundle: dict[str, Any]
+    files: list[FileRecord] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
+    config_sha256: str = PLACEHOLDER
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def to_bytes(self) -> bytes:
+        """Canonical UTF-8 JSON: fixed key order, one file per line."""
+        head = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tool": {"name": "bundle", "version": self.tool_version},
+            "spec_version": self.spec_version,
+            "bundle": self.bundle,
+            "config_sha256": self.config_sha256,
+            "total_size": self.total_size,
+            "file_count": len(self.files),
+            "directories": self.directories,
+            "files": _FILES_MARK,
+        }
+        text = json.dumps(head, indent=2, ensure_ascii=False)
+        rows = ",\n    ".join(json.dumps(asdict(f), ensure_ascii=False) for f in self.files)
+        body = f"[\n    {rows}\n  ]" if rows else "[]"
+        # "files" is the last key, so its placeholder is the last occurrence of the mark
+        before, _, after = text.rpartition(json.dumps(_FILES_MARK))
+        return (before + body + after).encode("utf-8") + b"\n"
+
+    def fill(self, digests: dict[str, str]) -> None:
+        """Put in the real digests once every file has been hashed."""
+        for record in self.files:
+            record.sha256 = digests[record.path]
+        self.config_sha256 = digests.get(CONFIG_NAME, PLACEHOLDER)
+
+
+def parse(data: bytes) -> Manifest:
+    """Read a manifest from an archive; raises UnsafeArchiveError when anything is off."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad(f"not JSON ({exc})") from None
+    _require(isinstance(doc, dict), "not a JSON object")
+    _require(doc.get("format") == FORMAT, "unknown format")
+    _require(doc.get("format_version") == FORMAT_VERSION, "unsupported format_version")
+    tool = doc.get("tool")
+    _require(isinstance(tool, dict) and isinstance(tool.get("version"), str), "bad tool")
+    _require(isinstance(doc.get("bundle"), dict), "bad bundle section")
+    _require(
+        doc.get("spec_version") is None or isinstance(doc["spec_version"], str), "bad spec_version"
+    )
+    _require(_is_digest(doc.get("config_sha256")), "bad config_sha256")
+    dirs, files = doc.get("directories"), doc.get("files")
+    _require(isinstance(dirs, list) and all(_is_name(d) for d in dirs), "bad directories")
+    _require(isinstance(files, list), "bad files")
+    manifest = Manifest(
+        tool_version=tool["version"],
+        spec_version=doc["spec_version"],
+        bundle=doc["bundle"],
+        files=[_file(f) for f in files],
+        directories=list(dirs),
+        config_sha256=doc["config_sha256"],
+    )
+    _require(doc.get("total_size") == manifest.total_size, "total_size does not add up")
+    _require(doc.get("file_count") == len(manifest.files), "file_count does not add up")
+    names = [f.path for f in manifest.files] + manifest.directories
+    _require(len(set(names)) == len(names), "a path is listed twice")
+    return manifest
+
+
+def _file(item: Any) -> FileRecord:
+    _require(
+        isinstance(item, dict) and set(item) == {"path", "size", "sha256", "executable"},
+        "bad file entry",
+    )
+    size, executable = item["size"], item["executable"]
+    _require(_is_name(item["path"]), f"unsafe path {item['path']!r}")
+    _require(type(size) is int and size >= 0, f"bad size for {item['path']}")
+    _require(_is_digest(item["sha256"]), f"bad sha256 for {item['path']}")
+    _require(type(executable) is bool, f"bad executable flag for {item['path']}")
+    return FileRecord(item["path"], size, item["sha256"], executable)
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and name_problem(value) is None
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and bool(_SHA256.match(value))
+
+
+def _require(condition: bool, what: str) -> None:
+    if not condition:
+        raise _bad(what)
+
+
+def _bad(what: str) -> UnsafeArchiveError:
+    return UnsafeArchiveError(f"the archive's manifest is invalid: {what}")

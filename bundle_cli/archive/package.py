@@ -1,0 +1,172 @@
+"""`bundle package`: validate, select the files, write the archive."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bundle_cli._version import __version__
+from bundle_cli.archive.digests import DigestCache
+from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
+from bundle_cli.archive.select import Selection, select_files
+from bundle_cli.archive.writer import Progress, write_archive
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError, UsageError
+
+# 1980-01-01T00:00:00Z: the file time of every member when SOURCE_DATE_EPOCH is not set
+# (the earliest time a zip can hold, the usual choice of reproducible Python builds).
+DEFAULT_EPOCH = 315532800
+_MAX_EPOCH = 8**11 - 1  # the largest time a plain ustar header holds (year 2242)
+SUFFIXES = (".tar.gz", ".tar.zst")
+
+
+@dataclass
+class PackageResult:
+    """What `package` wrote."""
+
+    path: Path
+    size: int
+    file_count: int
+    total_size: int
+    sha256: str | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "file_count": self.file_count,
+            "total_size": self.total_size,
+        }
+
+
+def source_date_epoch(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
+    """The member time: SOURCE_DATE_EPOCH when set (a malformed value is an error)."""
+    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return DEFAULT_EPOCH
+    if not value.isascii() or not value.isdigit() or int(value) > _MAX_EPOCH:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={value!r} is not a time in seconds since 1970",
+            hint="set it to a whole number such as `date +%s` prints, or unset it",
+        )
+    return int(value)
+
+
+def package(
+    bundle_dir: Path,
+    output: Path | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    with_digest: bool = False,
+    rehash: bool = False,
+) -> PackageResult:
+    """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
+
+    `progress(done, total)` is called with byte counts as file data is packed. `rehash` hashes
+    every file instead of reusing cached digests (see bundle_cli/archive/digests.py).
+    """
+    mtime = source_date_epoch()
+    config, selection, target = plan(bundle_dir, output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    manifest = build_manifest(config, selection)
+    counter = _counter(progress, manifest.total_size)
+    cache = DigestCache.default(read=not rehash)
+    size = write_archive(target, selection, manifest, mtime=mtime, progress=counter, cache=cache)
+    digest = file_sha256(target) if with_digest else None
+    return PackageResult(
+        target, size, len(manifest.files), manifest.total_size, digest, selection.diagnostics
+    )
+
+
+def _counter(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
+    if progress is None:
+        return None
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(done, total)
+
+    return step
+
+
+def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, Path]:
+    """The validated config, the files to pack (what `--list` shows) and the archive path."""
+    config = _validated_config(bundle_dir)
+    target = archive_path(config, output)
+    selection = select_files(bundle_dir, skip=[target])  # the previous archive, if inside
+    if not any(e.name == CONFIG_NAME for e in selection.files):
+        problem = Diagnostic(
+            "config-excluded",
+            "error",
+            f"{CONFIG_NAME} is excluded, but an archive needs it",
+            file=str(bundle_dir / ".bundleignore"),
+        )
+        raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", [problem])
+    return config, selection, target
+
+
+def archive_path(config: Any, output: Path | None) -> Path:
+    """Where the archive goes: `-o` when it names an archive, else a folder (default ./dist)."""
+    name = f"{config.slug}-{config.version}.tar.gz"
+    if output is None:
+        return Path.cwd() / "dist" / name
+    if output.name.endswith(".tar.zst"):
+        raise UsageError(f"{output}: only .tar.gz archives are written", hint="name it *.tar.gz")
+    if output.name.endswith(".tar.gz"):
+        if output.is_dir():
+            raise UsageError(f"{output}: is a folder, not an archive file")
+        return output.absolute()
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output}: exists and is not a folder", hint="name the archive *.tar.gz")
+    return output.absolute() / name
+
+
+def build_manifest(config: Any, selection: Selection) -> Manifest:
+    """The manifest with placeholder digests (the writer fills them in)."""
+    bundle = {
+        "name": config.model_name,
+        "slug": config.slug,
+        "version": config.version,
+        "description": config.description,
+        "python_version": config.python_version,
+        "requirements": list(config.requirements) or _requirements_file(selection.root, config),
+        "requirements_file": config.requirements_file,
+    }
+    files = [FileRecord(e.name, e.size, executable=e.executable) for e in selection.files]
+    dirs = [e.name for e in selection.entries if e.is_dir]
+    return Manifest(__version__, config.spec_version, bundle, files, dirs)
+
+
+def _requirements_file(root: Path, config: Any) -> list[str]:
+    """Requirement lines of requirements_file; option lines (index URLs may hold tokens) are left out."""
+    if not config.requirements_file:
+        return []
+    try:
+        text = (root / config.requirements_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("-")]
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _validated_config(bundle_dir: Path) -> Any:
+    from bundle_cli.validate import ensure_valid
+
+    return ensure_valid(bundle_dir)

@@ -1,0 +1,206 @@
+"""One pass over an archive, checking every member against the manifest and the allow-list.
+
+`verify` runs it to collect every problem; `unpack` runs it with a sink that writes files and
+stops at the first problem. Only regular files and folders with safe, unique names that the
+manifest lists, with the listed size, mode and sha256, pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from bundle_cli.archive import manifest as manifest_mod
+from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
+from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
+from bundle_cli.archive.reader import InflateStream
+from bundle_cli.archive.tarstream import Member, TarReader
+from bundle_cli.errors import UnsafeArchiveError
+
+_OVERHEAD_PER_MEMBER = 3 * 512 + 1024  # header, pax header and records, padding
+_SLACK = 64 * 1024 * 1024
+
+
+class _Background:
+    """Calls run in order on one thread of their own, with at most `depth` waiting."""
+
+    def __init__(self, depth: int = 8) -> None:
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="bundle-verify")
+        self.queue: deque[Future[None]] = deque()
+        self.depth = depth
+
+    def call(self, fn: Callable[[bytes], None], data: bytes) -> None:
+        self.queue.append(self.executor.submit(fn, data))
+        while len(self.queue) > self.depth:
+            self.queue.popleft().result()
+
+    def drain(self) -> None:
+        while self.queue:
+            self.queue.popleft().result()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class Scanner:
+    """Checks members as they stream by; `fail_fast` raises on the first problem."""
+
+    def __init__(
+        self, limits: Limits, sink: Sink | None, fail_fast: bool, expect_sha256: str | None
+    ) -> None:
+        self.limits, self.sink, self.fail_fast = limits, sink, fail_fast
+        self.expect_sha256 = expect_sha256
+        self.whole = hashlib.sha256()
+        self.result = ScanResult()
+        self.seen: dict[str, str] = {}  # collision key -> name
+        self.kinds: dict[str, bool] = {}  # name -> is a folder
+        # hashing on threads of their own overlaps it with decompression
+        self.member_hasher, self.archive_hasher = _Background(), _Background()
+
+    def problem(self, kind: str, path: str | None, message: str) -> None:
+        found = Problem(kind, path, message)
+        if self.fail_fast:
+            raise UnsafeArchiveError(f"refused: {found.format()}")
+        self.result.problems.append(found)
+
+    def run(self, archive: Path) -> ScanResult:
+        try:
+            with open(archive, "rb", buffering=0) as f:
+                observe = self.observe_raw if self.expect_sha256 else None
+                self.stream = InflateStream(f, observe)
+                reader = TarReader(self.stream)
+                members = reader.members()
+                manifest = self.read_manifest(reader, next(members, None))
+                for count, member in enumerate(members, start=1):
+                    if count > self.limits.max_members:
+                        raise UnsafeArchiveError(
+                            f"refused: more than {self.limits.max_members} members"
+                        )
+                    self.member(reader, manifest, member)
+                self.archive_hasher.drain()  # close() drops queued work: finish it first
+        except UnsafeArchiveError as exc:
+            if self.fail_fast or self.result.manifest is None:
+                raise
+            self.result.problems.append(Problem("corrupt", None, exc.message))
+            return self.result
+        finally:
+            self.member_hasher.close()
+            self.archive_hasher.close()
+        self.report_missing(manifest)
+        if self.expect_sha256 and self.whole.hexdigest() != self.expect_sha256:
+            raise UnsafeArchiveError("refused: the archive file changed while it was being read")
+        return self.result
+
+    def observe_raw(self, raw: bytes) -> None:
+        self.archive_hasher.call(self.whole.update, raw)
+
+    def read_manifest(self, reader: TarReader, first: Member | None) -> manifest_mod.Manifest:
+        if first is None or first.name != MANIFEST_NAME or not first.is_file:
+            raise UnsafeArchiveError(
+                f"not a bundle archive: its first member is not {MANIFEST_NAME}"
+            )
+        if first.size > manifest_mod.MAX_MANIFEST_SIZE:
+            raise UnsafeArchiveError("refused: the manifest is larger than any real one")
+        raw = b"".join(reader.data(first))
+        manifest = manifest_mod.parse(raw)
+        count = len(manifest.files) + len(manifest.directories)
+        if count > self.limits.max_members:
+            raise UnsafeArchiveError(
+                f"refused: {count} members, more than the limit of {self.limits.max_members}"
+            )
+        if manifest.total_size > self.limits.max_total_size:
+            raise UnsafeArchiveError(
+                f"refused: {manifest.total_size} bytes unpacked, more than the limit of {self.limits.max_total_size}"
+            )
+        self.result.manifest = manifest
+        # headers, padding and end blocks around the listed bytes; a bomb cannot expand further
+        self.stream.max_size = manifest.total_size + _OVERHEAD_PER_MEMBER * (count + 2) + _SLACK
+        if self.sink:
+            self.sink.start(manifest, raw)
+        self.seen[collision_key(MANIFEST_NAME)] = MANIFEST_NAME
+        self.kinds[MANIFEST_NAME] = False
+        self.files = {f.path: f for f in manifest.files}
+        self.dirs = set(manifest.directories)
+        return manifest
+
+    def member(self, reader: TarReader, manifest: manifest_mod.Manifest, member: Member) -> None:
+        name = member.name
+        if not self.name_ok(member):
+            return
+        self.seen[collision_key(name)] = name
+        self.kinds[name] = member.is_dir
+        if member.is_dir:
+            if name not in self.dirs:
+                self.problem("extra", name, "folder not listed in the manifest")
+            elif member.mode != 0o755:
+                self.problem("altered", name, f"mode {member.mode:o}, expected 755")
+            elif self.sink:
+                self.sink.directory(name)
+            return
+        self.file(reader, member)
+
+    def name_ok(self, member: Member) -> bool:
+        name = member.name
+        why = name_problem(name)
+        if why is None and not (member.is_file or member.is_dir):
+            why = f"is {member.kind_name()}; only regular files and folders are allowed"
+        if why is None and name in self.kinds:
+            why = "appears twice in the archive"
+        if why is None and collision_key(name) in self.seen:
+            why = f"collides with {self.seen[collision_key(name)]} on case-insensitive file systems"
+        parents = ["/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)]
+        if why is None and any(self.kinds.get(p) is False for p in parents):
+            why = "is inside a path that is a file"
+        if why:
+            self.problem("unsafe", name, why)
+        return why is None
+
+    def file(self, reader: TarReader, member: Member) -> None:
+        record = self.files.get(member.name)
+        if record is None:
+            return self.problem("extra", member.name, "file not listed in the manifest")
+        if member.size != record.size:
+            return self.problem(
+                "altered", member.name, f"{member.size} bytes, the manifest says {record.size}"
+            )
+        expected = 0o755 if record.executable else 0o644
+        if member.mode != expected:
+            return self.problem(
+                "altered", member.name, f"mode {member.mode:o}, expected {expected:o}"
+            )
+        write = self.sink.file(member.name, record.executable) if self.sink else None
+        h = hashlib.sha256()
+        for chunk in reader.data(member):
+            self.member_hasher.call(h.update, chunk)
+            if write:
+                write(chunk)
+        self.member_hasher.drain()
+        if write:
+            write(None)
+        self.result.files_checked += 1
+        self.result.bytes_checked += member.size
+        if h.hexdigest() != record.sha256:
+            self.problem("altered", member.name, "content differs from the manifest's sha256")
+
+    def report_missing(self, manifest: manifest_mod.Manifest) -> None:
+        for name in sorted(set(self.files) | self.dirs):
+            if name not in self.kinds:
+                self.problem("missing", name, "listed in the manifest but not in the archive")
+
+
+def scan(
+    archive: Path,
+    *,
+    limits: Limits | None = None,
+    sink: Sink | None = None,
+    fail_fast: bool = False,
+    expect_sha256: str | None = None,
+) -> ScanResult:
+    """Check the whole archive; with fail_fast, raise UnsafeArchiveError at the first problem.
+
+    With expect_sha256, the archive's own bytes must also have that digest (read in the same pass).
+    """
+    return Scanner(limits or Limits(), sink, fail_fast, expect_sha256).run(archive)

@@ -1,0 +1,147 @@
+"""The output side of the writer: encodes pieces in parallel and writes them in order.
+
+Reading and hashing happen in the caller's thread and in hash lanes; encoding runs in a small
+thread pool (zlib, ISA-L and hashlib release the GIL); one writer thread appends results to the
+file in order and keeps the two running CRCs. At most `depth` pieces are in flight, so memory
+stays bounded whatever the size of the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from bundle_cli.archive.encode import PIECE_SIZE, WINDOW, Encoded, Mode, encode
+from bundle_cli.archive.gzipfmt import crc32, crc32_combine
+
+_IOV_MAX = 512
+T = TypeVar("T")
+
+
+class PieceWriter:
+    """Collects (mode, bytes) runs into pieces and appends their encodings to `fd`."""
+
+    def __init__(self, fd: int, workers: int, depth: int = 8) -> None:
+        self.fd = fd
+        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="bundle-encode")
+        self.out = ThreadPoolExecutor(1, thread_name_prefix="bundle-write")
+        self.pending: deque[Future[None]] = deque()
+        self.depth = depth
+        self.mode: Mode | None = None
+        self.buffer: list[bytes] = []
+        self.buffered = 0
+        self.tail = b""  # the last WINDOW bytes of uncompressed data handed out so far
+        self.added = 0  # bytes handed to add(), read by the caller's thread
+        self.raw_crc = self.raw_len = self.out_crc = self.out_len = 0  # kept by the writer thread
+
+    def add(self, mode: Mode, data: bytes) -> None:
+        if not data:
+            return
+        self.added += len(data)
+        if mode is not self.mode or self.buffered + len(data) > PIECE_SIZE:
+            self.flush()
+            self.mode = mode
+        self.buffer.append(data)
+        self.buffered += len(data)
+        if self.buffered >= PIECE_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the buffered run to the encoders as one piece."""
+        if not self.buffer or self.mode is None:
+            return
+        piece = self.buffer[0] if len(self.buffer) == 1 else b"".join(self.buffer)
+        self.buffer, self.buffered = [], 0
+        zdict = self.tail if self.mode is not Mode.STORE else b""
+        self.tail = piece[-WINDOW:] if len(piece) >= WINDOW else (self.tail + piece)[-WINDOW:]
+        encoded = self.pool.submit(encode, self.mode, piece, zdict)
+        self.pending.append(self.out.submit(self._write, encoded))
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+
+    def _write(self, future: Future[Encoded]) -> None:
+        enc = future.result()
+        parts = enc.parts
+        for start in range(0, len(parts), _IOV_MAX):
+            _writev_all(self.fd, parts[start : start + _IOV_MAX])
+        self.raw_crc = crc32_combine(self.raw_crc, enc.raw_crc, enc.raw_len)
+        self.raw_len += enc.raw_len
+        self.out_crc = crc32_combine(self.out_crc, enc.out_crc, enc.out_len)
+        self.out_len += enc.out_len
+
+    def finish(self) -> None:
+        """Write everything still buffered and wait for it."""
+        self.flush()
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the threads; pending work is dropped (used on errors and interrupts too)."""
+        for future in self.pending:
+            future.cancel()
+        self.out.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _writev_all(fd: int, parts: list[bytes | memoryview]) -> None:
+    views = [memoryview(p) for p in parts]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
+
+
+class HashLanes:
+    """sha256 of several files at once: each file's chunks go, in order, to one lane."""
+
+    def __init__(self, lanes: int, depth: int = 16) -> None:
+        self.lanes = [ThreadPoolExecutor(1, thread_name_prefix="bundle-hash") for _ in range(lanes)]
+        self.turn = 0
+        self.depth = depth
+        self.pending: deque[Future[Any]] = deque()
+
+    def new(self, sha256: bool = True) -> LaneHash:
+        lane = self.lanes[self.turn % len(self.lanes)]
+        self.turn += 1
+        return LaneHash(self, lane, sha256)
+
+    def submit(self, lane: ThreadPoolExecutor, fn: Callable[..., T], *args: object) -> Future[T]:
+        future = lane.submit(fn, *args)
+        self.pending.append(future)
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+        return future
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.shutdown(wait=True, cancel_futures=True)
+
+
+class LaneHash:
+    """The CRC-32 and (unless its digest is already known) the sha256 of one file, on its lane."""
+
+    def __init__(self, lanes: HashLanes, lane: ThreadPoolExecutor, sha256: bool) -> None:
+        self.lanes, self.lane = lanes, lane
+        self.h = hashlib.sha256() if sha256 else None
+        self.crc = 0
+
+    def _update(self, chunk: bytes) -> None:
+        if self.h is not None:
+            self.h.update(chunk)
+        self.crc = crc32(chunk, self.crc)
+
+    def update(self, chunk: bytes) -> None:
+        self.lanes.submit(self.lane, self._update, chunk)
+
+    def result(self) -> Future[tuple[str | None, int]]:
+        """A future of (hex sha256 or None, CRC-32) of everything fed so far."""
+        return self.lanes.submit(
+            self.lane, lambda: (self.h.hexdigest() if self.h else None, self.crc)
+        )

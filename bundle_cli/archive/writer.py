@@ -1,0 +1,167 @@
+"""Writing a reproducible archive: one gzip member holding a tar stream, written atomically.
+
+Layout: the gzip header, the manifest member as stored blocks, every selected entry in sorted
+order, the tar end blocks, a final empty block and the gzip trailer. The manifest goes first so
+that `inspect` reads only the head of the file; it is written with placeholder digests and
+patched in place once every file has been hashed (its encoded size does not change), and the
+CRCs are stitched together with crc32_combine instead of a second pass over the data.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+from bundle_cli.archive import gzipfmt
+from bundle_cli.archive.digests import DigestCache
+from bundle_cli.archive.encode import Mode, probe
+from bundle_cli.archive.files import PendingDigest, open_entry, read_chunks
+from bundle_cli.archive.manifest import Manifest
+from bundle_cli.archive.names import MANIFEST_NAME
+from bundle_cli.archive.select import Entry, Selection
+from bundle_cli.archive.stream import HashLanes, PieceWriter
+
+BLOCK = tarfile.BLOCKSIZE
+RECORD = tarfile.RECORDSIZE
+Progress = Callable[[int], None]
+
+
+def write_archive(
+    target: Path,
+    selection: Selection,
+    manifest: Manifest,
+    *,
+    mtime: int,
+    progress: Progress | None = None,
+    cache: DigestCache | None = None,
+) -> int:
+    """Write the archive to `target` atomically and return its size in bytes."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        size = _write(
+            fd, selection, manifest, mtime, progress or (lambda n: None), cache or DigestCache(None)
+        )
+        os.fchmod(fd, 0o666 & ~_umask())
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return size
+
+
+def tar_header(
+    name: str, *, mtime: int, size: int = 0, executable: bool = False, is_dir: bool = False
+) -> bytes:
+    """A canonical tar header: PAX when needed, owner 0, no owner names, mode 644 or 755."""
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+    info.size, info.mtime = size, mtime
+    info.mode = 0o755 if is_dir or executable else 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+
+
+def _write(
+    fd: int,
+    selection: Selection,
+    manifest: Manifest,
+    mtime: int,
+    progress: Progress,
+    cache: DigestCache,
+) -> int:
+    head_len = len(_head(manifest, mtime))
+    os.write(fd, gzipfmt.header(0) + _stored(_head(manifest, mtime)))
+    workers = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+    out, lanes = PieceWriter(fd, workers), HashLanes(max(1, min(workers, 2)))
+    pending: list[PendingDigest] = []
+    try:
+        for entry in selection.entries:
+            if entry.is_dir:
+                out.add(Mode.TEXT, tar_header(entry.name, mtime=mtime, is_dir=True))
+                continue
+            pending.append(_add_file(out, lanes, entry, mtime, progress, cache))
+        out.add(Mode.TEXT, _end_blocks(head_len + out.added))
+        out.finish()
+        manifest.fill({p.entry.name: p.settle(cache) for p in pending})
+    finally:
+        out.close()
+        lanes.close()
+    return _finish(fd, out, manifest, mtime, head_len)
+
+
+def _add_file(
+    out: PieceWriter,
+    lanes: HashLanes,
+    entry: Entry,
+    mtime: int,
+    progress: Progress,
+    cache: DigestCache,
+) -> PendingDigest:
+    mode = probe(str(entry.source), entry.size)
+    fd, st = open_entry(entry)
+    try:
+        known = cache.get(entry.source, st)
+        started = time.time_ns()
+        digest = lanes.new(sha256=known is None)
+        out.add(
+            mode, tar_header(entry.name, mtime=mtime, size=entry.size, executable=entry.executable)
+        )
+        for chunk in read_chunks(fd, entry, st):
+            digest.update(chunk)
+            out.add(mode, chunk)
+            progress(len(chunk))
+    finally:
+        os.close(fd)
+    out.add(mode, b"\0" * (-entry.size % BLOCK))
+    return PendingDigest(entry, st, started, known, digest.result())
+
+
+def _finish(fd: int, out: PieceWriter, manifest: Manifest, mtime: int, head_len: int) -> int:
+    head = _head(manifest, mtime)
+    if len(head) != head_len:  # digests are fixed-width, so this cannot happen
+        raise AssertionError("manifest changed size")
+    head_c = _stored(head)
+    crc, crc_c = gzipfmt.crc32(head), gzipfmt.crc32(head_c)
+    raw_crc = gzipfmt.crc32_combine(crc, out.raw_crc, out.raw_len)
+    tail = gzipfmt.FINAL_BLOCK + gzipfmt.trailer(raw_crc, head_len + out.raw_len)
+    os.write(fd, tail)
+    rest_crc = gzipfmt.crc32_combine(out.out_crc, gzipfmt.crc32(tail), len(tail))
+    outer = gzipfmt.crc32_combine(crc_c, rest_crc, out.out_len + len(tail))
+    os.pwrite(fd, gzipfmt.header(outer) + head_c, 0)
+    return gzipfmt.HEADER_SIZE + len(head_c) + out.out_len + len(tail)
+
+
+def _head(manifest: Manifest, mtime: int) -> bytes:
+    data = manifest.to_bytes()
+    return (
+        tar_header(MANIFEST_NAME, mtime=mtime, size=len(data)) + data + b"\0" * (-len(data) % BLOCK)
+    )
+
+
+def _stored(data: bytes) -> bytes:
+    return b"".join(gzipfmt.stored_blocks(data))
+
+
+def _end_blocks(length: int) -> bytes:
+    """Two zero blocks, then zeros up to a whole tar record, as tar and tarfile write."""
+    end = length + 2 * BLOCK
+    return b"\0" * (2 * BLOCK + (-end % RECORD))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,182 @@
+"""`bundle package`, `bundle verify`, `bundle unpack`, `bundle inspect`."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+
+from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
+from bundle_cli.errors import ExitCode
+
+TERMINATED = 128 + signal.SIGTERM
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGTERM so that every cleanup handler runs."""
+
+
+@contextmanager
+def _sigterm_cleans_up() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except _Terminated:
+        say("terminated", color="red")
+        raise typer.Exit(TERMINATED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command()
+def package(
+    path: Path = typer.Argument(Path("."), help="Bundle directory."),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Archive file (*.tar.gz), or folder to write it into. Default: ./dist/",
+    ),
+    list_only: bool = typer.Option(
+        False, "--list", help="Print what would be packed, largest first; write nothing."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a summary (path, size, sha256, file count) on stdout."
+    ),
+    rehash: bool = typer.Option(
+        False, "--rehash", help="Hash every file, even those whose digest is cached."
+    ),
+) -> None:
+    """Validate a bundle and write its reproducible archive."""
+    from bundle_cli.archive.package import package as run_package
+    from bundle_cli.archive.package import plan
+    from bundle_cli.cli.progress import ProgressBar, human
+
+    with _sigterm_cleans_up(), boundary():
+        if list_only:
+            _, selection, _ = plan(path, output)
+            render_diagnostics(selection.diagnostics)
+            return _print_list(selection.files, as_json)
+        bar = ProgressBar("packaging")
+        try:
+            result = run_package(path, output, progress=bar, with_digest=as_json, rehash=rehash)
+        finally:
+            bar.close()
+    render_diagnostics(result.warnings)
+    if as_json:
+        emit_json(result.to_dict())
+    say(
+        f"wrote {result.path} ({human(result.size)}, {result.file_count} files, {human(result.total_size)} unpacked)"
+    )
+
+
+def _print_list(files: list[Any], as_json: bool) -> None:
+    from bundle_cli.cli.progress import human
+
+    ordered = sorted(files, key=lambda e: (-e.size, e.name))
+    if as_json:
+        emit_json([{"path": e.name, "size": e.size, "executable": e.executable} for e in ordered])
+    else:
+        for e in ordered:
+            typer.echo(f"{human(e.size):>10}  {e.name}")
+    say(f"{len(files)} files, {human(sum(e.size for e in files))}")
+
+
+@app.command()
+def verify(
+    archive: Path = typer.Argument(..., help="Archive written by `bundle package`."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report on stdout."),
+) -> None:
+    """Check every byte of an archive against its manifest (exit 4 on any problem)."""
+    from bundle_cli.archive.verify import verify as run_verify
+    from bundle_cli.cli.progress import human
+
+    with _sigterm_cleans_up(), boundary():
+        report = run_verify(archive)
+    if as_json:
+        emit_json(report.to_dict())
+    for problem in report.problems:
+        say(problem.format(), color="red")
+    if not report.ok:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
+        say(f"{archive}: FAILED: {counts}", color="red")
+        raise typer.Exit(ExitCode.UNSAFE)
+    rate = report.bytes_checked / max(report.seconds, 1e-9)
+    say(
+        f"{archive}: ok: {report.files_checked} files, {human(report.bytes_checked)} "
+        f"checked ({human(rate)}/s)",
+        color="green",
+    )
+
+
+@app.command()
+def unpack(
+    archive: Path = typer.Argument(..., help="Archive written by `bundle package`."),
+    target: Path = typer.Argument(..., help="New folder to create; must not exist."),
+    max_files: int = typer.Option(
+        100_000, "--max-files", min=1, help="Refuse archives with more members."
+    ),
+    max_size: str = typer.Option(
+        "128Gi", "--max-size", help="Refuse archives that unpack to more (e.g. 10Gi)."
+    ),
+) -> None:
+    """Verify and extract an archive into a new folder; nothing is left behind on failure."""
+    from bundle_cli.archive.findings import Limits
+    from bundle_cli.cli.progress import human
+
+    with _sigterm_cleans_up(), boundary():
+        from bundle_cli.archive.extract import unpack as run_unpack
+
+        limits = Limits(max_members=max_files, max_total_size=_parse_size(max_size))
+        result = run_unpack(archive, target, limits=limits)
+    say(f"unpacked {result.file_count} files ({human(result.total_size)}) into {result.path}")
+
+
+def _parse_size(text: str) -> int:
+    from bundle_cli.errors import UsageError
+
+    units = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+    units |= {"ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+    number = text.rstrip("KMGTkmgtiB")
+    unit = text[len(number) :].removesuffix("B").lower()
+    if not number.isdigit() or unit not in units:
+        raise UsageError(f"--max-size {text!r} is not a size; use e.g. 500Mi or 10Gi")
+    return int(number) * units[unit]
+
+
+@app.command()
+def inspect(
+    archive: Path = typer.Argument(..., help="Archive written by `bundle package`."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest summary on stdout."),
+) -> None:
+    """Show what an archive holds, read from its manifest without extracting."""
+    from bundle_cli.archive.inspect import inspect as run_inspect
+    from bundle_cli.cli.progress import human
+
+    with boundary():
+        result = run_inspect(archive)
+    if as_json:
+        return emit_json(result.to_dict())
+    m, b = result.manifest, result.manifest.bundle
+    lines = [
+        f"name:          {b.get('name')}",
+        f"version:       {b.get('version')}",
+        f"python:        {b.get('python_version')}",
+        f"requirements:  {', '.join(map(str, b.get('requirements') or [])) or '(none)'}",
+        f"packaged by:   bundle {m.tool_version}",
+        f"files:         {len(m.files)}, {human(m.total_size)} ({human(result.archive_size)} archived)",
+    ]
+    lines += [
+        f"  {human(f.size):>10}  {f.path}{'  (executable)' if f.executable else ''}"
+        for f in m.files
+    ]
+    typer.echo("\n".join(lines))
+    say("not verified: `bundle verify` checks every byte")
