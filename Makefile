@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_DIR := demo-out
 
-.PHONY: demo test lint typecheck pytest bench help-text clean
+.PHONY: demo test test-examples lint typecheck pytest bench help-text clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -41,6 +41,15 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The examples whose frameworks are too heavy for `make test` (pretrained text embeddings: ~300 MB
+# of transformers and weights), installed into the same .venv; torch stays pinned to the CPU build.
+$(VENV)/.installed-examples: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -e '.[test,test-examples]' torch==2.13.0
+	@touch $@
+
+test-examples: $(VENV)/.installed-examples
+	$(BIN)/pytest -q -m examples
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py

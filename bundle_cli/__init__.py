@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bundle_cli.flows.store import store as store
     from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
+    from bundle_cli.testing import run_examples as run_examples
     from bundle_cli.validate import validate as validate
 
 # name -> module that defines it
@@ -31,6 +32,7 @@ _API = {
     "ModelType": "bundle_cli.flows.stages",
     "store": "bundle_cli.flows.store",
     "Store": "bundle_cli.flows.store",
+    "run_examples": "bundle_cli.testing",
     "load": "bundle_cli.runtime",
     "package": "bundle_cli.archive.package",
     "verify": "bundle_cli.archive.verify",
