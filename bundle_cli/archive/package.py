@@ -167,6 +167,6 @@ def file_sha256(path: Path) -> str:
 
 
 def _validated_config(bundle_dir: Path) -> Any:
-    from bundle_cli.validate import ensure_valid
+    from bundle_cli.validation import ensure_valid
 
     return ensure_valid(bundle_dir)

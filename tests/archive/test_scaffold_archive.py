@@ -11,7 +11,7 @@ from typer.testing import Result
 
 from bundle_cli.archive.cache import materialize
 from bundle_cli.archive.package import package
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 GOLDEN = [
     ".bundle-manifest.json",

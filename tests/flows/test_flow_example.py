@@ -11,7 +11,7 @@ import pytest
 import torch  # noqa: F401  (imported once for the whole process: it cannot be imported twice)
 import yaml
 
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-stage-flow"
 

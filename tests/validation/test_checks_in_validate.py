@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 MODEL = """\
 class Model:
