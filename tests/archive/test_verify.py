@@ -14,13 +14,12 @@ from archive_kit import SCAFFOLD, frame, manifest_member, member, tar_of, write_
 from typer.testing import Result
 
 from bundle_cli.archive.inspect import inspect
-from bundle_cli.archive.package import package
 from bundle_cli.archive.verify import verify
 from bundle_cli.errors import ExitCode, UnsafeArchiveError
 
 
 @pytest.fixture
-def small_archive(tree: Callable[..., Path], tmp_path: Path) -> Path:
+def small_archive(tree: Callable[..., Path], pack: Callable[..., Path]) -> Path:
     """A small archive with stored, ISA-L and zlib pieces, a folder and an executable."""
     rng = np.random.default_rng(3)
     bundle = tree(
@@ -33,7 +32,7 @@ def small_archive(tree: Callable[..., Path], tmp_path: Path) -> Path:
         }
     )
     (bundle / "run.sh").chmod(0o755)
-    return package(bundle, tmp_path / "small.tar.gz").path
+    return pack(bundle, "small.tar.gz")
 
 
 def detected(path: Path) -> bool:
