@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import SCAFFOLD
+from archive_kit import MINIMAL
 
 from bundle_cli.archive.digests import MIN_SIZE, DigestCache, Known, identity
 from bundle_cli.archive.manifest import Manifest
@@ -25,8 +25,7 @@ TRUE_SHA = hashlib.sha256(WEIGHTS).hexdigest()
 
 @pytest.fixture
 def bundle(tree: Callable[..., Path]) -> Path:
-    base = {"config.yaml": SCAFFOLD["config.yaml"], "model/model.py": SCAFFOLD["model/model.py"]}
-    return tree({**base, "data/w.bin": WEIGHTS})
+    return tree(MINIMAL | {"data/w.bin": WEIGHTS})
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import GOLDEN_MEMBERS, SCAFFOLD
+from archive_kit import GOLDEN_MEMBERS, MINIMAL, SCAFFOLD
 from typer.testing import Result
 
 from bundle_cli._version import __version__
@@ -186,13 +186,6 @@ def test_archive_written_inside_the_bundle_is_never_packed_again(
     assert second == first and second.read_bytes() == before
 
 
-def _bundle_with_data(
-    tree: Callable[..., Path], data: dict[str, bytes], name: str = "bundle"
-) -> Path:
-    base = {"config.yaml": SCAFFOLD["config.yaml"], "model/model.py": SCAFFOLD["model/model.py"]}
-    return tree(base | data, name=name)
-
-
 def _gzip_size(folder: Path, tmp_path: Path) -> int:
     out = tmp_path / "reference.tar.gz"
     subprocess.run(["tar", "-czf", str(out), "-C", str(folder), "."], check=True)
@@ -204,9 +197,9 @@ def test_size_is_within_one_percent_of_tar_czf(
 ) -> None:
     rng = np.random.default_rng(0)
     text = "\n".join(f"{i},{i * i},label_{i % 17}" for i in range(150_000)).encode()
-    bundle = _bundle_with_data(
-        tree,
-        {
+    bundle = tree(
+        MINIMAL
+        | {
             "data/random.bin": rng.bytes(3 * PIECE_SIZE + 123),
             "data/weights.f32": rng.standard_normal(700_000).astype(np.float32).tobytes(),
             "data/table.csv": text,
@@ -227,7 +220,7 @@ def test_each_kind_of_data_gets_the_encoding_it_deserves(
         "floats": rng.standard_normal(PIECE_SIZE).astype(np.float32).tobytes(),
         "text": ("the quick brown fox jumps over the lazy dog\n" * 100_000).encode(),
     }.items():
-        bundle = _bundle_with_data(tree, {f"data/{name}": data}, name=name)
+        bundle = tree(MINIMAL | {f"data/{name}": data}, name=name)
         sizes[name] = pack(bundle, f"{name}.tar.gz").stat().st_size / len(data)
     assert 1.0 < sizes["random"] < 1.001, "stored, not expanded"
     assert sizes["floats"] < 0.95, "float weights are compressed"
@@ -241,7 +234,7 @@ def test_odd_file_sizes_round_trip(
     tree: Callable[..., Path], pack: Callable[..., Path], size: int
 ) -> None:
     data = np.random.default_rng(size).bytes(size)
-    bundle = _bundle_with_data(tree, {"data/blob": data, "data/text": b"abc" * size})
+    bundle = tree(MINIMAL | {"data/blob": data, "data/text": b"abc" * size})
     archive = pack(bundle, "odd.tar.gz")
     with tarfile.open(archive, "r:gz") as tf:
         assert tf.extractfile("data/blob").read() == data  # type: ignore[union-attr]
@@ -252,7 +245,7 @@ def test_long_and_non_ascii_names_round_trip_through_tar(
     tree: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
     long_name = "data/" + "/".join(["deeply-nested-folder-name"] * 6) + "/w.bin"
-    bundle = _bundle_with_data(tree, {long_name: b"1", "data/poids-é-日本.bin": b"2"})
+    bundle = tree(MINIMAL | {long_name: b"1", "data/poids-é-日本.bin": b"2"})
     archive = pack(bundle, "names.tar.gz")
     out = tmp_path / "out"
     out.mkdir()
