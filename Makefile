@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_DIR := demo-out
 
-.PHONY: demo test test-examples lint typecheck pytest bench help-text clean
+.PHONY: demo test test-examples lint typecheck pytest bench help-text readme-reference clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -57,6 +57,10 @@ bench: $(VENV)/.installed-test
 # Regenerate the stored top-level help (see bundle_cli/__main__.py).
 help-text: $(VENV)/.installed
 	COLUMNS=80 $(BIN)/python -c 'from bundle_cli.cli.help_text import render; print(render(), end="")' > bundle_cli/cli/help.txt
+
+# Regenerate README.md's config.yaml reference from the schema (a test keeps them equal).
+readme-reference: $(VENV)/.installed
+	$(BIN)/python -c 'import pathlib; from bundle_cli.config.reference import replace_in; p = pathlib.Path("README.md"); p.write_text(replace_in(p.read_text(encoding="utf-8")), encoding="utf-8")'
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) dist build .pytest_cache .mypy_cache .ruff_cache

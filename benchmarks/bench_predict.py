@@ -165,7 +165,7 @@ def jsonl_input(root: Path, lines: int) -> Path:
     return write(root / f"in-{lines}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
 
 
-def one_prediction(root: Path) -> None:
+def one_prediction(root: Path) -> dict[str, float]:
     cmds = numpy_setup(root)
     medians = interleaved(cmds, runs=21)
     bundle_cmd = cmds["bundle predict -i input.json"]
@@ -180,6 +180,7 @@ def one_prediction(root: Path) -> None:
     print("|---|---:|---:|")
     for name, value in medians.items():
         print(f"| {name} | {value:.3f} | {value / base:.2f} |")
+    return medians
 
 
 def measured(cmd: list[str]) -> tuple[float, float]:
@@ -200,10 +201,13 @@ def measured(cmd: list[str]) -> tuple[float, float]:
     return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
-def jsonl_runs(root: Path) -> None:
+Row = tuple[int, str, float, float, float]
+
+
+def jsonl_runs(root: Path) -> list[Row]:
     bundles, pkl = sklearn_setup(root)
     bundle = str(BIN / "bundle")
-    rows = []
+    rows: list[Row] = []
     for lines, runs in ((10_000, 3), (100_000, 3)):
         inp = jsonl_input(root, lines)
         plain_b = write(root / "plain_batched.py", PLAIN_JSONL.format(pkl=str(pkl), size=1024))
@@ -228,6 +232,31 @@ def jsonl_runs(root: Path) -> None:
     for i, (lines, name, wall, rate, peak) in enumerate(rows):
         base = rows[i - 1][3] if name.startswith("bundle") else rate  # the row above
         print(f"| {lines:,} | {name} | {wall:.2f} | {rate:,.0f} | {rate / base:.2f} | {peak:.0f} |")
+    return rows
+
+
+def targets(medians: dict[str, float], rows: list[Row]) -> None:
+    """The figures issue 3 asks for, each against its target."""
+    one = medians["bundle predict -i input.json"]
+    plain = medians["plain script (imports model.py, calls hooks)"]
+    rate = {(lines, name): r for lines, name, _, r, _ in rows}
+    peak = {(lines, name): p for lines, name, _, _, p in rows}
+    batched, hand = (
+        "bundle predict --jsonl (predict_batch_size = 1024)",
+        "hand-written, batches of 1024",
+    )
+    checks = [
+        ("one prediction <= 1.5x the plain script", one / plain, "x", 1.5, False),
+        ("one prediction <= 0.25 s", one, " s", 0.25, False),
+        ("JSONL 100k lines >= 0.8x hand-written (batched)", rate[100_000, batched] / rate[100_000, hand], "x", 0.8, True),
+        ("peak RSS at 100k lines <= 1.2x at 10k (flat)", peak[100_000, batched] / peak[10_000, batched], "x", 1.2, False),
+    ]  # fmt: skip
+    print("\n### Targets\n")
+    print("| target | measured | met |")
+    print("|---|---:|:---:|")
+    for label, value, unit, limit, at_least in checks:
+        met = value >= limit if at_least else value <= limit
+        print(f"| {label} | {value:.3f}{unit} | {'yes' if met else 'NO'} |")
 
 
 def main() -> None:
@@ -236,8 +265,9 @@ def main() -> None:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["BUNDLE_CACHE_DIR"] = str(Path(tmp) / "cache")
-        one_prediction(Path(tmp))
-        jsonl_runs(Path(tmp))
+        medians = one_prediction(Path(tmp))
+        rows = jsonl_runs(Path(tmp))
+    targets(medians, rows)
     print(
         "\nWhole processes, output to /dev/null. Reproduce: `.venv/bin/python benchmarks/bench_predict.py`"
     )

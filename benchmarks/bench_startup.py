@@ -33,6 +33,13 @@ def main() -> None:
     print("|---|---:|---:|")
     for name, value in medians.items():
         print(f"| `{name}` | {value:.3f} | {value / base:.1f} |")
+    print("\n| target | measured | met |")
+    print("|---|---:|:---:|")
+    for name, limit in (("bundle --help", 0.10), ("bundle validate <scaffold>", 0.20)):
+        value = medians[name]
+        print(
+            f"| `{name}` <= {limit:.2f} s | {value:.3f} s | {'yes' if value <= limit else 'NO'} |"
+        )
     print("\nReproduce: `.venv/bin/python benchmarks/bench_startup.py`")
 
 

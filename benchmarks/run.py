@@ -1,34 +1,94 @@
-"""`make bench`: run every benchmarks/bench_*.py and collect their tables into BENCHMARKS.md."""
+"""`make bench`: run every benchmarks/bench_*.py and collect their tables into BENCHMARKS.md.
+
+Each script prints one Markdown section (its tables, the baseline it measured in the same run, and
+the command that reproduces it); this runner adds the machine and the commit they were measured on.
+Arguments after `--` go to every script (e.g. `python benchmarks/run.py -- --size-mib 64` for a
+quick archive run; the committed BENCHMARKS.md uses the defaults).
+"""
 
 from __future__ import annotations
 
+import datetime
+import os
+import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from _timing import BIN, machine  # noqa: E402  (benchmarks/ is not a package)
 
 
-def main() -> int:
-    sections = []
-    for script in sorted(HERE.glob("bench_*.py")):
+def git(*args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else "unknown"
+
+
+def header(scripts: list[Path]) -> str:
+    version = subprocess.run(
+        [str(BIN / "bundle"), "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = (
+        " (with uncommitted changes)"
+        if git("status", "--porcelain", "--untracked-files=no")
+        else ""
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`benchmarks/run.py`); each section below is one script of",
+        "`benchmarks/`, and ends with the command that reproduces it alone.",
+        "",
+        "Method: every figure is the median of repeated runs of whole processes (what a user",
+        "waits for, interpreter start-up included), with its baseline measured in the same run,",
+        "interleaved with it where runs are short, so machine noise hits both alike. Ratios are the",
+        "figures to compare across machines; absolute times are this machine's.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| machine | {machine()} |",
+        f"| system | {platform.platform()} |",
+        f"| load average at start | {load} |",
+        f"| bundle | {version}, commit {git('rev-parse', '--short', 'HEAD')}{dirty} |",
+        f"| date | {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')} |",
+        f"| scripts | {', '.join(f'`{s.name}`' for s in scripts)} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    scripts = sorted(HERE.glob("bench_*.py"))
+    sections = [header(scripts)]
+    failed = 0
+    for script in scripts:
         print(f"running {script.name} ...", file=sys.stderr)
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+        start = time.perf_counter()
+        args = extra if script.name == "bench_archive.py" else []
+        proc = subprocess.run(
+            [sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True
+        )
+        took = time.perf_counter() - start
         if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
+            failed += 1
             sections.append(
-                f"## {script.name}\n\nfailed (exit {proc.returncode}); see stderr of `make bench`.\n"
+                f"## {script.name}\n\nFAILED (exit {proc.returncode}); see the stderr of `make bench`.\n"
             )
             continue
         sys.stdout.write(proc.stdout)
-        sections.append(proc.stdout)
-    out = HERE.parent / "BENCHMARKS.md"
-    out.write_text(
-        "# Benchmarks\n\nWritten by `make bench`.\n\n" + "\n".join(sections), encoding="utf-8"
-    )
+        sections.append(proc.stdout.rstrip() + f"\n\n_{script.name} took {took:.0f} s._\n")
+    out = ROOT / "BENCHMARKS.md"
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text("\n".join(sections), encoding="utf-8")
+    os.replace(tmp, out)
     print(f"wrote {out}", file=sys.stderr)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

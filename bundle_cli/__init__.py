@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
     from bundle_cli.testing import run_examples as run_examples
-    from bundle_cli.validate import validate as validate
+    from bundle_cli.validation import validate as validate
 
 # name -> module that defines it
 _API = {
     "init": "bundle_cli.scaffold",
-    "validate": "bundle_cli.validate",
+    "validate": "bundle_cli.validation",
     "load_config": "bundle_cli.config",
     "build_flow": "bundle_cli.flows.build",
     "ModelType": "bundle_cli.flows.stages",

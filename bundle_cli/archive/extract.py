@@ -75,8 +75,11 @@ class _FolderSink:
         return write
 
 
-def unpack(archive: Path, target: Path, *, limits: Limits | None = None) -> UnpackResult:
+def unpack(
+    archive: str | Path, target: str | Path, *, limits: Limits | None = None
+) -> UnpackResult:
     """Verify `archive` while extracting it into a new folder `target`."""
+    archive, target = Path(archive), Path(target)
     if not archive.is_file():
         raise UsageError(f"{archive}: no such archive file")
     if os.path.lexists(target):

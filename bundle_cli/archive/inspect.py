@@ -40,8 +40,9 @@ class InspectResult:
         }
 
 
-def inspect(archive: Path) -> InspectResult:
+def inspect(archive: str | Path) -> InspectResult:
     """Read the manifest, the first member, without going through the rest of the archive."""
+    archive = Path(archive)
     if not archive.is_file():
         raise UsageError(f"{archive}: no such archive file")
     with open(archive, "rb") as f:

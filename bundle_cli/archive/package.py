@@ -59,8 +59,8 @@ def source_date_epoch(environ: dict[str, str] | os._Environ[str] = os.environ) -
 
 
 def package(
-    bundle_dir: Path,
-    output: Path | None = None,
+    bundle_dir: str | Path,
+    output: str | Path | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
     with_digest: bool = False,
@@ -72,7 +72,7 @@ def package(
     every file instead of reusing cached digests (see bundle_cli/archive/digests.py).
     """
     mtime = source_date_epoch()
-    config, selection, target = plan(bundle_dir, output)
+    config, selection, target = plan(Path(bundle_dir), None if output is None else Path(output))
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = build_manifest(config, selection)
     counter = _counter(progress, manifest.total_size)
@@ -167,6 +167,6 @@ def file_sha256(path: Path) -> str:
 
 
 def _validated_config(bundle_dir: Path) -> Any:
-    from bundle_cli.validate import ensure_valid
+    from bundle_cli.validation import ensure_valid
 
     return ensure_valid(bundle_dir)

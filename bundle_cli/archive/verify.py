@@ -45,8 +45,9 @@ class VerifyReport:
         }
 
 
-def verify(archive: Path, *, limits: Limits | None = None) -> VerifyReport:
+def verify(archive: str | Path, *, limits: Limits | None = None) -> VerifyReport:
     """Check every byte of `archive`; raises UnsafeArchiveError when it is not a bundle archive at all."""
+    archive = Path(archive)
     if not archive.is_file():
         raise UsageError(f"{archive}: no such archive file")
     start = time.perf_counter()

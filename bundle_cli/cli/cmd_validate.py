@@ -19,7 +19,7 @@ def validate(
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
 ) -> None:
     """Check a bundle without importing its model code."""
-    from bundle_cli.validate import validate as run_validation
+    from bundle_cli.validation import validate as run_validation
 
     with boundary():
         report = run_validation(path, strict=strict)

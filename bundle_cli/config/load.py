@@ -42,8 +42,9 @@ def config_path(bundle_dir: Path) -> Path:
     return path
 
 
-def load_config(bundle_dir: Path) -> ConfigResult:
+def load_config(bundle_dir: str | Path) -> ConfigResult:
     """Read and check config.yaml; every error of the file is collected, not only the first."""
+    bundle_dir = Path(bundle_dir)
     path = config_path(bundle_dir)
     result = ConfigResult(path=path, config=None)
     report = _Reporter(result)

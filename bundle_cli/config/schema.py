@@ -66,34 +66,57 @@ class BundleConfig(StrictModel):
     model_name: str | None = Field(
         None, description="Free text; file names use a slug of it. Defaults to the folder name."
     )
-    description: str | None = None
+    description: str | None = Field(None, description="Free text shown by `bundle inspect`.")
     version: str = Field("0.1.0", description="The bundle's own version; part of the archive name.")
     spec_version: str | None = Field(None, description="Version of this config format.")
     python_version: str = Field("py311", description='"3.11" or "py311".')
     requirements: list[str] = Field(default_factory=list, description="PEP 508 requirements.")
     requirements_file: str | None = Field(None, description="A requirements.txt in the bundle.")
-    system_packages: list[str] = Field(default_factory=list)
-    environment_variables: dict[str, str] = Field(default_factory=dict)
+    system_packages: list[str] = Field(
+        default_factory=list, description="OS packages the model needs; recorded, not installed."
+    )
+    environment_variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="Set while the model runs, unless the environment already sets them.",
+    )
     secrets: dict[str, None] = Field(
         default_factory=dict, description="Secret names only, each set to null."
     )
-    resources: Resources = Field(default_factory=Resources)  # type: ignore[arg-type]
-    model_metadata: dict[str, Any] = Field(default_factory=dict)
-    model_module_dir: str = "model"
-    model_class_filename: str = "model.py"
-    model_class_name: str = "Model"
-    data_dir: str = "data"
-    bundled_packages_dir: str = "packages"
-    external_package_dirs: list[str] = Field(default_factory=list)
-    examples_filename: str = "examples.yaml"
-    runtime: Runtime = Field(default_factory=Runtime)  # type: ignore[arg-type]
+    resources: Resources = Field(
+        default_factory=Resources,  # type: ignore[arg-type]
+        description="What the model needs to run; advisory locally, recorded in the archive.",
+    )
+    model_metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Free map for your own use; passed to the model in `config`.",
+    )
+    model_module_dir: str = Field("model", description="Folder holding the model code.")
+    model_class_filename: str = Field(
+        "model.py", description="File in model_module_dir defining the model class."
+    )
+    model_class_name: str = Field("Model", description="Name of the model class.")
+    data_dir: str = Field("data", description="Folder passed to the model as `data_dir`.")
+    bundled_packages_dir: str = Field(
+        "packages", description="Folder put on sys.path: code shipped with the bundle."
+    )
+    external_package_dirs: list[str] = Field(
+        default_factory=list,
+        description="More folders for sys.path, relative to the bundle; ones outside it are not archived.",
+    )
+    examples_filename: str = Field(
+        "examples.yaml", description="Named inputs with expected outputs, run by `bundle test`."
+    )
+    runtime: Runtime = Field(
+        default_factory=Runtime,  # type: ignore[arg-type]
+        description="How the model is run.",
+    )
     flow: list[FlowStage] | None = Field(
         None, description="A chain of stages run instead of the single Model class."
     )
     # Truss legacy or computed keys: accepted, without local meaning.
-    model_type: str | None = None
-    model_framework: str | None = None
-    input_type: str | None = None
+    model_type: str | None = Field(None, description="Truss legacy; accepted, unused.")
+    model_framework: str | None = Field(None, description="Truss legacy; accepted, unused.")
+    input_type: str | None = Field(None, description="Truss legacy; accepted, unused.")
 
     _python = field_validator("python_version", mode="before")(values.check_python_version)
     _version = field_validator("version", mode="before")(values.check_bundle_version)

@@ -155,7 +155,7 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
 
 def _check_written(root: Path) -> None:
     """The bundle just written must validate; a failure here is a bug in build_flow."""
-    from bundle_cli.validate import validate
+    from bundle_cli.validation import validate
 
     report = validate(root)
     if not report.ok():

@@ -46,7 +46,7 @@ def validated_config(bundle_dir: Path) -> dict[str, Any]:
 
 
 def _validate(bundle_dir: Path) -> dict[str, Any]:
-    from bundle_cli.validate import ensure_valid
+    from bundle_cli.validation import ensure_valid
 
     return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
 
@@ -54,7 +54,9 @@ def _validate(bundle_dir: Path) -> dict[str, Any]:
 def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(_TOOL_DIR.glob("validate/**/*.py")) + sorted(_TOOL_DIR.glob("config/*.py")):
+    for path in sorted(_TOOL_DIR.glob("validation/**/*.py")) + sorted(
+        _TOOL_DIR.glob("config/*.py")
+    ):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
     config = bundle_dir / "config.yaml"
     digest.update(config.read_bytes() if config.is_file() else b"<none>")

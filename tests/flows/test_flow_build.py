@@ -20,7 +20,7 @@ from numpy import argmax
 
 from bundle_cli import ModelType, build_flow
 from bundle_cli.errors import UsageError
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 X, Y = dataset()
 LOCK = threading.Lock()

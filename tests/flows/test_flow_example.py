@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-stage-flow"
 

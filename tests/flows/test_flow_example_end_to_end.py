@@ -1,5 +1,5 @@
 """examples/two-stage-flow end to end with the real `bundle` command: build_flow -> validate ->
-predict -> package -> verify -> unpack -> predict from what the archive held."""
+predict -> package -> verify -> inspect -> predict and test from the archive itself."""
 
 from __future__ import annotations
 
@@ -43,16 +43,18 @@ def test_built_validated_run_packaged_and_run_from_the_archive(
     archive = Path(json.loads(packed.stdout)["path"])
     assert archive.is_file()
 
-    # Running an archive directly waits for the runtime to open archives (its bundle_dir());
-    # until then the archive is verified, unpacked safely, and the unpacked bundle is run.
     verified = run_bundle("verify", str(archive))
     assert verified.returncode == ExitCode.OK, verified.stderr
-    unpacked = tmp_path / "unpacked"
-    opened = run_bundle("unpack", str(archive), str(unpacked))
-    assert opened.returncode == ExitCode.OK, opened.stderr
-    assert sorted(p.name for p in (unpacked / "functions").iterdir()) == sorted(
-        p.name for p in (bundle / "functions").iterdir()
-    )
-    from_archive = run_bundle("predict", str(unpacked), "-i", str(request))
+    listed = run_bundle("inspect", str(archive), "--json")
+    assert listed.returncode == ExitCode.OK, listed.stderr
+    held = {f["path"] for f in json.loads(listed.stdout)["files"]}
+    assert {f"functions/{p.name}" for p in (bundle / "functions").iterdir()} <= held
+
+    # The archive itself runs: predict and test open it without an unpack step.
+    from_archive = run_bundle("predict", str(archive), "-i", str(request))
     assert from_archive.returncode == ExitCode.OK, from_archive.stderr
     assert from_archive.stdout == answer.stdout
+    tested = run_bundle("test", str(archive), "--json")
+    assert tested.returncode == ExitCode.OK, tested.stdout + tested.stderr
+    counts = json.loads(tested.stdout)["counts"]
+    assert counts["passed"] == len(yaml.safe_load((bundle / "examples.yaml").read_text()))

@@ -14,7 +14,7 @@ from typer.testing import Result
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import ExitCode
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 
 def findings(bundle: Path, severity: str = "error") -> list[Diagnostic]:

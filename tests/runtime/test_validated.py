@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import bundle_cli.validate
+import bundle_cli.validation
 from bundle_cli.errors import InvalidBundleError
 from bundle_cli.runtime.validated import validated_config
 
@@ -19,13 +19,13 @@ Copy = Callable[[str], Path]
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Records each full validation run."""
     calls: list[Path] = []
-    real = bundle_cli.validate.ensure_valid
+    real = bundle_cli.validation.ensure_valid
 
     def counting(path: Path, **kwargs: object) -> object:
         calls.append(Path(path))
         return real(path)
 
-    monkeypatch.setattr(bundle_cli.validate, "ensure_valid", counting)
+    monkeypatch.setattr(bundle_cli.validation, "ensure_valid", counting)
     return calls
 
 

@@ -11,7 +11,7 @@ from scaffold_helpers import FLAVOURS
 
 from bundle_cli.errors import ExitCode
 from bundle_cli.scaffold import init
-from bundle_cli.validate import validate
+from bundle_cli.validation import validate
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bundle_cli.validate.misspelt import likely_hook
+from bundle_cli.validation.misspelt import likely_hook
 
 TYPOS = [
     ("postporcess", "postprocess"),  # swapped letters

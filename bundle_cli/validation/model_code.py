@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.validate.paths import display, escapes
+from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
@@ -38,7 +38,7 @@ class ClassView:
 
 def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     """Every problem of the model file and its class that can be seen without running it."""
-    from bundle_cli.validate.hooks import check_class
+    from bundle_cli.validation.hooks import check_class
 
     if config.flow:
         return []  # a flow runs its stages instead of the Model class; its checks are its own

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.validate.pep508 import requirement_error
+from bundle_cli.validation.pep508 import requirement_error
 
 _INCLUDES = {"-r", "--requirement", "-c", "--constraint"}
 _EDITABLE = {"-e", "--editable"}

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from bundle_cli.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from bundle_cli.validate.hooks import Locator
-    from bundle_cli.validate.model_code import ClassView
+    from bundle_cli.validation.hooks import Locator
+    from bundle_cli.validation.model_code import ClassView
 
 HOOK_NAMES = ("load", "preprocess", "predict", "postprocess")
 

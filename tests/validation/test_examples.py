@@ -10,7 +10,7 @@ import pytest
 
 from bundle_cli.config.schema import BundleConfig
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.validate.examples import check_examples
+from bundle_cli.validation.examples import check_examples
 
 Tree = Callable[..., Path]
 

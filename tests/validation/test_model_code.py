@@ -11,7 +11,7 @@ import pytest
 
 from bundle_cli.config.schema import BundleConfig
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.validate.model_code import check_model_code
+from bundle_cli.validation.model_code import check_model_code
 
 Tree = Callable[..., Path]
 

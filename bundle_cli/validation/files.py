@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.validate.paths import CONFIG_FILENAME, display, escapes
+from bundle_cli.validation.paths import CONFIG_FILENAME, display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
@@ -83,7 +83,7 @@ def _outside(key: str, value: str, at: _ConfigLocator) -> Diagnostic:
 
 
 def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) -> list[Diagnostic]:
-    from bundle_cli.validate.requirements_txt import check_requirements_text
+    from bundle_cli.validation.requirements_txt import check_requirements_text
 
     path = bundle_dir / name
     if not path.is_file():

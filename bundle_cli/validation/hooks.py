@@ -13,10 +13,10 @@ import difflib
 from typing import TYPE_CHECKING
 
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.validate.misspelt import check_misspelt
+from bundle_cli.validation.misspelt import check_misspelt
 
 if TYPE_CHECKING:
-    from bundle_cli.validate.model_code import ClassView, Function
+    from bundle_cli.validation.model_code import ClassView, Function
 
 # name -> (fewest, most positional arguments it is called with, how the call looks)
 HOOKS: dict[str, tuple[int, int, str]] = {

@@ -10,7 +10,7 @@ import pytest
 from bundle_cli.config.schema import BundleConfig
 from bundle_cli.config.yamlpos import load_yaml
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.validate.files import check_files
+from bundle_cli.validation.files import check_files
 
 Tree = Callable[..., Path]
 

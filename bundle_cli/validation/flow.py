@@ -12,13 +12,13 @@ from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.flows.stages import MAX_ARITY, STAGE_SUFFIXES, option_problems
-from bundle_cli.validate.flow_functions import (
+from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
     find_function,
     source_imports,
 )
-from bundle_cli.validate.paths import escapes
+from bundle_cli.validation.paths import escapes
 
 KeyPath = tuple[str | int, ...]
 
@@ -112,8 +112,8 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
 
 def _check_python_stage(findings: _Findings, stage: Any, path: Path, key: KeyPath) -> None:
     """The stage's Model class, checked like a single-model bundle's (hooks, signatures)."""
-    from bundle_cli.validate.hooks import check_class
-    from bundle_cli.validate.model_code import class_view, module_classes
+    from bundle_cli.validation.hooks import check_class
+    from bundle_cli.validation.model_code import class_view, module_classes
 
     class_name = stage.options.get("class_name", "Model")
     try:

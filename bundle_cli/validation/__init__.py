@@ -39,10 +39,10 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:
         return report, None  # the code checks need a valid config to know where the code is
-    from bundle_cli.validate.examples import check_examples
-    from bundle_cli.validate.files import check_files
-    from bundle_cli.validate.flow import check_flow
-    from bundle_cli.validate.model_code import check_model_code
+    from bundle_cli.validation.examples import check_examples
+    from bundle_cli.validation.files import check_files
+    from bundle_cli.validation.flow import check_flow
+    from bundle_cli.validation.model_code import check_model_code
 
     report.diagnostics += check_model_code(bundle_dir, result.config)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)

@@ -9,7 +9,7 @@ import pytest
 
 import bundle_cli.config.load
 from bundle_cli.errors import InvalidBundleError
-from bundle_cli.validate import ensure_valid, validate
+from bundle_cli.validation import ensure_valid, validate
 
 MODEL = """\
 class Model:

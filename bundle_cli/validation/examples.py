@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.validate.paths import display, escapes
+from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig

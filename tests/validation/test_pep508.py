@@ -9,7 +9,7 @@ import sys
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from bundle_cli.validate.pep508 import is_simple_requirement, requirement_error
+from bundle_cli.validation.pep508 import is_simple_requirement, requirement_error
 
 COMMON = [
     "numpy",
@@ -71,7 +71,7 @@ def test_other_forms_are_decided_by_packaging(text: str, valid: bool) -> None:
 def test_simple_requirements_file_does_not_import_packaging() -> None:
     code = (
         "import sys\n"
-        "from bundle_cli.validate.requirements_txt import check_requirements_text\n"
+        "from bundle_cli.validation.requirements_txt import check_requirements_text\n"
         "found = check_requirements_text('numpy>=1.26\\ntorch[cpu]==2.1.*\\n', 'r.txt')\n"
         "print(len(found), 'packaging.requirements' in sys.modules)\n"
     )
