@@ -51,7 +51,10 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Invoke the typer app in-process: `cli("validate", str(path))`."""
+    """Invoke the typer app in-process: `cli("validate", str(path))`.
+
+    Modules imported during the call are forgotten afterwards unless they are process-wide
+    (see `is_process_wide`), so each call imports a bundle's own code afresh."""
     from bundle_cli.cli.app import app
 
     home = tmp_path / "home"
@@ -67,9 +70,41 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
         finally:
             sys.path[:] = saved_path
             for name in set(sys.modules) - set(saved_modules):
-                del sys.modules[name]
+                if not is_process_wide(sys.modules[name]):
+                    del sys.modules[name]
 
     return invoke
+
+
+def _process_wide_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    import bundle_cli
+
+    paths = sysconfig.get_paths()
+    dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    dirs.add(os.path.dirname(bundle_cli.__file__))
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs)
+
+
+_PROCESS_WIDE_DIRS = _process_wide_dirs()
+
+
+def is_process_wide(module: object) -> bool:
+    """Whether a module comes from the stdlib, site-packages or bundle_cli (or is built in).
+
+    Such modules stay imported after a `cli` call, as they would in any process: torch, numpy
+    and other C extensions cannot be imported a second time once removed. Everything else
+    imported during the call (a bundle's own modules, from temp folders) is forgotten.
+    """
+    if module is None:  # an import blocker the call left behind
+        return False
+    file = getattr(module, "__file__", None)
+    try:
+        places = [file] if isinstance(file, str) else list(getattr(module, "__path__", None) or [])
+    except TypeError:
+        places = []
+    return all(os.path.realpath(p).startswith(_PROCESS_WIDE_DIRS) for p in places)
 
 
 def bundle_executable() -> str:

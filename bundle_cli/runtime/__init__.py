@@ -42,8 +42,8 @@ def io_schemas(bundle_dir: str | Path) -> dict[str, Any]:
     (in its own scope) but neither instantiates nor loads the model."""
     from bundle_cli.runtime import loader
     from bundle_cli.runtime.hooks import inspect_model
-    from bundle_cli.runtime.pipeline import Guard
     from bundle_cli.runtime.timings import Timings
+    from bundle_cli.runtime.usertrace import Guard
 
     settings = loader.read_settings(loader.bundle_dir(bundle_dir), Timings())
     scope, roots = loader.new_scope(settings)

@@ -11,10 +11,11 @@ from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.isolation import ImportScope
-from bundle_cli.runtime.pipeline import Guard, Pipeline
+from bundle_cli.runtime.pipeline import Pipeline
 from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.usertrace import Guard
 from bundle_cli.runtime.validated import validated_config
 
 
@@ -97,11 +98,8 @@ def _model_class(settings: Settings, scope: ImportScope, guard: Guard) -> type:
     if not settings.config.get("flow"):
         return import_model_class(settings, scope, guard)
     from bundle_cli.flows.model import flow_model_class
-    from bundle_cli.runtime.usertrace import user_traceback
 
-    return flow_model_class(
-        settings.root, lambda exc: user_traceback(exc, guard.roots, guard.scrub)
-    )
+    return flow_model_class(settings.root, guard.traceback)
 
 
 def _init_kwargs(

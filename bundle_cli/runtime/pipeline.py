@@ -8,9 +8,8 @@ carries the model's frames only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from bundle_cli.errors import BundleError, UsageError, UserCodeError
@@ -22,20 +21,7 @@ from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.typed import parse_typed
-from bundle_cli.runtime.usertrace import timeout_error, user_code_error
-
-
-class Guard:
-    """Turns what the model's code raised into the error the user sees."""
-
-    def __init__(self, roots: list[Path], scrub: Callable[[str], str]) -> None:
-        self.roots, self.scrub = roots, scrub
-
-    def error(self, exc: BaseException, where: str) -> UserCodeError:
-        return user_code_error(exc, where, self.roots, self.scrub)
-
-    def timeout(self, exc: BaseException, deadline: Deadline) -> UserCodeError:
-        return timeout_error(exc, deadline.seconds or 0, self.roots, self.scrub)
+from bundle_cli.runtime.usertrace import Guard
 
 
 class Pipeline:
@@ -200,7 +186,7 @@ class Pipeline:
         try:
             yield
         except DeadlineExceeded as exc:
-            raise self.guard.timeout(exc, deadline) from None
+            raise self.guard.timeout(exc, deadline.seconds or 0) from None
 
     def _await(self, awaitable: Any) -> Any:
         import asyncio

@@ -30,28 +30,30 @@ def user_traceback(exc: BaseException, roots: Sequence[Path], scrub: Callable[[s
     return scrub("".join(te.format()))
 
 
-def user_code_error(
-    exc: BaseException,
-    where: str,
-    roots: Sequence[Path],
-    scrub: Callable[[str], str],
-) -> UserCodeError:
-    """The error to raise when the model's own code failed in `where` (a hook name)."""
-    text = user_traceback(exc, roots, scrub)
-    return UserCodeError(f"error: the model's {where} raised {type(exc).__name__}", text)
+class Guard:
+    """Turns what the model's code raised into the error the user sees.
 
+    Holds what every such error needs: the folders whose frames are the user's, and the
+    function that removes secret values.
+    """
 
-def timeout_error(
-    exc: BaseException,
-    seconds: float,
-    roots: Sequence[Path],
-    scrub: Callable[[str], str],
-) -> PredictTimeoutError:
-    text = user_traceback(exc, roots, scrub)
-    # The last line would name the internal exception; the message below says what happened.
-    text = "".join(text.splitlines(keepends=True)[:-1])
-    return PredictTimeoutError(
-        f"error: the request did not finish within --timeout {seconds:g} s "
-        "(traceback above: where the model was)",
-        text,
-    )
+    def __init__(self, roots: list[Path], scrub: Callable[[str], str]) -> None:
+        self.roots, self.scrub = roots, scrub
+
+    def traceback(self, exc: BaseException) -> str:
+        return user_traceback(exc, self.roots, self.scrub)
+
+    def error(self, exc: BaseException, where: str) -> UserCodeError:
+        """The error to raise when the model's own code failed in `where` (a hook name)."""
+        message = f"error: the model's {where} raised {type(exc).__name__}"
+        return UserCodeError(message, self.traceback(exc))
+
+    def timeout(self, exc: BaseException, seconds: float) -> PredictTimeoutError:
+        """The error to raise when a request ran out of its --timeout budget."""
+        # The last line would name the internal exception; the message below says what happened.
+        text = "".join(self.traceback(exc).splitlines(keepends=True)[:-1])
+        return PredictTimeoutError(
+            f"error: the request did not finish within --timeout {seconds:g} s "
+            "(traceback above: where the model was)",
+            text,
+        )

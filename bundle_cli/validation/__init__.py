@@ -18,7 +18,19 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
     at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
     """
-    bundle_dir = Path(path)
+    return _run(Path(path))[0]
+
+
+def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
+    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
+    report, config = _run(Path(path))
+    if not report.ok(strict=strict):
+        raise InvalidBundleError(report.summary(), report.diagnostics)
+    return config
+
+
+def _run(bundle_dir: Path) -> tuple[Report, Any]:
+    """The report and the typed config (None when config.yaml has errors), from one read."""
     if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
         from bundle_cli.archive import materialize
 
@@ -26,7 +38,7 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
     result = load_config(bundle_dir)
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:
-        return report  # the code checks need a valid config to know where the code is
+        return report, None  # the code checks need a valid config to know where the code is
     from bundle_cli.validation.examples import check_examples
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
@@ -36,12 +48,4 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
-    return report
-
-
-def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
-    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
-    report = validate(path)
-    if not report.ok(strict=strict):
-        raise InvalidBundleError(report.summary(), report.diagnostics)
-    return load_config(Path(path)).config
+    return report, result.config

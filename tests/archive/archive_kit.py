@@ -52,6 +52,12 @@ SCAFFOLD: dict[str, str | bytes] = {
     "empty/": "",
 }
 
+# The least a valid bundle holds: tests add the data files they are about.
+MINIMAL: dict[str, str | bytes] = {
+    "config.yaml": SCAFFOLD["config.yaml"],
+    "model/model.py": SCAFFOLD["model/model.py"],
+}
+
 # Files a bundle folder often holds that must never reach an archive.
 CLUTTER: dict[str, str | bytes] = {
     ".git/HEAD": "ref: refs/heads/main\n",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from archive_kit import CLUTTER, SCAFFOLD
+
+from bundle_cli.archive.package import package
 
 
 @pytest.fixture(autouse=True)
@@ -23,5 +26,16 @@ def scaffold(tree: Callable[..., Path]) -> Callable[..., Path]:
         name: str = "bundle", clutter: bool = True, extra: dict[str, str | bytes] | None = None
     ) -> Path:
         return tree(dict(SCAFFOLD) | (CLUTTER if clutter else {}) | (extra or {}), name=name)
+
+    return make
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Callable[..., Path]:
+    """`pack(bundle, name="a.tar.gz", **options)` packages a folder into the test's temp folder
+    and returns the archive's path; options go to `package()` (e.g. rehash=True)."""
+
+    def make(bundle: Path, name: str = "a.tar.gz", **options: Any) -> Path:
+        return package(bundle, tmp_path / name, **options).path
 
     return make

@@ -15,7 +15,6 @@ from archive_kit import SCAFFOLD, tree_listing
 
 from bundle_cli.archive.cache import cache_root, is_archive, materialize
 from bundle_cli.archive.extract import extract_into
-from bundle_cli.archive.package import package
 from bundle_cli.errors import UnsafeArchiveError
 
 
@@ -26,8 +25,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def archive(scaffold: Callable[..., Path], tmp_path: Path) -> Path:
-    return package(scaffold(), tmp_path / "model.tar.gz").path
+def archive(scaffold: Callable[..., Path], pack: Callable[..., Path]) -> Path:
+    return pack(scaffold(), "model.tar.gz")
 
 
 def test_materialize_unpacks_into_a_folder_named_by_digest(archive: Path, cache_dir: Path) -> None:
@@ -81,11 +80,11 @@ def test_archive_that_changes_during_extraction_is_refused(archive: Path, tmp_pa
 
 
 def test_concurrent_materialize_of_the_same_archive(
-    tree: Callable[..., Path], tmp_path: Path
+    tree: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
     data = np.random.default_rng(5).bytes(24 * 1024 * 1024)
     bundle = tree({**SCAFFOLD, "data/big.bin": data}, name="big")
-    archive = package(bundle, tmp_path / "big.tar.gz").path
+    archive = pack(bundle, "big.tar.gz")
     env = {**os.environ, "BUNDLE_CACHE_DIR": str(tmp_path / "cache")}
     code = "import sys; from pathlib import Path; from bundle_cli.archive import materialize; print(materialize(Path(sys.argv[1])))"
     procs = [
@@ -118,7 +117,10 @@ def test_is_archive(archive: Path, scaffold: Callable[..., Path], tmp_path: Path
 
 
 def test_archive_digest_is_complete_even_when_hashing_lags(
-    tree: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tree: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pack: Callable[..., Path],
 ) -> None:
     """The archive's own sha256 runs behind the extraction; all of it must count."""
     import time
@@ -141,9 +143,7 @@ def test_archive_digest_is_complete_even_when_hashing_lags(
 
     monkeypatch.setattr(scan.Scanner, "__init__", init)
     data = np.random.default_rng(2).bytes(6 * 1024 * 1024)
-    archive = package(
-        tree({**SCAFFOLD, "data/w.bin": data}, name="lag"), tmp_path / "lag.tar.gz"
-    ).path
+    archive = pack(tree({**SCAFFOLD, "data/w.bin": data}, name="lag"), "lag.tar.gz")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     result = extract_into(archive, tmp_path / "dest", expect_sha256=digest)
     assert (result.path / "data/w.bin").read_bytes() == data

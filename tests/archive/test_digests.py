@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import SCAFFOLD
+from archive_kit import MINIMAL
 
 from bundle_cli.archive.digests import MIN_SIZE, DigestCache, Known, identity
 from bundle_cli.archive.manifest import Manifest
-from bundle_cli.archive.package import build_manifest, package, plan
+from bundle_cli.archive.package import build_manifest, plan
 from bundle_cli.archive.verify import verify
 from bundle_cli.archive.writer import write_archive
 from bundle_cli.errors import UsageError
@@ -25,8 +25,7 @@ TRUE_SHA = hashlib.sha256(WEIGHTS).hexdigest()
 
 @pytest.fixture
 def bundle(tree: Callable[..., Path]) -> Path:
-    base = {"config.yaml": SCAFFOLD["config.yaml"], "model/model.py": SCAFFOLD["model/model.py"]}
-    return tree({**base, "data/w.bin": WEIGHTS})
+    return tree(MINIMAL | {"data/w.bin": WEIGHTS})
 
 
 @pytest.fixture
@@ -47,27 +46,29 @@ def plant(cache: DigestCache, path: Path, known: Known) -> None:
     cache.put(path, os.stat(path), known, read_started_ns=10**30)
 
 
-def test_first_package_fills_the_cache(bundle: Path, cache: DigestCache, tmp_path: Path) -> None:
-    package(bundle, tmp_path / "a.tar.gz")
+def test_first_package_fills_the_cache(
+    bundle: Path, cache: DigestCache, pack: Callable[..., Path]
+) -> None:
+    pack(bundle)
     known = cache.get(bundle / "data/w.bin", os.stat(bundle / "data/w.bin"))
     assert known == Known(TRUE_SHA, zlib.crc32(WEIGHTS))
 
 
 def test_a_confirmed_entry_is_used_instead_of_hashing(
-    bundle: Path, cache: DigestCache, tmp_path: Path
+    bundle: Path, cache: DigestCache, pack: Callable[..., Path]
 ) -> None:
     # An entry whose CRC matches but whose sha256 is made up: its use shows up in the manifest.
     plant(cache, bundle / "data/w.bin", Known("ab" * 32, zlib.crc32(WEIGHTS)))
-    assert digest_in_manifest(package(bundle, tmp_path / "a.tar.gz").path) == "ab" * 32
-    assert digest_in_manifest(package(bundle, tmp_path / "b.tar.gz", rehash=True).path) == TRUE_SHA
-    assert digest_in_manifest(package(bundle, tmp_path / "c.tar.gz").path) == TRUE_SHA, "refreshed"
+    assert digest_in_manifest(pack(bundle)) == "ab" * 32
+    assert digest_in_manifest(pack(bundle, "b.tar.gz", rehash=True)) == TRUE_SHA
+    assert digest_in_manifest(pack(bundle, "c.tar.gz")) == TRUE_SHA, "refreshed"
 
 
 def test_a_stale_entry_is_caught_by_the_crc_and_replaced(
-    bundle: Path, cache: DigestCache, tmp_path: Path
+    bundle: Path, cache: DigestCache, pack: Callable[..., Path]
 ) -> None:
     plant(cache, bundle / "data/w.bin", Known("cd" * 32, zlib.crc32(b"other content")))
-    archive = package(bundle, tmp_path / "a.tar.gz").path
+    archive = pack(bundle)
     assert digest_in_manifest(archive) == TRUE_SHA
     assert verify(archive).ok
     assert cache.get(bundle / "data/w.bin", os.stat(bundle / "data/w.bin")) == Known(
@@ -82,17 +83,17 @@ def test_a_touched_file_has_a_new_identity(bundle: Path, cache: DigestCache) -> 
     assert identity(path, os.stat(path)) != before
 
 
-def test_young_files_are_not_cached(bundle: Path, tmp_path: Path) -> None:
-    package(bundle, tmp_path / "a.tar.gz")
+def test_young_files_are_not_cached(bundle: Path, pack: Callable[..., Path]) -> None:
+    pack(bundle)
     assert DigestCache.default().get(bundle / "data/w.bin", os.stat(bundle / "data/w.bin")) is None
 
 
 def test_cache_can_be_switched_off_by_environment(
-    bundle: Path, cache: DigestCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bundle: Path, cache: DigestCache, pack: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plant(cache, bundle / "data/w.bin", Known("ab" * 32, zlib.crc32(WEIGHTS)))
     monkeypatch.setenv("BUNDLE_DIGEST_CACHE", "0")
-    assert digest_in_manifest(package(bundle, tmp_path / "a.tar.gz").path) == TRUE_SHA
+    assert digest_in_manifest(pack(bundle)) == TRUE_SHA
 
 
 def test_a_file_changed_between_selection_and_reading_is_refused(

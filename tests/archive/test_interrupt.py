@@ -10,11 +10,12 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import SCAFFOLD, bundle_env, bundle_script
+from archive_kit import MINIMAL, SCAFFOLD, bundle_env, bundle_script
 
 BIG = 256 * 1024 * 1024
 OLD = b"the previous archive, which must survive\n" * 1000
@@ -153,7 +154,7 @@ def _run_with_stderr(args: list[str], home: Path, tty: bool) -> tuple[int, str]:
 
 
 def test_progress_bar_only_on_a_terminal_and_only_for_big_bundles(
-    big_bundle: Path, tmp_path: Path
+    big_bundle: Path, tmp_path: Path, tree: Callable[..., Path]
 ) -> None:
     code, err = _run_with_stderr(
         package_cmd(big_bundle, tmp_path / "tty.tar.gz"), tmp_path, tty=True
@@ -164,9 +165,6 @@ def test_progress_bar_only_on_a_terminal_and_only_for_big_bundles(
         package_cmd(big_bundle, tmp_path / "pipe.tar.gz"), tmp_path, tty=False
     )
     assert code == 0 and "packaging [" not in err and "wrote" in err
-    small = tmp_path / "small"
-    (small / "model").mkdir(parents=True)
-    (small / "config.yaml").write_text(str(SCAFFOLD["config.yaml"]))
-    (small / "model/model.py").write_text(str(SCAFFOLD["model/model.py"]))
+    small = tree(MINIMAL, name="small")
     code, err = _run_with_stderr(package_cmd(small, tmp_path / "small.tar.gz"), tmp_path, tty=True)
     assert code == 0 and "packaging [" not in err

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import GOLDEN_MEMBERS, SCAFFOLD
+from archive_kit import GOLDEN_MEMBERS, MINIMAL, SCAFFOLD
 from typer.testing import Result
 
 from bundle_cli._version import __version__
@@ -126,15 +126,15 @@ def _copy_with_new_times_and_order(src: Path, dst: Path, seed: int) -> None:
 
 
 def test_byte_identical_across_times_umask_folder_and_output_name(
-    scaffold: Callable[..., Path], tmp_path: Path
+    scaffold: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
-    first = package(scaffold(name="one"), tmp_path / "a.tar.gz").path.read_bytes()
+    first = pack(scaffold(name="one")).read_bytes()
     old = os.umask(0o077)
     try:
         moved = tmp_path / "elsewhere" / "renamed-folder"
         moved.mkdir(parents=True)
         _copy_with_new_times_and_order(tmp_path / "one", moved, seed=7)
-        second = package(moved, tmp_path / "other-name.tar.gz").path.read_bytes()
+        second = pack(moved, "other-name.tar.gz").read_bytes()
     finally:
         os.umask(old)
     assert (moved / "config.yaml").stat().st_mode & 0o777 == 0o600, "the umask really changed"
@@ -186,37 +186,32 @@ def test_archive_written_inside_the_bundle_is_never_packed_again(
     assert second == first and second.read_bytes() == before
 
 
-def _bundle_with_data(
-    tree: Callable[..., Path], data: dict[str, bytes], name: str = "bundle"
-) -> Path:
-    base = {"config.yaml": SCAFFOLD["config.yaml"], "model/model.py": SCAFFOLD["model/model.py"]}
-    return tree(base | data, name=name)
-
-
 def _gzip_size(folder: Path, tmp_path: Path) -> int:
     out = tmp_path / "reference.tar.gz"
     subprocess.run(["tar", "-czf", str(out), "-C", str(folder), "."], check=True)
     return out.stat().st_size
 
 
-def test_size_is_within_one_percent_of_tar_czf(tree: Callable[..., Path], tmp_path: Path) -> None:
+def test_size_is_within_one_percent_of_tar_czf(
+    tree: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
+) -> None:
     rng = np.random.default_rng(0)
     text = "\n".join(f"{i},{i * i},label_{i % 17}" for i in range(150_000)).encode()
-    bundle = _bundle_with_data(
-        tree,
-        {
+    bundle = tree(
+        MINIMAL
+        | {
             "data/random.bin": rng.bytes(3 * PIECE_SIZE + 123),
             "data/weights.f32": rng.standard_normal(700_000).astype(np.float32).tobytes(),
             "data/table.csv": text,
             "data/zeros.bin": bytes(2 * PIECE_SIZE),
         },
     )
-    ours = package(bundle, tmp_path / "ours.tar.gz").path.stat().st_size
+    ours = pack(bundle, "ours.tar.gz").stat().st_size
     assert ours <= 1.01 * _gzip_size(bundle, tmp_path)
 
 
 def test_each_kind_of_data_gets_the_encoding_it_deserves(
-    tree: Callable[..., Path], tmp_path: Path
+    tree: Callable[..., Path], pack: Callable[..., Path]
 ) -> None:
     rng = np.random.default_rng(1)
     sizes = {}
@@ -225,8 +220,8 @@ def test_each_kind_of_data_gets_the_encoding_it_deserves(
         "floats": rng.standard_normal(PIECE_SIZE).astype(np.float32).tobytes(),
         "text": ("the quick brown fox jumps over the lazy dog\n" * 100_000).encode(),
     }.items():
-        bundle = _bundle_with_data(tree, {f"data/{name}": data}, name=name)
-        sizes[name] = package(bundle, tmp_path / f"{name}.tar.gz").path.stat().st_size / len(data)
+        bundle = tree(MINIMAL | {f"data/{name}": data}, name=name)
+        sizes[name] = pack(bundle, f"{name}.tar.gz").stat().st_size / len(data)
     assert 1.0 < sizes["random"] < 1.001, "stored, not expanded"
     assert sizes["floats"] < 0.95, "float weights are compressed"
     assert sizes["text"] < 0.01, "text is deflated with back-references across pieces"
@@ -235,21 +230,23 @@ def test_each_kind_of_data_gets_the_encoding_it_deserves(
 @pytest.mark.parametrize(
     "size", [0, 1, 511, 512, 513, PIECE_SIZE - 1, PIECE_SIZE, PIECE_SIZE + 1, 0xFFFF * 3]
 )
-def test_odd_file_sizes_round_trip(tree: Callable[..., Path], tmp_path: Path, size: int) -> None:
+def test_odd_file_sizes_round_trip(
+    tree: Callable[..., Path], pack: Callable[..., Path], size: int
+) -> None:
     data = np.random.default_rng(size).bytes(size)
-    bundle = _bundle_with_data(tree, {"data/blob": data, "data/text": b"abc" * size})
-    archive = package(bundle, tmp_path / "odd.tar.gz").path
+    bundle = tree(MINIMAL | {"data/blob": data, "data/text": b"abc" * size})
+    archive = pack(bundle, "odd.tar.gz")
     with tarfile.open(archive, "r:gz") as tf:
         assert tf.extractfile("data/blob").read() == data  # type: ignore[union-attr]
         assert tf.extractfile("data/text").read() == b"abc" * size  # type: ignore[union-attr]
 
 
 def test_long_and_non_ascii_names_round_trip_through_tar(
-    tree: Callable[..., Path], tmp_path: Path
+    tree: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
     long_name = "data/" + "/".join(["deeply-nested-folder-name"] * 6) + "/w.bin"
-    bundle = _bundle_with_data(tree, {long_name: b"1", "data/poids-é-日本.bin": b"2"})
-    archive = package(bundle, tmp_path / "names.tar.gz").path
+    bundle = tree(MINIMAL | {long_name: b"1", "data/poids-é-日本.bin": b"2"})
+    archive = pack(bundle, "names.tar.gz")
     out = tmp_path / "out"
     out.mkdir()
     subprocess.run(["tar", "-xzf", str(archive), "-C", str(out)], check=True)

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import Result
 
 from bundle_cli.archive.cache import materialize
-from bundle_cli.archive.package import package
 from bundle_cli.validation import validate
 
 GOLDEN = [
@@ -31,7 +30,7 @@ GOLDEN = [
 
 
 def test_scaffold_archive_has_the_golden_members(
-    cli: Callable[..., Result], tmp_path: Path
+    cli: Callable[..., Result], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
     bundle = tmp_path / "demo"
     made = cli("init", "demo", str(bundle))
@@ -39,7 +38,7 @@ def test_scaffold_archive_has_the_golden_members(
     (bundle / "model/__pycache__").mkdir()
     (bundle / "model/__pycache__/model.cpython-311.pyc").write_bytes(b"\0")
     (bundle / ".env").write_text("TOKEN=x\n")
-    archive = package(bundle, tmp_path / "demo.tar.gz").path
+    archive = pack(bundle, "demo.tar.gz")
     with tarfile.open(archive, "r:gz") as tf:
         names = tf.getnames()
     assert sorted(set(GOLDEN) - set(names)) == [], "missing"
@@ -48,12 +47,15 @@ def test_scaffold_archive_has_the_golden_members(
 
 
 def test_materialized_scaffold_validates_like_the_folder(
-    cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Result],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pack: Callable[..., Path],
 ) -> None:
     monkeypatch.setenv("BUNDLE_CACHE_DIR", str(tmp_path / "cache"))
     bundle = tmp_path / "demo"
     assert cli("init", "demo", str(bundle)).exit_code == 0
-    archive = package(bundle, tmp_path / "demo.tar.gz").path
+    archive = pack(bundle, "demo.tar.gz")
     folder = materialize(archive)
     direct, unpacked = validate(bundle), validate(folder)
     assert direct.ok() and unpacked.ok()

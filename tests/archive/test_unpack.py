@@ -30,7 +30,6 @@ from typer.testing import Result
 
 from bundle_cli.archive.extract import unpack
 from bundle_cli.archive.findings import Limits
-from bundle_cli.archive.package import package
 from bundle_cli.errors import ExitCode, UnsafeArchiveError, UsageError
 
 CONFIG = {"config.yaml": b"model_name: x\n"}
@@ -184,11 +183,11 @@ def test_cli_caps_are_options(tmp_path: Path, cli: Callable[..., Result]) -> Non
 
 
 def test_round_trip_restores_files_modes_and_folders(
-    scaffold: Callable[..., Path], tmp_path: Path
+    scaffold: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
     bundle = scaffold()
     (bundle / "model/model.py").chmod(0o755)
-    archive = package(bundle, tmp_path / "a.tar.gz").path
+    archive = pack(bundle)
     result = unpack(archive, tmp_path / "restored")
     out = result.path
     assert result.file_count == len([p for p in SCAFFOLD if not p.endswith("/")])
@@ -205,17 +204,19 @@ def test_round_trip_restores_files_modes_and_folders(
 
 
 def test_unpacked_bundle_packages_to_the_same_bytes(
-    scaffold: Callable[..., Path], tmp_path: Path
+    scaffold: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
 ) -> None:
-    first = package(scaffold(), tmp_path / "first.tar.gz").path
+    first = pack(scaffold(), "first.tar.gz")
     restored = unpack(first, tmp_path / "restored").path
-    second = package(restored, tmp_path / "second.tar.gz").path
+    second = pack(restored, "second.tar.gz")
     assert first.read_bytes() == second.read_bytes()
     assert ".bundle-manifest.json" in tree_listing(restored)
 
 
-def test_stock_tar_and_unpack_agree(scaffold: Callable[..., Path], tmp_path: Path) -> None:
-    archive = package(scaffold(), tmp_path / "a.tar.gz").path
+def test_stock_tar_and_unpack_agree(
+    scaffold: Callable[..., Path], tmp_path: Path, pack: Callable[..., Path]
+) -> None:
+    archive = pack(scaffold())
     (tmp_path / "by-tar").mkdir()
     subprocess.run(["tar", "-xzf", str(archive), "-C", str(tmp_path / "by-tar")], check=True)
     ours = unpack(archive, tmp_path / "by-us").path
@@ -226,9 +227,12 @@ def test_stock_tar_and_unpack_agree(scaffold: Callable[..., Path], tmp_path: Pat
 
 
 def test_existing_target_is_refused_even_when_empty(
-    scaffold: Callable[..., Path], tmp_path: Path, cli: Callable[..., Result]
+    scaffold: Callable[..., Path],
+    tmp_path: Path,
+    cli: Callable[..., Result],
+    pack: Callable[..., Path],
 ) -> None:
-    archive = package(scaffold(), tmp_path / "a.tar.gz").path
+    archive = pack(scaffold())
     (tmp_path / "exists").mkdir()
     with pytest.raises(UsageError, match="already exists"):
         unpack(archive, tmp_path / "exists")

@@ -10,30 +10,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import SCAFFOLD, frame, manifest_member, member, tar_of, write_bytes
+from archive_kit import MINIMAL, SCAFFOLD, frame, manifest_member, member, tar_of, write_bytes
 from typer.testing import Result
 
 from bundle_cli.archive.inspect import inspect
-from bundle_cli.archive.package import package
 from bundle_cli.archive.verify import verify
 from bundle_cli.errors import ExitCode, UnsafeArchiveError
 
 
 @pytest.fixture
-def small_archive(tree: Callable[..., Path], tmp_path: Path) -> Path:
+def small_archive(tree: Callable[..., Path], pack: Callable[..., Path]) -> Path:
     """A small archive with stored, ISA-L and zlib pieces, a folder and an executable."""
     rng = np.random.default_rng(3)
     bundle = tree(
-        {
-            "config.yaml": SCAFFOLD["config.yaml"],
-            "model/model.py": SCAFFOLD["model/model.py"],
+        MINIMAL
+        | {
             "data/random.bin": rng.bytes(70_000),
             "data/w.f32": rng.standard_normal(20_000).astype(np.float32).tobytes(),
             "run.sh": "#!/bin/sh\necho hi\n",
         }
     )
     (bundle / "run.sh").chmod(0o755)
-    return package(bundle, tmp_path / "small.tar.gz").path
+    return pack(bundle, "small.tar.gz")
 
 
 def detected(path: Path) -> bool:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch  # noqa: F401  (imported once for the whole process: it cannot be imported twice)
 import yaml
 
 from bundle_cli.validation import validate

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch  # noqa: F401  (imported once for the whole process: it cannot be imported twice)
 from conftest import IDENTITY_MODEL, flow_config
 from typer.testing import Result
 

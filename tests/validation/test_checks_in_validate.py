@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bundle_cli.validation import validate
+import pytest
+
+import bundle_cli.config.load
+from bundle_cli.errors import InvalidBundleError
+from bundle_cli.validation import ensure_valid, validate
 
 MODEL = """\
 class Model:
@@ -59,3 +63,35 @@ def test_a_complete_bundle_is_valid(tree: Callable[..., Path]) -> None:
     report = validate(bundle)
     assert report.diagnostics == []
     assert report.ok(strict=True)
+
+
+@pytest.fixture
+def config_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of every config.yaml that load_config parses."""
+    texts: list[str] = []
+    real = bundle_cli.config.load.load_yaml
+
+    def counting(text: str) -> object:
+        texts.append(text)
+        return real(text)
+
+    monkeypatch.setattr(bundle_cli.config.load, "load_yaml", counting)
+    return texts
+
+
+def test_ensure_valid_parses_config_once(
+    tree: Callable[..., Path], config_parses: list[str]
+) -> None:
+    config = "model_name: once\n"
+    bundle = tree({"config.yaml": config, "model/model.py": MODEL, "data/": "", "packages/": ""})
+    assert ensure_valid(bundle).model_name == "once"
+    assert config_parses == [config]
+
+
+def test_ensure_valid_on_an_invalid_bundle_parses_config_once(
+    tree: Callable[..., Path], config_parses: list[str]
+) -> None:
+    bundle = tree({"config.yaml": "model_name: m\n", "model/model.py": "class Other: pass\n"})
+    with pytest.raises(InvalidBundleError) as caught:
+        ensure_valid(bundle)
+    assert caught.value.diagnostics and len(config_parses) == 1
