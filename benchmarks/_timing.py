@@ -63,4 +63,4 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB, Python {sys.version.split()[0]}"
 
 
-__all__ = ["BIN", "interleaved", "machine", "median_wall", "resource", "run_once"]
+__all__ = ["BIN", "ENV", "interleaved", "machine", "median_wall", "resource", "run_once"]

@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int | None:
         code = predict_main(args[1:])
         if code is not None:
             return code
+    if args[:1] == ["validate"]:
+        from bundle_cli.cli.validate_fast import main as validate_main
+
+        code = validate_main(args[1:])
+        if code is not None:
+            return code
     from bundle_cli.cli.app import app
 
     app(args=args, prog_name="bundle")

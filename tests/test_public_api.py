@@ -41,7 +41,7 @@ def test_validate_is_the_function_in_a_fresh_process_after_the_checks_import() -
 def test_the_validation_cache_key_covers_the_validation_code() -> None:
     # The cache fingerprint names the tool's folders as strings (importing them would cost the
     # start-up time the cache saves); a renamed folder must not silently drop out of the key.
-    from bundle_cli.runtime import validated
+    from bundle_cli.validation import cache as validated
 
     checked = {p.parent.name for p in validated._TOOL_DIR.glob("validation/**/*.py")}
     assert "validation" in checked

@@ -9,7 +9,9 @@ from bundle_cli.cli.app import app, boundary
 
 @app.command()
 def predict(
-    path: str = typer.Argument(".", metavar="DIR", help="The bundle folder."),
+    path: str = typer.Argument(
+        ".", metavar="DIR", help="The bundle folder, or an archive written by bundle package."
+    ),
     input: str | None = typer.Option(
         None, "-i", "--input", metavar="FILE", help="JSON input file, or - for stdin."
     ),

@@ -1,4 +1,4 @@
-"""`bundle validate`."""
+"""`bundle validate` (the plain command lines run through `validate_fast`, without typer)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,24 @@ from pathlib import Path
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
-from bundle_cli.errors import ExitCode
+from bundle_cli.cli.app import app, boundary
 
 
 @app.command()
 def validate(
-    path: Path = typer.Argument(Path("."), help="Bundle directory."),
+    path: Path = typer.Argument(Path("."), help="Bundle directory or archive."),
     as_json: bool = typer.Option(
         False, "--json", help="Print a machine-readable report on stdout."
     ),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Check every file again, even when nothing changed."
+    ),
 ) -> None:
     """Check a bundle without importing its model code."""
-    from bundle_cli.validation import validate as run_validation
+    from bundle_cli.cli.validate_fast import run
 
     with boundary():
-        report = run_validation(path, strict=strict)
-    if as_json:
-        emit_json(report.to_dict(strict=strict))
-    else:
-        render_diagnostics(report.diagnostics)
-        say(report.summary(), color="green" if report.ok(strict=strict) else "red")
-    if not report.ok(strict=strict):
-        raise typer.Exit(ExitCode.USAGE)
+        code = run(path, as_json=as_json, strict=strict, no_cache=no_cache)
+    if code:
+        raise typer.Exit(code)

@@ -9,10 +9,9 @@ rendered as `app.boundary` renders them.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
+from bundle_cli.cli.plain import bounded
 from bundle_cli.cli.predict_run import PredictOptions, run
 
 # option -> (field, kind): "value", "many" (repeatable value), "flag", "int", "float"
@@ -88,34 +87,9 @@ def main(argv: list[str]) -> int | None:
     opts = parse(argv)
     if opts is None:
         return None
-    return _bounded(opts)
+    return bounded(lambda: _run(opts))
 
 
-def _bounded(opts: PredictOptions) -> int:
-    from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
-
-    try:
-        run(opts)
-    except InvalidBundleError as exc:
-        for d in exc.diagnostics:
-            _say(d.format(), "31" if d.severity == "error" else "33")
-        _say(exc.message, "31")
-        return int(exc.exit_code)
-    except UserCodeError as exc:
-        sys.stderr.write(exc.user_traceback)
-        _say(exc.message, "31")
-        return int(exc.exit_code)
-    except BundleError as exc:
-        _say(f"error: {exc}", "31")
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        _say("interrupted", "31")
-        return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.OK)
-
-
-def _say(message: str, color: str) -> None:
-    if sys.stderr.isatty() and "NO_COLOR" not in os.environ:
-        message = f"\x1b[{color}m{message}\x1b[0m"
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+def _run(opts: PredictOptions) -> int:
+    run(opts)
+    return 0

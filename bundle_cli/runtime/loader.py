@@ -16,7 +16,7 @@ from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.usertrace import Guard
-from bundle_cli.runtime.validated import validated_config
+from bundle_cli.validation.cache import validated_config
 
 
 def bundle_dir(path: str | Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.config import load_config
 from bundle_cli.diagnostics import Report
 from bundle_cli.errors import InvalidBundleError
 
@@ -35,6 +34,9 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
         from bundle_cli.archive import materialize
 
         bundle_dir = materialize(bundle_dir)
+    # Imported here: the config model costs ~0.2 s, which a cached verdict does not pay.
+    from bundle_cli.config import load_config
+
     result = load_config(bundle_dir)
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:

@@ -10,7 +10,7 @@ import pytest
 
 import bundle_cli.validation
 from bundle_cli.errors import InvalidBundleError
-from bundle_cli.runtime.validated import validated_config
+from bundle_cli.validation.cache import validated_config
 
 Copy = Callable[[str], Path]
 

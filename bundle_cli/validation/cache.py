@@ -1,13 +1,20 @@
-"""Validation before running, remembered while the bundle's files stay the same.
+"""Validation verdicts remembered while the bundle's files stay the same.
 
-`bundle validate` (YAML, pydantic, ast checks) costs ~0.2 s here, as much as the whole budget of
-`bundle predict`. Its verdict depends only on the bundle's files, so a positive verdict is kept in
-the user's cache folder under a fingerprint of those files: every path with its size, mtime,
-ctime and inode (folders by name only; the data folder's contents are not walked;
-__pycache__ is skipped), config.yaml's
-exact bytes, the tool's version and the mtimes of the tool's own validation code. Any change
-(an edit, a touch, a new file) gives a new fingerprint and a full validation. Invalid bundles are
-never cached, so their diagnostics always come from a fresh run.
+`bundle validate` (YAML, pydantic, ast checks) costs ~0.2 s of imports and work here: as much as
+the whole budget of `bundle predict`, and more than a `bundle validate` in an editor's save hook
+should take. Its verdict depends only on the bundle's files, so it is kept in the user's cache
+folder under a fingerprint of those files: every path with its size, mtime, ctime and inode
+(folders by name only; __pycache__ is skipped), config.yaml's exact bytes, the tool's version and
+the mtimes of the tool's own validation code. Any change (an edit, a touch, a new file) gives a new
+fingerprint and a full validation.
+
+Two entries use it:
+- `validated_config` (before `bundle predict` runs a bundle) keeps positive verdicts only, and
+  does not walk the data folder, whose contents no check reads for running;
+- `validate_cached` (`bundle validate`) keeps whole reports, errors and warnings included, and
+  walks every file, since checks such as examples' `files` read paths anywhere in the bundle. A
+  bundle whose config names folders outside it (`external_package_dirs`) is never cached: those
+  folders are outside the fingerprint.
 
 Cache folder: $BUNDLE_CACHE_DIR, else $XDG_CACHE_HOME/bundle, else ~/.cache/bundle. When it
 cannot be written the bundle is simply validated every time.
@@ -24,6 +31,7 @@ from typing import Any
 
 import bundle_cli
 from bundle_cli._version import __version__
+from bundle_cli.diagnostics import Diagnostic, Report
 
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
@@ -43,6 +51,40 @@ def validated_config(bundle_dir: Path) -> dict[str, Any]:
         skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
     _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config})
     return config
+
+
+def validate_cached(path: str | Path) -> Report:
+    """`validate(path)`, or the report of an earlier run when nothing it read has changed."""
+    from bundle_cli.validation import validate
+
+    bundle_dir = Path(path)
+    config = bundle_dir / "config.yaml"
+    try:
+        config_bytes = config.read_bytes() if bundle_dir.is_dir() else None
+    except OSError:
+        config_bytes = None
+    if config_bytes is None or b"external_package_dirs" in config_bytes:
+        return validate(path)  # archives, missing configs, folders outside the bundle
+    root = bundle_dir.resolve()
+    # The report names files as the user wrote the path, so that is part of the key.
+    entry = _entry_path(root, "reports", str(bundle_dir))
+    before = fingerprint(root, "")
+    cached = _read_report(entry)
+    if cached is not None and cached[0] == before:
+        return cached[1]
+    report = validate(path)
+    data = {"fingerprint": before, "bundle": report.bundle}
+    _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
+    return report
+
+
+def _read_report(path: Path) -> tuple[str, Report] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
+        return str(data["fingerprint"]), Report(str(data["bundle"]), diagnostics)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # unreadable or from another version: validate again
 
 
 def _validate(bundle_dir: Path) -> dict[str, Any]:
@@ -103,9 +145,9 @@ def cache_dir() -> Path:
     return Path(base) / "bundle"
 
 
-def _entry_path(bundle_dir: Path) -> Path:
-    key = hashlib.sha256(str(bundle_dir).encode("utf-8", "surrogateescape"))
-    return cache_dir() / "validated" / f"{key.hexdigest()[:32]}.json"
+def _entry_path(bundle_dir: Path, kind: str = "validated", given: str = "") -> Path:
+    key = hashlib.sha256(f"{bundle_dir}\0{given}".encode("utf-8", "surrogateescape"))
+    return cache_dir() / kind / f"{key.hexdigest()[:32]}.json"
 
 
 def _read_entry(path: Path) -> dict[str, Any] | None:
