@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,3 +113,55 @@ def test_flow_stage_names_are_unique(tree: Callable[..., Path]) -> None:
     (d,) = load_config(tree({"config.yaml": text})).diagnostics
     assert (d.key_path, d.line) == ("flow", 2)
     assert "repeated: a" in d.message
+
+
+TRUSS_MODEL = """\
+from typing import Any
+
+
+class Model:
+    def __init__(self, **kwargs) -> None:
+        self._data_dir = kwargs["data_dir"]
+        self._config = kwargs["config"]
+        self._secrets = kwargs["secrets"]
+        self._model = None
+
+    def load(self):
+        self._model = (self._data_dir / "scale.txt").read_text().strip()
+
+    def predict(self, model_input: Any) -> Any:
+        factor = float(self._model)
+        return {"scaled": [x * factor for x in model_input["values"]]}
+"""
+
+
+def test_a_truss_directory_validates_runs_tests_and_packages_as_it_is(
+    tree: Callable[..., Path], run_bundle: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """The README's claim for Truss users, through the real command on a Truss-shaped folder."""
+    config = TRUSS_CONFIG.replace(
+        'requirements:\n  - torch==2.0.1\n  - transformers[torch]>=4.33 ; python_version >= "3.9"\n',
+        "requirements: []\n",
+    ).replace("base_image:\n  image: nvcr.io/nvidia/pytorch:23.10-py3\n", "")
+    bundle = tree(
+        {
+            "config.yaml": config,
+            "model/__init__.py": "",
+            "model/model.py": TRUSS_MODEL,
+            "data/scale.txt": "2.5\n",
+            "packages/.gitkeep": "",
+            "examples.yaml": "- name: two\n  input: {values: [1, 2]}\n",
+        },
+        name="truss-dir",
+    )
+    validated = run_bundle("validate", str(bundle))
+    assert validated.returncode == 0, validated.stderr
+    assert "truss-only-key" in validated.stderr
+    answer = run_bundle("predict", str(bundle), "-d", '{"values": [1, 2]}')
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout) == {"scaled": [2.5, 5.0]}
+    tested = run_bundle("test", str(bundle), "--json")
+    assert tested.returncode == 0, tested.stderr
+    assert json.loads(tested.stdout)["counts"]["ran"] == 1
+    packed = run_bundle("package", str(bundle), "-o", str(bundle.parent / "dist"))
+    assert packed.returncode == 0, packed.stderr
