@@ -7,7 +7,6 @@ that `bundle --help` and argument errors stay fast.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,8 @@ from typing import Any
 import typer
 
 from bundle_cli._version import __version__
-from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
+from bundle_cli.cli import plain
+from bundle_cli.errors import BundleError
 
 app = typer.Typer(
     name="bundle",
@@ -45,13 +45,9 @@ def _root(
     """Package ML models with their pre- and post-processing code."""
 
 
-def _use_color() -> bool:
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
-
-
 def say(message: str, *, color: str | None = None) -> None:
     """A message for the person at the terminal: always stderr, never stdout."""
-    typer.secho(message, err=True, fg=color if _use_color() else None)
+    plain.say(message, color)
 
 
 def emit_json(data: Any) -> None:
@@ -59,9 +55,7 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def render_diagnostics(diagnostics: list[Any]) -> None:
-    for d in diagnostics:
-        say(d.format(), color={"error": "red", "warning": "yellow"}.get(d.severity))
+render_diagnostics = plain.render_diagnostics
 
 
 @contextmanager
@@ -69,20 +63,8 @@ def boundary() -> Iterator[None]:
     """Turn the core's exceptions into one message and a documented exit code."""
     try:
         yield
-    except InvalidBundleError as exc:
-        render_diagnostics(exc.diagnostics)
-        say(exc.message, color="red")
-        raise typer.Exit(exc.exit_code) from None
-    except UserCodeError as exc:
-        sys.stderr.write(exc.user_traceback)
-        say(exc.message, color="red")
-        raise typer.Exit(exc.exit_code) from None
-    except BundleError as exc:
-        say(f"error: {exc}", color="red")
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        say("interrupted", color="red")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except (BundleError, KeyboardInterrupt) as exc:
+        raise typer.Exit(plain.report(exc)) from None
 
 
 # Registration order is the order of `bundle --help`.

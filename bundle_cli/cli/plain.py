@@ -1,49 +1,58 @@
-"""Output and the error boundary of the typer-free fast paths (`predict`, `validate`).
+"""How every command writes to the terminal, and its error boundary, without typer.
 
-They render exactly as `app.say` and `app.boundary` do, with ANSI colours written by hand so that
-typer (and click) are never imported on these paths.
+The typer commands (`app.say`, `app.boundary`) and the typer-free fast paths (`predict`,
+`validate`) both render through here, so a message looks the same whichever path ran. ANSI colours
+are written by hand so that typer (and click) are never imported on the fast paths.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-RED, GREEN, YELLOW = "31", "32", "33"
+from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
+
+if TYPE_CHECKING:
+    from bundle_cli.diagnostics import Diagnostic
+
+# ANSI foreground colours by the names the commands use.
+COLORS = {"red": "31", "green": "32", "yellow": "33"}
 
 
 def say(message: str, color: str | None = None) -> None:
     """A message for the person at the terminal: always stderr, coloured only on a terminal."""
     if color and sys.stderr.isatty() and "NO_COLOR" not in os.environ:
-        message = f"\x1b[{color}m{message}\x1b[0m"
+        message = f"\x1b[{COLORS[color]}m{message}\x1b[0m"
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
 
 
-def render_diagnostics(diagnostics: list[object]) -> None:
+def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
     for d in diagnostics:
-        severity = getattr(d, "severity", None)
-        say(d.format(), {"error": RED, "warning": YELLOW}.get(str(severity)))  # type: ignore[attr-defined]
+        say(d.format(), {"error": "red", "warning": "yellow"}.get(d.severity))
+
+
+def report(exc: BundleError | KeyboardInterrupt) -> int:
+    """Render one of the core's exceptions as its message; return its documented exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        say("interrupted", "red")
+        return int(ExitCode.INTERRUPTED)
+    if isinstance(exc, InvalidBundleError):
+        render_diagnostics(exc.diagnostics)
+        say(exc.message, "red")
+    elif isinstance(exc, UserCodeError):
+        sys.stderr.write(exc.user_traceback)
+        say(exc.message, "red")
+    else:
+        say(f"error: {exc}", "red")
+    return int(exc.exit_code)
 
 
 def bounded(action: Callable[[], int]) -> int:
-    """Run `action`, turning the core's exceptions into one message and a documented exit code."""
-    from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
-
+    """Run `action` and return its exit code, or the one of the exception it raised."""
     try:
         return action()
-    except InvalidBundleError as exc:
-        render_diagnostics(list(exc.diagnostics))
-        say(exc.message, RED)
-        return int(exc.exit_code)
-    except UserCodeError as exc:
-        sys.stderr.write(exc.user_traceback)
-        say(exc.message, RED)
-        return int(exc.exit_code)
-    except BundleError as exc:
-        say(f"error: {exc}", RED)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        say("interrupted", RED)
-        return int(ExitCode.INTERRUPTED)
+    except (BundleError, KeyboardInterrupt) as exc:
+        return report(exc)

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from bundle_cli.cli.plain import GREEN, RED, bounded, render_diagnostics, say
+from bundle_cli.cli.plain import bounded, render_diagnostics, say
 
 # option -> keyword of `run`
 FLAGS = {"--json": "as_json", "--strict": "strict", "--no-cache": "no_cache"}
@@ -58,6 +58,6 @@ def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(strict=strict), indent=2) + "\n")
     else:
-        render_diagnostics(list(report.diagnostics))
-        say(report.summary(), GREEN if ok else RED)
+        render_diagnostics(report.diagnostics)
+        say(report.summary(), "green" if ok else "red")
     return 0 if ok else 2
