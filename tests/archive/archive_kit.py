@@ -52,6 +52,25 @@ SCAFFOLD: dict[str, str | bytes] = {
     "empty/": "",
 }
 
+
+def scaffold_files() -> dict[str, bytes]:
+    """Every file of SCAFFOLD as bytes, by its path in the bundle (folders left out)."""
+    return {
+        rel: content.encode() if isinstance(content, str) else content
+        for rel, content in SCAFFOLD.items()
+        if not rel.endswith("/")
+    }
+
+
+def assert_holds_scaffold(out: Path) -> None:
+    """`out` (an extracted archive) has every folder and file of SCAFFOLD, byte for byte."""
+    for rel in SCAFFOLD:
+        if rel.endswith("/"):
+            assert (out / rel).is_dir()
+    for rel, data in scaffold_files().items():
+        assert (out / rel).read_bytes() == data
+
+
 # The least a valid bundle holds: tests add the data files they are about.
 MINIMAL: dict[str, str | bytes] = {
     "config.yaml": SCAFFOLD["config.yaml"],

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import GOLDEN_MEMBERS, MINIMAL, SCAFFOLD
+from archive_kit import GOLDEN_MEMBERS, MINIMAL, SCAFFOLD, assert_holds_scaffold, scaffold_files
 from typer.testing import Result
 
 from bundle_cli._version import __version__
@@ -58,7 +58,7 @@ def test_manifest_lists_every_file_with_its_digest(scaffold: Callable[..., Path]
     (bundle / "packages/helpers/__init__.py").chmod(0o755)
     doc = manifest_of(package(bundle).path)
     files = {f["path"]: f for f in doc["files"]}
-    on_disk = {p for p in SCAFFOLD if not p.endswith("/")}
+    on_disk = set(scaffold_files())
     assert set(files) == on_disk
     for path, record in files.items():
         data = (bundle / path).read_bytes()
@@ -101,12 +101,8 @@ def test_opens_with_stock_tar_and_tarfile(scaffold: Callable[..., Path], tmp_pat
     subprocess.run(["gzip", "-t", str(archive)], check=True)
     with tarfile.open(archive, "r:gz") as tf:
         by_tarfile = {m.name: tf.extractfile(m).read() for m in tf.getmembers() if m.isfile()}  # type: ignore[union-attr]
-    for rel, content in SCAFFOLD.items():
-        if rel.endswith("/"):
-            assert (out / rel).is_dir()
-            continue
-        data = content.encode() if isinstance(content, str) else content
-        assert (out / rel).read_bytes() == data
+    assert_holds_scaffold(out)
+    for rel, data in scaffold_files().items():
         assert by_tarfile[rel] == data
 
 
@@ -295,7 +291,7 @@ def test_cli_list_prints_largest_first_and_writes_nothing(
     listed = json.loads(result.stdout)
     sizes = [f["size"] for f in listed]
     assert sizes == sorted(sizes, reverse=True)
-    assert {f["path"] for f in listed} == {p for p in SCAFFOLD if not p.endswith("/")}
+    assert {f["path"] for f in listed} == set(scaffold_files())
     assert not (tmp_path / "dist").exists()
 
 
@@ -308,7 +304,7 @@ def test_cli_json_summary_matches_the_file(
     archive = Path(summary["path"])
     assert summary["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
     assert summary["size"] == archive.stat().st_size
-    assert summary["file_count"] == len([p for p in SCAFFOLD if not p.endswith("/")])
+    assert summary["file_count"] == len(scaffold_files())
     assert "wrote" in result.stderr and "█" not in result.stderr
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from archive_kit import (
-    SCAFFOLD,
+    assert_holds_scaffold,
     frame,
     manifest_member,
     member,
+    scaffold_files,
     snapshot,
     tar_of,
     tree_listing,
@@ -190,13 +191,8 @@ def test_round_trip_restores_files_modes_and_folders(
     archive = pack(bundle)
     result = unpack(archive, tmp_path / "restored")
     out = result.path
-    assert result.file_count == len([p for p in SCAFFOLD if not p.endswith("/")])
-    for rel, content in SCAFFOLD.items():
-        if rel.endswith("/"):
-            assert (out / rel).is_dir()
-            continue
-        data = content.encode() if isinstance(content, str) else content
-        assert (out / rel).read_bytes() == data
+    assert result.file_count == len(scaffold_files())
+    assert_holds_scaffold(out)
     mode = stat.S_IMODE((out / "model/model.py").stat().st_mode)
     assert mode & 0o111 and not stat.S_IMODE((out / "README.md").stat().st_mode) & 0o111
     assert (out / ".bundle-manifest.json").is_file()
