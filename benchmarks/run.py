@@ -2,8 +2,9 @@
 
 Each script prints one Markdown section (its tables, the baseline it measured in the same run, and
 the command that reproduces it); this runner adds the machine and the commit they were measured on.
-Arguments after `--` go to every script (e.g. `python benchmarks/run.py -- --size-mib 64` for a
-quick archive run; the committed BENCHMARKS.md uses the defaults).
+Arguments after `--` go to bench_archive.py, the one script with options (e.g.
+`python benchmarks/run.py -- --size-mib 64` for a quick run; the committed BENCHMARKS.md uses the
+defaults).
 """
 
 from __future__ import annotations

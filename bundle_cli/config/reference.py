@@ -53,9 +53,7 @@ def _type(prop: dict[str, Any]) -> str:
         values = prop.get("additionalProperties")
         inner = _type(values) if isinstance(values, dict) and values else "any"
         return f"map of string to {inner}"
-    return {"string": "string", "integer": "integer", "boolean": "boolean", "null": "null"}.get(
-        kind, kind
-    )
+    return str(kind)
 
 
 def _default(prop: dict[str, Any]) -> str:
