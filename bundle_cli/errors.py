@@ -61,6 +61,12 @@ class UnsafeArchiveError(BundleError):
     exit_code = ExitCode.UNSAFE
 
 
+class BadSignatureError(BundleError):
+    """A signature does not check out: wrong key, altered content, or not a signature at all."""
+
+    exit_code = ExitCode.UNSAFE
+
+
 class UserCodeError(BundleError):
     """The bundle's own code raised; `user_traceback` holds its frames only."""
 

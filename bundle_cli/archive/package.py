@@ -11,8 +11,9 @@ from typing import Any
 
 from bundle_cli._version import __version__
 from bundle_cli.archive.digests import DigestCache
-from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
+from bundle_cli.archive.manifest import CONFIG_NAME, Manifest
 from bundle_cli.archive.select import Selection, select_files
+from bundle_cli.archive.shards import placeholder, shard_size_for
 from bundle_cli.archive.writer import Progress, write_archive
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
@@ -140,9 +141,10 @@ def build_manifest(config: Any, selection: Selection) -> Manifest:
         "requirements": list(config.requirements) or _requirements_file(selection.root, config),
         "requirements_file": config.requirements_file,
     }
-    files = [FileRecord(e.name, e.size, executable=e.executable) for e in selection.files]
+    shard_size = shard_size_for(e.size for e in selection.files)
+    files = [placeholder(e.name, e.size, e.executable, shard_size) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
-    return Manifest(__version__, config.spec_version, bundle, files, dirs)
+    return Manifest(__version__, config.spec_version, bundle, files, dirs, shard_size=shard_size)
 
 
 def _requirements_file(root: Path, config: Any) -> list[str]:
