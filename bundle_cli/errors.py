@@ -49,6 +49,12 @@ class InvalidBundleError(BundleError):
         self.diagnostics = diagnostics
 
 
+class UnsafePickleError(InvalidBundleError):
+    """The bundle holds pickles that import what nobody vouched for; none was loaded."""
+
+    exit_code = ExitCode.UNSAFE
+
+
 class InputDataError(BundleError):
     """The request data cannot be used: not JSON, wrong shape, fails the declared input type."""
 

@@ -6,29 +6,35 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.diagnostics import Report
-from bundle_cli.errors import InvalidBundleError
+from bundle_cli.errors import InvalidBundleError, UnsafePickleError
 
 __all__ = ["ensure_valid", "validate"]
 
 
-def validate(path: str | Path, *, strict: bool = False) -> Report:
+def validate(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Report:
     """Check a bundle directory and return every error and warning found.
 
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
     at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
+    `trust_pickles` turns untrusted pickles from errors into warnings.
     """
-    return _run(Path(path))[0]
+    return _run(Path(path), trust_pickles)[0]
 
 
-def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
-    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
-    report, config = _run(Path(path))
+def ensure_valid(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Any:
+    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, and
+    UnsafePickleError (exit 4) when the only errors are pickles nobody vouched for."""
+    report, config = _run(Path(path), trust_pickles)
     if not report.ok(strict=strict):
+        from bundle_cli.validation.pickles import UNTRUSTED
+
+        if report.errors and all(d.code == UNTRUSTED for d in report.errors):
+            raise UnsafePickleError(report.summary(), report.diagnostics)
         raise InvalidBundleError(report.summary(), report.diagnostics)
     return config
 
 
-def _run(bundle_dir: Path) -> tuple[Report, Any]:
+def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     """The report and the typed config (None when config.yaml has errors), from one read."""
     if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
         from bundle_cli.archive import materialize
@@ -45,9 +51,11 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
     from bundle_cli.validation.model_code import check_model_code
+    from bundle_cli.validation.pickles import check_pickles
 
     report.diagnostics += check_model_code(bundle_dir, result.config)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
+    report.diagnostics += check_pickles(bundle_dir, result.config, trust_pickles)
     return report, result.config
