@@ -32,6 +32,7 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
+    trust_pickles: bool = False
 
 
 def run(opts: PredictOptions) -> None:
@@ -60,7 +61,14 @@ def _run(
     scrub = output.scrubber(secrets, opts.secrets_file)
     stack.enter_context(output.user_output_to_stderr(scrub))
     out = stack.enter_context(output.sink(opts.output, stdout))  # replaced only if all went well
-    bundle = stack.enter_context(load(opts.path, secrets=secrets, secrets_file=opts.secrets_file))
+    bundle = stack.enter_context(
+        load(
+            opts.path,
+            secrets=secrets,
+            secrets_file=opts.secrets_file,
+            trust_pickles=opts.trust_pickles,
+        )
+    )
     writer = output.Writer(out, scrub, stderr)
     _serve(bundle, request, files, opts, writer)
     writer.finish()

@@ -22,7 +22,7 @@ def config_text(stages: list[StageEntry], name: str, trusted: dict[str, str] | N
         for slot in slots:
             stage[slot] = f"functions/{stage_name}_{slot}.pkl"
         flow.append(stage)
-    config = {
+    config: dict[str, Any] = {
         "model_name": name,
         "python_version": f"py3{sys.version_info.minor}",
         "requirements": requirements([entry[1] for entry in stages]),

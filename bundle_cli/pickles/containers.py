@@ -72,7 +72,7 @@ def _scan(f: IO[bytes], kind: str, where: str = "") -> Stream:
             if kind == "npy" and not _npy_has_objects(inner):
                 stream.where = ""  # a plain array: no pickle in it
                 return stream
-            if kind == "gzip" and not _looks_pickle(inner.peek(2)[:2]):  # type: ignore[attr-defined]
+            if kind == "gzip" and not _looks_pickle(inner.peek(2)[:2]):  # type: ignore[attr-defined,unused-ignore]
                 stream.where = ""
                 return stream
             scan_stream(inner, stream.findings)
@@ -92,9 +92,9 @@ class _opened:
         if self.kind == "gzip":
             self.inner = gzip.GzipFile(fileobj=self.f)  # type: ignore[assignment]
         elif self.kind == "bz2":
-            self.inner = bz2.BZ2File(self.f)  # type: ignore[assignment]
+            self.inner = bz2.BZ2File(self.f)
         elif self.kind == "xz":
-            self.inner = lzma.LZMAFile(self.f)  # type: ignore[assignment]
+            self.inner = lzma.LZMAFile(self.f)
         elif self.kind == "zlib":
             self.inner = _ZlibReader(self.f)  # type: ignore[assignment]
         return self.inner
@@ -157,7 +157,7 @@ def _zip_streams(path: Path) -> list[Stream] | None:
                 head = member.read(8)
             kind = "npy" if head.startswith(_NPY) else "pickle"
             with archive.open(info) as member:
-                stream = _scan(member, kind, info.filename)  # type: ignore[arg-type]
+                stream = _scan(member, kind, info.filename)
             if stream.where:
                 found.append(stream)
     return found or None

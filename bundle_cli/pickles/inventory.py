@@ -33,7 +33,11 @@ class PickleReport:
 
     @property
     def label(self) -> str:
-        return self.path if self.where in ("pickle", "gzip", "npy", "zlib", "bz2", "xz") else f"{self.path}:{self.where}"
+        return (
+            self.path
+            if self.where in ("pickle", "gzip", "npy", "zlib", "bz2", "xz")
+            else f"{self.path}:{self.where}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -278,7 +278,9 @@ class _Machine:
 
             dtype = np.dtype(descr)
         except (TypeError, ValueError, KeyError):
-            raise ValueError(f"at byte {pos}: a joblib array whose shape or dtype cannot be read") from None
+            raise ValueError(
+                f"at byte {pos}: a joblib array whose shape or dtype cannot be read"
+            ) from None
         if dtype.hasobject:
             scan_stream(self.f, self.found)  # an array of objects: a pickle of its own
             return

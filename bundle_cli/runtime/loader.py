@@ -31,9 +31,9 @@ def bundle_dir(path: str | Path) -> Path:
     return path
 
 
-def read_settings(path: Path, timings: Timings) -> Settings:
+def read_settings(path: Path, timings: Timings, trust_pickles: bool = False) -> Settings:
     with timings.measure("validate"):
-        config = validated_config(path)
+        config = validated_config(path, trust_pickles)
     return Settings(root=path.resolve(), shown=path, config=config)
 
 
@@ -75,10 +75,13 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
 
 
 def start(
-    path: Path, secrets: Mapping[str, str] | None, secrets_file: str | Path | None
+    path: Path,
+    secrets: Mapping[str, str] | None,
+    secrets_file: str | Path | None,
+    trust_pickles: bool = False,
 ) -> tuple[Settings, Pipeline, Secrets]:
     timings = Timings()
-    settings = read_settings(path, timings)
+    settings = read_settings(path, timings, trust_pickles)
     secret_map = resolve_secrets(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )

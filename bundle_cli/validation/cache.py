@@ -10,7 +10,7 @@ fingerprint and a full validation.
 
 Two entries use it:
 - `validated_config` (before `bundle predict` runs a bundle) keeps positive verdicts only, and
-  does not walk the data folder, whose contents no check reads for running;
+  walks every file too: the pickle inventory reads the data folder;
 - `validate_cached` (`bundle validate`) keeps whole reports, errors and warnings included, and
   walks every file, since checks such as examples' `files` read paths anywhere in the bundle. A
   bundle whose config names folders outside it (`external_package_dirs`) is never cached: those
@@ -37,23 +37,23 @@ _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache"
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 
 
-def validated_config(bundle_dir: Path) -> dict[str, Any]:
-    """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid."""
+def validated_config(bundle_dir: Path, trust_pickles: bool = False) -> dict[str, Any]:
+    """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid
+    (UnsafePickleError for pickles nobody vouched for, unless `trust_pickles`)."""
     root = bundle_dir.resolve()
-    entry = _entry_path(root)
+    entry = _entry_path(root, "validated-trusting" if trust_pickles else "validated")
     cached = _read_entry(entry)
-    skip = cached["skip"] if cached else "data"
-    before = fingerprint(root, skip)
+    before = fingerprint(root, "")
     if cached and cached["fingerprint"] == before:
         return dict(cached["config"])
-    config = _validate(bundle_dir)  # as the user named it: diagnostics show that path
-    if config["data_dir"] != skip:
-        skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
-    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config})
+    config = _validate(
+        bundle_dir, trust_pickles
+    )  # as the user named it: diagnostics show that path
+    _write_entry(entry, {"skip": "", "fingerprint": before, "config": config})
     return config
 
 
-def validate_cached(path: str | Path) -> Report:
+def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
     """`validate(path)`, or the report of an earlier run when nothing it read has changed."""
     from bundle_cli.validation import validate
 
@@ -64,15 +64,15 @@ def validate_cached(path: str | Path) -> Report:
     except OSError:
         config_bytes = None
     if config_bytes is None or b"external_package_dirs" in config_bytes:
-        return validate(path)  # archives, missing configs, folders outside the bundle
+        return validate(path, trust_pickles=trust_pickles)  # archives, no config, outside folders
     root = bundle_dir.resolve()
     # The report names files as the user wrote the path, so that is part of the key.
-    entry = _entry_path(root, "reports", str(bundle_dir))
+    entry = _entry_path(root, "reports", f"{bundle_dir}\0{trust_pickles}")
     before = fingerprint(root, "")
     cached = _read_report(entry)
     if cached is not None and cached[0] == before:
         return cached[1]
-    report = validate(path)
+    report = validate(path, trust_pickles=trust_pickles)
     data = {"fingerprint": before, "bundle": report.bundle}
     _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
     return report
@@ -87,10 +87,10 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path) -> dict[str, Any]:
+def _validate(bundle_dir: Path, trust_pickles: bool) -> dict[str, Any]:
     from bundle_cli.validation import ensure_valid
 
-    return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
+    return dict(ensure_valid(bundle_dir, trust_pickles=trust_pickles).model_dump(mode="json"))
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:

@@ -35,7 +35,9 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
         file = str(bundle_dir / report.path)
         what = f"{report.label}: a pickle, code that runs when it is loaded; it imports "
         what += f"{', '.join(report.imports) or 'nothing'} and calls {', '.join(report.calls) or 'nothing'}"
-        doubts = [f"not on the allow-list: {', '.join(report.untrusted)}"] if report.untrusted else []
+        doubts = (
+            [f"not on the allow-list: {', '.join(report.untrusted)}"] if report.untrusted else []
+        )
         doubts += report.problems
         if report.digest_changed:
             doubts.append(
@@ -43,16 +45,33 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
                 "it changed since it was trusted"
             )
         if not doubts:
-            how = "trusted by its sha256 (trusted_pickles)" if report.trusted_file else "nothing else"
+            how = (
+                "trusted by its sha256 (trusted_pickles)"
+                if report.trusted_file
+                else "every import on the allow-list"
+            )
             found.append(Diagnostic("pickle-inventory", "info", f"{what}; {how}", file))
         elif trust_all:
-            found.append(Diagnostic(UNTRUSTED, "warning", f"{what}; trusted by --trust-pickles although {'; '.join(doubts)}", file))
+            found.append(
+                Diagnostic(
+                    UNTRUSTED,
+                    "warning",
+                    f"{what}; trusted by --trust-pickles although {'; '.join(doubts)}",
+                    file,
+                )
+            )
         else:
-            found.append(Diagnostic(UNTRUSTED, "error", f"{what}; {'; '.join(doubts)}; {_TRUST_HINT}", file))
+            found.append(
+                Diagnostic(UNTRUSTED, "error", f"{what}; {'; '.join(doubts)}; {_TRUST_HINT}", file)
+            )
     listed = {r.path for r in reports}
     for name in sorted(set(trusted_files) - listed):
         message = f"trusted_pickles names {name}, which is not a pickle of this bundle"
-        found.append(Diagnostic("trusted-pickle-missing", "warning", message, str(bundle_dir / "config.yaml")))
+        found.append(
+            Diagnostic(
+                "trusted-pickle-missing", "warning", message, str(bundle_dir / "config.yaml")
+            )
+        )
     return found
 
 
