@@ -35,10 +35,10 @@ class Contents:
 
 def contents(path: Path) -> Contents:
     """The contents of an archive file or a bundle folder."""
-    from bundle_cli.archive.cache import is_archive
+    from bundle_cli.archive.gzipfmt import looks_compressed_tar
     from bundle_cli.errors import UsageError
 
-    if is_archive(path):
+    if path.is_file() and looks_compressed_tar(path):
         return of_archive(path)
     if path.is_dir():
         return of_folder(path)

@@ -148,11 +148,15 @@ def build_manifest(config: Any, selection: Selection) -> Manifest:
 
 
 def _requirements_file(root: Path, config: Any) -> list[str]:
+    return requirement_lines(root, config.requirements_file)
+
+
+def requirement_lines(root: Path, requirements_file: str | None) -> list[str]:
     """Requirement lines of requirements_file; option lines (index URLs may hold tokens) are left out."""
-    if not config.requirements_file:
+    if not requirements_file:
         return []
     try:
-        text = (root / config.requirements_file).read_text(encoding="utf-8")
+        text = (root / requirements_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())

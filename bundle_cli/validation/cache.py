@@ -96,9 +96,9 @@ def _validate(bundle_dir: Path, trust_pickles: bool) -> dict[str, Any]:
 def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(_TOOL_DIR.glob("validation/**/*.py")) + sorted(
-        _TOOL_DIR.glob("config/*.py")
-    ):
+    tool = [*_TOOL_DIR.glob("validation/**/*.py"), *_TOOL_DIR.glob("config/*.py")]
+    tool += _TOOL_DIR.glob("pickles/*")  # the scanner and its allow-list decide pickles' verdicts
+    for path in sorted(tool):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
     config = bundle_dir / "config.yaml"
     digest.update(config.read_bytes() if config.is_file() else b"<none>")

@@ -28,7 +28,7 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
 
     trusted_files = dict(config.trusted_pickles)
     reports = inventory(
-        bundle_dir, _files(bundle_dir), list(config.trusted_pickle_globals), trusted_files
+        bundle_dir, files_of(bundle_dir), list(config.trusted_pickle_globals), trusted_files
     )
     found: list[Diagnostic] = []
     for report in reports:
@@ -75,7 +75,7 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
     return found
 
 
-def _files(bundle_dir: Path) -> list[tuple[str, Path]]:
+def files_of(bundle_dir: Path) -> list[tuple[str, Path]]:
     """What `package` would pack; when the selection itself fails (package says why), every
     file outside the usual clutter."""
     from bundle_cli.archive.select import select_files
