@@ -119,6 +119,7 @@ class BundleConfig(StrictModel):
     input_type: str | None = Field(None, description="Truss legacy; accepted, unused.")
 
     _python = field_validator("python_version", mode="before")(values.check_python_version)
+    _spec = field_validator("spec_version", mode="before")(values.check_spec_version)
     _version = field_validator("version", mode="before")(values.check_bundle_version)
     _reqs = field_validator("requirements", mode="before")(values.check_requirements)
     _env = field_validator("environment_variables", mode="before")(values.check_env)

@@ -46,7 +46,10 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
     from bundle_cli.validation.flow import check_flow
     from bundle_cli.validation.model_code import check_model_code
 
-    report.diagnostics += check_model_code(bundle_dir, result.config)
+    from bundle_cli.config.truss import no_model_code_kind
+
+    kind = no_model_code_kind(result.data)
+    report.diagnostics += check_model_code(bundle_dir, result.config, kind)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)

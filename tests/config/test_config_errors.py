@@ -79,11 +79,11 @@ CASES = [
     (
         "requirement-pep508",
         "model_name: m\nrequirements:\n  - numpy>>=1\n",
-        "invalid-value",
-        "requirements",
-        2,
-        1,
-        ['"numpy>>=1"', "PEP 508"],
+        "requirement-invalid",
+        "requirements.0",
+        3,
+        5,
+        ['"numpy>>=1"', "not a requirement pip accepts"],
     ),
     (
         "secret-value",
@@ -105,12 +105,12 @@ CASES = [
     ),
     (
         "env-not-string",
-        "model_name: m\nenvironment_variables:\n  DEBUG: 1\n",
+        "model_name: m\nenvironment_variables:\n  DEBUG: [1]\n",
         "invalid-value",
         "environment_variables",
         2,
         1,
-        ['DEBUG: "1"'],
+        ["DEBUG: a list is not an environment value"],
     ),
     (
         "duplicate",
