@@ -12,6 +12,7 @@ from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
 CONFIG_FILENAME = "config.yaml"
+SECRET_VALUE = "secret-value-ignored"  # a warning everywhere, an error for `bundle package`
 
 
 @dataclass
@@ -73,8 +74,10 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
             f"ignored here (Truss-only, no local meaning): {names}",
             split.dropped[0],
         )
-    for path, message in split.unknown:
-        report.error("unknown-key", message, path)
+    for key_path, message in split.unknown:
+        report.error("unknown-key", message, key_path)
+    if isinstance(clean.get("secrets"), dict):
+        _secret_values(clean["secrets"], report)
     if isinstance(clean.get("requirements"), list):
         clean["requirements"] = _requirement_lines(clean["requirements"], report)
     if clean.get("model_name") is None:
@@ -88,6 +91,19 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
     result.config = _validate(clean, report)
     result.diagnostics.sort(key=lambda d: (d.line or 0, d.column or 0))
     return result
+
+
+def _secret_values(secrets: dict[str, Any], report: _Reporter) -> None:
+    """Truss configs often carry placeholders ("ENTER HF ACCESS TOKEN HERE"): never used here."""
+    for name, value in secrets.items():
+        if value is not None:
+            message = (
+                f"the value given for secret {name} is ignored: the model never receives it. "
+                "Set it to null and pass the value at run time (--secret NAME=VALUE, "
+                "BUNDLE_SECRET_<NAME> or --secrets-file); `bundle package` refuses it, as it "
+                "would be archived"
+            )
+            report.add("warning", SECRET_VALUE, message, ("secrets", str(name)))
 
 
 def _requirement_lines(values: list[Any], report: _Reporter) -> list[str]:

@@ -155,7 +155,8 @@ def _requirement(text: str, body: str, file: str, line: int, column: int) -> Ent
         problem, offset = _problem(text, str(exc))
         return Entry(body, "requirement", file, line, column + offset, problem=problem)
     spec = str(req.specifier)
-    pinned = bool(req.url) and (not req.url.startswith("git+") or bool(_VCS_REV.match(req.url)))
+    url = req.url or ""
+    pinned = bool(url) and (not url.startswith("git+") or bool(_VCS_REV.match(url)))
     return Entry(
         body, "requirement", file, line, column, req.name, spec, req.marker, pinned or _pins(spec)
     )
@@ -185,9 +186,7 @@ def _problem(text: str, message: str) -> tuple[str, int]:
     return f'"{text}" is not a requirement pip accepts ({detail}); {fix}', offset
 
 
-def _include(
-    body: str, option: str, file: Path, line: int, column: int, depth: int
-) -> list[Entry]:
+def _include(body: str, option: str, file: Path, line: int, column: int, depth: int) -> list[Entry]:
     target = body[len(option) :].strip(" =")
     path = file.parent / target
     if depth >= _MAX_INCLUDE_DEPTH or not path.is_file():

@@ -53,7 +53,7 @@ def _tree(section: str | None) -> dict[str, Any]:
     """The Truss keys at the top level (None) or in one section, retired ones included."""
     if section is None:
         return KEYS | RETIRED
-    found = {}
+    found: dict[str, Any] = {}
     for source in (KEYS, RETIRED):
         value = source.get(section)
         if isinstance(value, dict):

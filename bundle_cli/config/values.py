@@ -125,12 +125,4 @@ def check_secrets(value: Any) -> Any:
         return dict.fromkeys(value)
     if not isinstance(value, dict):
         return value
-    given = [name for name, val in value.items() if val is not None]
-    if given:
-        names = ", ".join(given)
-        raise ValueError(
-            f"a value is given for secret {names}; it would be packaged with the bundle. "
-            "Set it to null here and pass the value at run time (--secret NAME=VALUE, "
-            "BUNDLE_SECRET_<NAME> or --secrets-file)"
-        )
-    return value
+    return dict.fromkeys(value)  # a value in the file is never used (config/load.py warns)

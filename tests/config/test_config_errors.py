@@ -86,15 +86,6 @@ CASES = [
         ['"numpy>>=1"', "not a requirement pip accepts"],
     ),
     (
-        "secret-value",
-        "model_name: m\nsecrets:\n  hf_token: abc123\n",
-        "invalid-value",
-        "secrets",
-        2,
-        1,
-        ["hf_token", "null", "run time"],
-    ),
-    (
         "both-requirements",
         "model_name: m\nrequirements: [numpy]\nrequirements_file: requirements.txt\n",
         "invalid-value",
