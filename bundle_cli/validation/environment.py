@@ -3,7 +3,7 @@ inside their specifiers, and the declared python_version. Read from installed di
 metadata; nothing is imported or installed.
 
 Under --strict only (see diagnostics.STRICT_ONLY), requirements that would not install the same
-thing twice (a bare name, a range, a VCS URL without a revision) are named for reproducibility.
+thing twice (a bare name, a VCS URL without a revision) are named for reproducibility.
 """
 
 from __future__ import annotations
@@ -55,14 +55,28 @@ def _installed(entry: Entry) -> list[Diagnostic]:
         return []
     if entry.marker is not None and not entry.marker.evaluate():
         return []  # not for this platform or Python
+    installed: str | None
     try:
         installed = version(entry.name)
     except PackageNotFoundError:
+        installed = _provided_by_another(entry.name)
+    if installed is None:
         return [_at(entry, NOT_INSTALLED, f"{entry.text} is not installed here; {_fix()}")]
     if entry.specifier and not _contains(entry.specifier, installed):
         message = f"{entry.text} is required but {entry.name} {installed} is installed; {_fix()}"
         return [_at(entry, WRONG_VERSION, message)]
     return []
+
+
+def _provided_by_another(name: str) -> str | None:
+    """The version of a distribution of another name that provides the module `name` (xgboost
+    installed as xgboost-cpu), or None."""
+    from importlib.metadata import packages_distributions, version
+
+    module = name.replace("-", "_").lower()
+    for provider in packages_distributions().get(module, []):
+        return version(provider)
+    return None
 
 
 def _contains(specifier: str, installed: str) -> bool:
@@ -80,10 +94,14 @@ def _fix() -> str:
 
 
 def _unpinned(entry: Entry) -> list[Diagnostic]:
-    if entry.pinned or entry.kind in ("option", "path", "editable"):
+    """A bare name (no version at all) or a VCS URL without a revision; ranges are a choice."""
+    if entry.kind == "url" and not entry.pinned:
+        what, fix = "a VCS URL without a revision", "add @commit or @tag"
+    elif entry.kind == "requirement" and not entry.specifier and " @ " not in entry.text:
+        what, fix = "a name without a version", f"give one, such as {entry.name}==X.Y"
+    else:
         return []
-    what = "a VCS URL without a revision" if entry.kind == "url" else "not pinned to one version"
-    message = f"{entry.text} is {what}, so two installs may differ; pin it (==, or @commit)"
+    message = f"{entry.text} is {what}, so two installs may differ; {fix}"
     return [_at(entry, UNPINNED, message)]
 
 

@@ -197,14 +197,15 @@ def test_requirements_file_may_be_a_pyproject_or_uv_lock(
 def test_unpinned_requirements_are_named_under_strict_only(
     tree: Callable[..., Path], run_bundle: Run
 ) -> None:
-    text = "model_name: m\nrequirements:\n  - pyyaml\n  - git+https://github.com/yaml/pyyaml.git\n"
+    text = "model_name: m\nrequirements:\n  - pyyaml\n  - git+https://github.com/yaml/pyyaml.git\n  - pyyaml>=6\n"
     bundle = tree({"config.yaml": text, "model/model.py": MODEL})
     plain = run_bundle("validate", str(bundle))
     assert plain.returncode == 0, plain.stderr
     assert "requirement-unpinned" not in plain.stderr
     strict = run_bundle("validate", "--strict", str(bundle))
     assert strict.returncode == 2
-    assert "config.yaml:3:1: warning: pyyaml is not pinned to one version" in strict.stderr
+    assert "config.yaml:3:1: warning: pyyaml is a name without a version" in strict.stderr
+    assert "config.yaml:5:1" not in strict.stderr  # a range is the author's choice
     assert (
         "config.yaml:4:1: warning: git+https://github.com/yaml/pyyaml.git is a VCS URL without a revision"
         in strict.stderr
