@@ -56,11 +56,11 @@ def run(
     if no_cache:
         from bundle_cli.validation import validate
 
-        report = validate(path, trust_pickles=trust_pickles)
+        report = validate(path, strict=strict, trust_pickles=trust_pickles)
     else:
         from bundle_cli.validation.cache import validate_cached
 
-        report = validate_cached(path, trust_pickles)
+        report = validate_cached(path, trust_pickles).visible(strict=strict)
     ok = report.ok(strict=strict)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(strict=strict), indent=2) + "\n")

@@ -2,36 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bundle_cli.diagnostics import Report
 from bundle_cli.errors import InvalidBundleError, UnsafePickleError
 
-__all__ = ["ensure_valid", "validate"]
+__all__ = ["checked", "ensure_valid", "refusal", "validate"]
 
 
 def validate(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Report:
     """Check a bundle directory and return every error and warning found.
 
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
-    at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
-    `trust_pickles` turns untrusted pickles from errors into warnings.
+    at all raises (UsageError). Without `strict`, the notes only --strict shows are left out
+    (diagnostics.STRICT_ONLY); see `Report.ok`. `trust_pickles` turns untrusted pickles from
+    errors into warnings.
     """
-    return _run(Path(path), trust_pickles)[0]
+    return _run(Path(path), trust_pickles)[0].visible(strict=strict)
 
 
-def ensure_valid(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Any:
-    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, and
-    UnsafePickleError (exit 4) when the only errors are pickles nobody vouched for."""
+def checked(path: str | Path, trust_pickles: bool = False) -> tuple[Report, Any]:
+    """The report (as shown without --strict) and the typed config, None when it has errors."""
     report, config = _run(Path(path), trust_pickles)
-    if not report.ok(strict=strict):
-        from bundle_cli.validation.pickles import UNTRUSTED
+    return report.visible(strict=False), config
 
-        if report.errors and all(d.code == UNTRUSTED for d in report.errors):
-            raise UnsafePickleError(report.summary(), report.diagnostics)
-        raise InvalidBundleError(report.summary(), report.diagnostics)
+
+def ensure_valid(
+    path: str | Path,
+    *,
+    strict: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    trust_pickles: bool = False,
+) -> Any:
+    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, or a
+    warning whose code is in `refuse` (what one command cannot accept, such as a secret value
+    that `bundle package` would archive), and UnsafePickleError (exit 4) when the only errors
+    are pickles nobody vouched for."""
+    report, config = _run(Path(path), trust_pickles)
+    report = report.visible(strict=strict)
+    refused = [d for d in report.diagnostics if d.code in refuse]
+    if refused:
+        errors = [replace(d, severity="error") for d in refused]
+        raise InvalidBundleError(f"{path}: {len(errors)} refused", errors)
+    if not report.ok(strict=strict):
+        raise refusal(report)
     return config
+
+
+def refusal(report: Report) -> InvalidBundleError:
+    """The error of a bundle that cannot run: UnsafePickleError (exit 4) when its only errors
+    are pickles nobody vouched for, else InvalidBundleError."""
+    from bundle_cli.validation.pickles import UNTRUSTED
+
+    if report.errors and all(d.code == UNTRUSTED for d in report.errors):
+        return UnsafePickleError(report.summary(), report.diagnostics)
+    return InvalidBundleError(report.summary(), report.diagnostics)
 
 
 def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
@@ -47,15 +74,19 @@ def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:
         return report, None  # the code checks need a valid config to know where the code is
+    from bundle_cli.config.truss import no_model_code_kind
+    from bundle_cli.validation.environment import check_environment
     from bundle_cli.validation.examples import check_examples
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
     from bundle_cli.validation.model_code import check_model_code
     from bundle_cli.validation.pickles import check_pickles
 
-    report.diagnostics += check_model_code(bundle_dir, result.config)
+    kind = no_model_code_kind(result.data)
+    report.diagnostics += check_model_code(bundle_dir, result.config, kind)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
+    report.diagnostics += check_environment(bundle_dir, result.config, result.positions)
     report.diagnostics += check_pickles(bundle_dir, result.config, trust_pickles)
     return report, result.config

@@ -26,12 +26,25 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import bundle_cli
 from bundle_cli._version import __version__
 from bundle_cli.diagnostics import Diagnostic, Report
+
+# Warnings `bundle predict` and `bundle test` print before the model runs: what may make the run
+# differ from the deployed one (codes of config/load.py and validation/environment.py).
+RUN_WARNINGS = frozenset(
+    {
+        "secret-value-ignored",
+        "requirement-not-installed",
+        "requirement-version",
+        "python-version-mismatch",
+        "module-unresolved",
+    }
+)
 
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
@@ -40,21 +53,26 @@ _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 def validated_config(bundle_dir: Path, trust_pickles: bool = False) -> dict[str, Any]:
     """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid
     (UnsafePickleError for pickles nobody vouched for, unless `trust_pickles`)."""
+    return validated(bundle_dir, trust_pickles)[0]
+
+
+def validated(bundle_dir: Path, trust_pickles: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """The config, and the warnings a run prints before it starts (RUN_WARNINGS), formatted."""
     root = bundle_dir.resolve()
     entry = _entry_path(root, "validated-trusting" if trust_pickles else "validated")
     cached = _read_entry(entry)
     before = fingerprint(root, "")
     if cached and cached["fingerprint"] == before:
-        return dict(cached["config"])
-    config = _validate(
-        bundle_dir, trust_pickles
-    )  # as the user named it: diagnostics show that path
-    _write_entry(entry, {"skip": "", "fingerprint": before, "config": config})
-    return config
+        return dict(cached["config"]), list(cached.get("warnings", []))
+    config, warnings = _validate(bundle_dir, trust_pickles)  # as named: diagnostics show it
+    data = {"skip": "", "fingerprint": before, "config": config, "warnings": warnings}
+    _write_entry(entry, data)
+    return config, warnings
 
 
 def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
-    """`validate(path)`, or the report of an earlier run when nothing it read has changed."""
+    """`validate(path, strict=True)` (every note; see `Report.visible`), or the report of an
+    earlier run when nothing it read has changed."""
     from bundle_cli.validation import validate
 
     bundle_dir = Path(path)
@@ -64,7 +82,7 @@ def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
     except OSError:
         config_bytes = None
     if config_bytes is None or b"external_package_dirs" in config_bytes:
-        return validate(path, trust_pickles=trust_pickles)  # archives, no config, outside folders
+        return validate(path, strict=True, trust_pickles=trust_pickles)  # archives, no config...
     root = bundle_dir.resolve()
     # The report names files as the user wrote the path, so that is part of the key.
     entry = _entry_path(root, "reports", f"{bundle_dir}\0{trust_pickles}")
@@ -72,7 +90,7 @@ def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
     cached = _read_report(entry)
     if cached is not None and cached[0] == before:
         return cached[1]
-    report = validate(path, trust_pickles=trust_pickles)
+    report = validate(path, strict=True, trust_pickles=trust_pickles)  # the caller filters it
     data = {"fingerprint": before, "bundle": report.bundle}
     _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
     return report
@@ -87,10 +105,14 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path, trust_pickles: bool) -> dict[str, Any]:
-    from bundle_cli.validation import ensure_valid
+def _validate(bundle_dir: Path, trust_pickles: bool) -> tuple[dict[str, Any], list[str]]:
+    from bundle_cli.validation import checked, refusal
 
-    return dict(ensure_valid(bundle_dir, trust_pickles=trust_pickles).model_dump(mode="json"))
+    report, config = checked(bundle_dir, trust_pickles)
+    if not report.ok() or config is None:
+        raise refusal(report)
+    warnings = [d.format() for d in report.warnings if d.code in RUN_WARNINGS]
+    return dict(config.model_dump(mode="json")), warnings
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:
@@ -100,6 +122,9 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     tool += _TOOL_DIR.glob("pickles/*")  # the scanner and its allow-list decide pickles' verdicts
     for path in sorted(tool):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    for folder in sys.path:  # the environment check reads installed packages' metadata:
+        with contextlib.suppress(OSError):  # installing or removing one changes its folder
+            digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
     config = bundle_dir / "config.yaml"
     digest.update(config.read_bytes() if config.is_file() else b"<none>")
     skip_path = os.path.normpath(os.path.join(bundle_dir, skip))
