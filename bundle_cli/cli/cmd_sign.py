@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +30,10 @@ def sign(
     as_json: bool = typer.Option(False, "--json", help="Print what was written on stdout."),
 ) -> None:
     """Sign an archive or bundle folder in the OpenSSF model-signing format."""
-    from bundle_cli.signing.sign import sign as run_sign
+    from bundle_cli.cli.sign_fast import run
 
     with boundary():
-        password = _password(password_file)
-        result = run_sign(target, key, output=output, password=password, keyless=keyless)
-    if as_json:
-        emit_json(result.to_dict())
-    say(f"signed {result.target}: {result.signature} ({result.resources} {result.method})")
-
-
-def _password(path: Path | None) -> str | None:
-    from bundle_cli.errors import UsageError
-
-    if path is None:
-        return os.environ.get("BUNDLE_KEY_PASSWORD")
-    try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the password: {exc}") from None
+        run(target, key, output, password_file, keyless, as_json)
 
 
 @app.command()

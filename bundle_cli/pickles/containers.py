@@ -109,6 +109,10 @@ class _ZlibReader:
 
     def __init__(self, f: IO[bytes]) -> None:
         self.f, self.z, self.buffer = f, zlib.decompressobj(), bytearray()
+        self.offset = 0
+
+    def tell(self) -> int:
+        return self.offset
 
     def _fill(self) -> bool:
         raw = self.f.read(1 << 20)
@@ -122,6 +126,7 @@ class _ZlibReader:
         size = len(self.buffer) if n < 0 else min(n, len(self.buffer))
         out = bytes(self.buffer[:size])
         del self.buffer[:size]
+        self.offset += size
         return out
 
     def readline(self) -> bytes:

@@ -14,7 +14,9 @@ bytes are skipped as joblib reads them (an array of objects is a nested pickle, 
 from __future__ import annotations
 
 import io
+import os
 import pickletools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -72,11 +74,53 @@ class Findings:
 def scan_stream(f: IO[bytes], found: Findings | None = None) -> Findings:
     """Read one pickle from `f` (up to its STOP) and say what it would import and call."""
     machine = _Machine(f, found or Findings())
-    for op, arg, pos in pickletools.genops(f):
+    for op, arg, pos in _opcodes(f):
         if op.name == "STOP":
             break
         machine.step(op, arg, pos)
     return machine.found
+
+
+# Raw data (array bytes, tensors' storage): skipped, never read into memory. Longer strings
+# than this are not names a global could have.
+_SKIPPED = {"BINBYTES": 4, "BINBYTES8": 8, "BYTEARRAY8": 8, "BINUNICODE8": 8}
+_SKIP_ABOVE = 4096
+
+
+def _opcodes(f: IO[bytes]) -> Iterator[tuple[Any, Any, int]]:
+    """pickletools.genops, but the bytes of large data arguments are skipped, not read."""
+    while True:
+        start = f.tell()
+        code = f.read(1)
+        op = _CODES.get(code.decode("latin-1")) if code else None
+        if op is None:
+            why = f"unknown opcode {code!r}" if code else "it ends before its STOP"
+            raise ValueError(f"at byte {start}: {why}")
+        width = _SKIPPED.get(op.name)
+        if width is None:
+            yield op, (op.arg.reader(f) if op.arg is not None else None), start
+            if op.name == "STOP":
+                return
+            continue
+        head = f.read(width)
+        size = int.from_bytes(head, "little")
+        if len(head) != width:
+            raise ValueError(f"at byte {start}: it ends inside an argument")
+        if size > _SKIP_ABOVE:
+            _skip(f, size)
+            yield op, Unknown(), start
+            continue
+        data = f.read(size)
+        if len(data) != size:
+            raise ValueError(f"at byte {start}: it ends inside an argument")
+        yield (
+            op,
+            (data.decode("utf-8", "surrogatepass") if op.name == "BINUNICODE8" else data),
+            start,
+        )
+
+
+_CODES: dict[str, Any] = {op.code: op for op in pickletools.opcodes}
 
 
 class _Machine:
@@ -309,6 +353,10 @@ def _wrapper_state(state: Any) -> tuple[tuple[int, ...], str, Any]:
 
 def _skip(f: IO[bytes], n: int) -> None:
     if isinstance(f, io.BufferedReader):  # a plain file: no need to read what is skipped
+        here = f.tell()
+        end = os.fstat(f.fileno()).st_size
+        if here + n > end:
+            raise EOFError("the file ends inside a data argument")
         f.seek(n, io.SEEK_CUR)
         return
     while n > 0:

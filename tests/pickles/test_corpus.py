@@ -131,6 +131,8 @@ def evasions() -> dict[str, bytes | Callable[[Path], None]]:
         "objects.npy": lambda p: np.save(p, np.array([system], dtype=object), allow_pickle=True),
         "named-like-data.bin": pickle.dumps(system),  # no pickle suffix: found by its content
         "truncated.pkl": pickle.dumps(system)[:-6],
+        # cut inside an array's bytes, which the scan skips rather than reads
+        "truncated-array.pkl": pickle.dumps([np.zeros(100_000), system], protocol=5)[:400_000],
     }
 
 
@@ -195,7 +197,7 @@ def test_every_evasion_is_an_error(corpus: tuple[Path, Path]) -> None:
     assert "cannot be read" in messages["truncated.pkl"]
     # the hand-written ones are well-formed pickles: refused for what they do, not for their form
     unreadable = {name for name, text in messages.items() if "cannot be read" in text}
-    assert unreadable == {"truncated.pkl"}
+    assert unreadable == {"truncated.pkl", "truncated-array.pkl"}
 
 
 def test_trust_by_name_by_digest_and_by_flag(tree: Callable[..., Path]) -> None:
