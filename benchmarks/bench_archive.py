@@ -66,6 +66,40 @@ def measure(
     return samples
 
 
+def measure_baseline(
+    source: Path, bundle: Path, root: Path, runs: int
+) -> dict[str, list[tuple[float, int]]]:
+    """The same commands with an older checkout's bundle_cli (PYTHONPATH), in the same run."""
+    old = [
+        sys.executable,
+        "-c",
+        "import sys; from bundle_cli.__main__ import main; sys.exit(main())",
+    ]
+    out = root / "baseline.tar.gz"
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    names = {
+        "baseline package --rehash": [*old, "package", str(bundle), "-o", str(out), "--rehash"]
+    }
+    found = measure_env(names, {"baseline package --rehash": out}, runs, env)
+    verify = {"baseline verify": [*old, "verify", str(out)]}
+    return found | measure_env(verify, {}, runs, env)
+
+
+def measure_env(
+    commands: dict[str, list[str]], outputs: dict[str, Path], runs: int, env: dict[str, str]
+) -> dict[str, list[tuple[float, int]]]:
+    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    for round_no in range(1 + runs):
+        for name, cmd in commands.items():
+            if name in outputs:
+                outputs[name].unlink(missing_ok=True)
+            result = run_once(cmd, env=env)
+            if round_no > 0:
+                samples[name].append(result)
+            print(f"  {name}: {result[0]:.2f} s", file=sys.stderr)
+    return samples
+
+
 def signing_key(root: Path) -> Path:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -115,6 +149,11 @@ def main() -> None:
     parser.add_argument(
         "--gzip-runs", type=int, default=3, help="timed runs of tar -czf (default 3)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source checkout of an older bundle: its package --rehash and verify run too",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
         root = Path(tmp)
@@ -150,6 +189,8 @@ def main() -> None:
         samples |= measure(
             {"python -c pass": [sys.executable, "-c", "pass"]}, {}, {"python -c pass": args.runs}
         )
+        if args.baseline:
+            samples |= measure_baseline(args.baseline.resolve(), bundle, root, args.runs)
         sizes = {name: out.stat().st_size for name, out in outputs.items()}
         ceiling = sha256_ceiling([p for p in bundle.rglob("*") if p.is_file()])
     report(args, data_bytes, samples, sizes, ceiling)
@@ -170,7 +211,9 @@ def report(
     )
     print("| command | wall s | MB/s | archive MiB | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|")
-    for name in ("tar -cf", "tar -czf", COLD, WARM, "bundle verify", "bundle sign"):
+    names = ["tar -cf", "tar -czf", COLD, WARM, "bundle verify", "bundle sign"]
+    names += [n for n in ("baseline package --rehash", "baseline verify") if n in wall]
+    for name in names:
         size = f"{sizes[name] / MIB:.1f}" if name in sizes else ""
         print(
             f"| `{name}` | {wall[name]:.2f} | {data_bytes / wall[name] / 1e6:.0f} | {size} | {rss[name]:.0f} |"
@@ -206,6 +249,9 @@ def report(
             False,
         ),
     ]
+    if "baseline verify" in wall:
+        speedup = wall["baseline verify"] / wall["bundle verify"]
+        checks.append(("`verify` MB/s >= 1.6x the baseline's", speedup, "x", 1.6, True))
     for label, value, unit, limit, at_least in checks:
         met = value >= limit if at_least else value <= limit
         print(f"| {label} | {value:.3f}{unit} | {'yes' if met else 'NO'} |")
