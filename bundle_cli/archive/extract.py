@@ -91,9 +91,17 @@ def unpack(
 
 
 def extract_into(
-    archive: Path, target: Path, *, limits: Limits | None = None, expect_sha256: str | None = None
+    archive: Path,
+    target: Path,
+    *,
+    limits: Limits | None = None,
+    expect_sha256: str | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> UnpackResult:
-    """Extract beside `target` and rename into place; raises if `target` appeared meanwhile."""
+    """Extract beside `target` and rename into place; raises if `target` appeared meanwhile.
+
+    `prepare(folder)` runs on the complete, verified extraction just before the rename.
+    """
     parent = target.absolute().parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".unpacking", dir=parent))
     sink = _FolderSink(tmp)
@@ -103,6 +111,8 @@ def extract_into(
         ).manifest
         assert manifest is not None  # scan raises rather than return without one
         os.chmod(tmp, 0o755 & ~_umask())
+        if prepare is not None:
+            prepare(tmp)
         try:
             os.rename(tmp, target)
         except OSError:

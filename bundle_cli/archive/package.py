@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli._version import __version__
-from bundle_cli.archive.digests import DigestCache
+from bundle_cli.archive.digests import DigestCache, file_sha256
 from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.writer import Progress, write_archive
@@ -155,15 +154,6 @@ def _requirements_file(root: Path, config: Any) -> list[str]:
         return []
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("-")]
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _validated_config(bundle_dir: Path) -> Any:

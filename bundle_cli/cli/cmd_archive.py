@@ -135,21 +135,11 @@ def unpack(
     with _sigterm_cleans_up(), boundary():
         from bundle_cli.archive.extract import unpack as run_unpack
 
-        limits = Limits(max_members=max_files, max_total_size=_parse_size(max_size))
+        from bundle_cli.sizes import parse_size
+
+        limits = Limits(max_members=max_files, max_total_size=parse_size(max_size, "--max-size"))
         result = run_unpack(archive, target, limits=limits)
     say(f"unpacked {result.file_count} files ({human(result.total_size)}) into {result.path}")
-
-
-def _parse_size(text: str) -> int:
-    from bundle_cli.errors import UsageError
-
-    units = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-    units |= {"ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
-    number = text.rstrip("KMGTkmgtiB")
-    unit = text[len(number) :].removesuffix("B").lower()
-    if not number.isdigit() or unit not in units:
-        raise UsageError(f"--max-size {text!r} is not a size; use e.g. 500Mi or 10Gi")
-    return int(number) * units[unit]
 
 
 @app.command()

@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
+from bundle_cli.errors import (
+    BundleError,
+    BundleWarning,
+    ExitCode,
+    InvalidBundleError,
+    UserCodeError,
+)
 
 if TYPE_CHECKING:
     from bundle_cli.diagnostics import Diagnostic
@@ -27,6 +33,21 @@ def say(message: str, color: str | None = None) -> None:
         message = f"\x1b[{COLORS[color]}m{message}\x1b[0m"
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def show_warnings() -> None:
+    """Show the core's `BundleWarning`s as `warning: ...` lines; other warnings as Python does."""
+    import warnings
+
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kw: object) -> None:
+        if issubclass(category, BundleWarning):
+            say(f"warning: {message}", "yellow")
+        else:
+            previous(message, category, *args, **kw)  # type: ignore[arg-type]
+
+    warnings.showwarning = show
 
 
 def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
