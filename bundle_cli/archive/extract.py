@@ -87,7 +87,20 @@ def unpack(
     parent = target.absolute().parent
     if not parent.is_dir():
         raise UsageError(f"{parent}: no such folder to unpack into")
+    longest = _name_max(parent)
+    if len(os.fsencode(target.name)) > longest:
+        raise UsageError(
+            f"{target.name[:40]}...: a folder name of {len(os.fsencode(target.name))} bytes; "
+            f"this file system allows {longest}"
+        )
     return extract_into(archive, target, limits=limits)
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def extract_into(
@@ -103,7 +116,9 @@ def extract_into(
     `prepare(folder)` runs on the complete, verified extraction just before the rename.
     """
     parent = target.absolute().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".unpacking", dir=parent))
+    # the temp name must fit where the target's name does: ".NAME.XXXXXXXX.unpacking"
+    stem = os.fsdecode(os.fsencode(target.name)[: _name_max(parent) - 24])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".unpacking", dir=parent))
     sink = _FolderSink(tmp)
     try:
         manifest = scan(

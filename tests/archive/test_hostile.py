@@ -1,0 +1,112 @@
+"""Hostile archives built here are refused by every command with exit 4 and no traceback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from archive_kit import MINIMAL, frame, manifest_for, member, tar_of, write_bytes
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+FILES = {k: v.encode() if isinstance(v, str) else v for k, v in MINIMAL.items()}
+
+
+def _manifest_doc() -> dict[str, object]:
+    return json.loads(manifest_for(FILES, ["model"]))  # type: ignore[no-any-return]
+
+
+def _archive(path: Path, manifest: bytes, *extra: tuple[tarfile.TarInfo, bytes | None]) -> Path:
+    members = [member(".bundle-manifest.json", manifest), member("model", kind=tarfile.DIRTYPE, mode=0o755)]
+    members += [member(name, data) for name, data in FILES.items()]
+    return write_bytes(path, frame(tar_of(*members, *extra)))
+
+
+def _refused(run_bundle: Run, archive: Path, commands: tuple[str, ...], tmp_path: Path) -> None:
+    env = {"BUNDLE_CACHE_DIR": str(tmp_path / "cache")}
+    for command in commands:
+        args = [command, str(archive)] + ([str(tmp_path / "out")] if command == "unpack" else [])
+        result = run_bundle(*args, env=env)
+        assert result.returncode == 4, (command, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert not (tmp_path / "out").exists()
+
+
+ALL = ("verify", "unpack", "inspect", "validate")
+
+
+def test_a_pax_size_of_thousands_of_digits(tmp_path: Path, run_bundle: Run) -> None:
+    info, data = member("model/model.py", FILES["model/model.py"])
+    info.pax_headers = {"size": "9" * 5000}
+    archive = _archive(tmp_path / "a.tar.gz", manifest_for(FILES, ["model"]), (info, data))
+    _refused(run_bundle, archive, ("verify", "unpack", "validate"), tmp_path)
+
+
+def test_a_trailing_extended_header_without_a_member(tmp_path: Path, run_bundle: Run) -> None:
+    good = _archive(tmp_path / "good.tar.gz", manifest_for(FILES, ["model"]))
+    assert run_bundle("verify", str(good)).returncode == 0
+    record = b"path=ghost\n"
+    record = f"{len(record) + 3} ".encode() + record
+    trailing = member("pax", record, kind=tarfile.XHDTYPE)
+    archive = _archive(tmp_path / "a.tar.gz", manifest_for(FILES, ["model"]), trailing)
+    _refused(run_bundle, archive, ("verify", "unpack", "validate"), tmp_path)
+
+
+def test_a_manifest_nested_a_hundred_thousand_deep(tmp_path: Path, run_bundle: Run) -> None:
+    doc = _manifest_doc()
+    nested = "[" * 100_000 + "]" * 100_000
+    text = json.dumps(doc).replace('"spec_version": null', f'"spec_version": {nested}')
+    archive = _archive(tmp_path / "a.tar.gz", text.encode())
+    _refused(run_bundle, archive, ALL, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bundle.requirements": 5},
+        {"bundle.name": ["x"]},
+        {"bundle.version": None},
+        {"size": 10**400},
+    ],
+    ids=["requirements-5", "name-list", "version-null", "size-10**400"],
+)
+def test_manifest_fields_of_the_wrong_type(
+    change: dict[str, object], tmp_path: Path, run_bundle: Run
+) -> None:
+    doc = _manifest_doc()
+    for key, value in change.items():
+        if key == "size":  # with a total that adds up, so that only the size itself is wrong
+            files = doc["files"]
+            doc["total_size"] += value - files[0]["size"]  # type: ignore[index,operator]
+            files[0]["size"] = value  # type: ignore[index]
+        else:
+            doc["bundle"][key.split(".")[1]] = value  # type: ignore[index]
+    archive = _archive(tmp_path / "a.tar.gz", json.dumps(doc).encode())
+    _refused(run_bundle, archive, ALL, tmp_path)
+
+
+def test_a_member_name_longer_than_file_systems_hold(tmp_path: Path, run_bundle: Run) -> None:
+    long_name = "model/" + "m" * 300 + ".py"
+    files = {**FILES, long_name: b"x = 1\n"}
+    manifest = manifest_for(files, ["model"])
+    archive = _archive(tmp_path / "a.tar.gz", manifest, member(long_name, b"x = 1\n"))
+    _refused(run_bundle, archive, ALL, tmp_path)
+
+
+def test_unpack_options_and_targets_out_of_range(tmp_path: Path, run_bundle: Run) -> None:
+    good = _archive(tmp_path / "good.tar.gz", manifest_for(FILES, ["model"]))
+    huge = run_bundle("unpack", str(good), str(tmp_path / "out"), "--max-size", "9" * 5000)
+    assert huge.returncode == 2 and "--max-size" in huge.stderr and "Traceback" not in huge.stderr
+    long_target = tmp_path / ("t" * 300)
+    named = run_bundle("unpack", str(good), str(long_target))
+    assert named.returncode == 2 and "allows 255" in named.stderr, named.stderr
+    assert "Traceback" not in named.stderr
+    fits = tmp_path / ("t" * 250)
+    assert run_bundle("unpack", str(good), str(fits)).returncode == 0
+    assert hashlib.sha256((fits / "model/model.py").read_bytes()).hexdigest() == hashlib.sha256(
+        FILES["model/model.py"]
+    ).hexdigest()
