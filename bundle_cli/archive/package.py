@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli._version import __version__
+from bundle_cli.archive.derived import bundle_section
 from bundle_cli.archive.digests import DigestCache, file_sha256
 from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
 from bundle_cli.archive.select import Selection, select_files
@@ -130,30 +131,19 @@ def archive_path(config: Any, output: Path | None) -> Path:
 
 def build_manifest(config: Any, selection: Selection) -> Manifest:
     """The manifest with placeholder digests (the writer fills them in)."""
-    bundle = {
-        "name": config.model_name,
-        "slug": config.slug,
-        "version": config.version,
-        "description": config.description,
-        "python_version": config.python_version,
-        "requirements": list(config.requirements) or _requirements_file(selection.root, config),
-        "requirements_file": config.requirements_file,
-    }
+    bundle = bundle_section(config, _requirements_text(selection.root, config))
     files = [FileRecord(e.name, e.size, executable=e.executable) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
     return Manifest(__version__, config.spec_version, bundle, files, dirs)
 
 
-def _requirements_file(root: Path, config: Any) -> list[str]:
-    """Requirement lines of requirements_file; option lines (index URLs may hold tokens) are left out."""
+def _requirements_text(root: Path, config: Any) -> str | None:
     if not config.requirements_file:
-        return []
+        return None
     try:
-        text = (root / config.requirements_file).read_text(encoding="utf-8")
+        return (root / config.requirements_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return []
-    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("-")]
+        return None
 
 
 def _validated_config(bundle_dir: Path) -> Any:

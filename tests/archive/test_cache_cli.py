@@ -28,7 +28,9 @@ def archive(scaffold: Callable[..., Path], pack: Callable[..., Path]) -> Path:
     return pack(scaffold(clutter=False, extra={"examples.yaml": examples}), "tiny-1.0.0.tar.gz")
 
 
-def _predict(run_bundle: Run, archive: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _predict(
+    run_bundle: Run, archive: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return run_bundle("predict", str(archive), "-d", '{"values": [1, 2]}', env=env)
 
 
@@ -198,7 +200,9 @@ def test_cache_lists_cleans_and_keeps_under_its_cap(
     assert json.loads(run_bundle("cache", "--json", env=env).stdout) == []
     assert sorted(os.listdir(cache / "archives")) == []
     bad = run_bundle("cache", env={**env, "BUNDLE_CACHE_MAX": "9" * 5000})
-    assert bad.returncode == 2 and "BUNDLE_CACHE_MAX" in bad.stderr and "Traceback" not in bad.stderr
+    assert (
+        bad.returncode == 2 and "BUNDLE_CACHE_MAX" in bad.stderr and "Traceback" not in bad.stderr
+    )
 
 
 def _digest(path: Path) -> str:

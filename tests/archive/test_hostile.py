@@ -21,7 +21,10 @@ def _manifest_doc() -> dict[str, object]:
 
 
 def _archive(path: Path, manifest: bytes, *extra: tuple[tarfile.TarInfo, bytes | None]) -> Path:
-    members = [member(".bundle-manifest.json", manifest), member("model", kind=tarfile.DIRTYPE, mode=0o755)]
+    members = [
+        member(".bundle-manifest.json", manifest),
+        member("model", kind=tarfile.DIRTYPE, mode=0o755),
+    ]
     members += [member(name, data) for name, data in FILES.items()]
     return write_bytes(path, frame(tar_of(*members, *extra)))
 
@@ -107,6 +110,56 @@ def test_unpack_options_and_targets_out_of_range(tmp_path: Path, run_bundle: Run
     assert "Traceback" not in named.stderr
     fits = tmp_path / ("t" * 250)
     assert run_bundle("unpack", str(good), str(fits)).returncode == 0
-    assert hashlib.sha256((fits / "model/model.py").read_bytes()).hexdigest() == hashlib.sha256(
-        FILES["model/model.py"]
-    ).hexdigest()
+    assert (
+        hashlib.sha256((fits / "model/model.py").read_bytes()).hexdigest()
+        == hashlib.sha256(FILES["model/model.py"]).hexdigest()
+    )
+
+
+def _relabelled(good: Path, out: Path, edit: Callable[[dict[str, object]], None]) -> Path:
+    """`good` with its manifest edited and every framing checksum right again."""
+    with tarfile.open(good) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]  # type: ignore[union-attr]
+    doc = json.loads(members[0][1])  # type: ignore[arg-type]
+    edit(doc)
+    members[0] = member(".bundle-manifest.json", json.dumps(doc).encode())
+    return write_bytes(out, frame(tar_of(*members)))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("config_sha256", "0" * 64),
+        ("name", "Someone Else"),
+        ("slug", "someone-else"),
+        ("version", "9.9.9"),
+        ("python_version", "py39"),
+        ("requirements", ["evil-package==6.6.6"]),
+        ("requirements_file", "requirements.txt"),
+    ],
+)
+def test_a_manifest_that_lies_about_the_config_is_refused(
+    field: str,
+    value: object,
+    scaffold: Callable[..., Path],
+    pack: Callable[..., Path],
+    tmp_path: Path,
+    run_bundle: Run,
+) -> None:
+    good = pack(scaffold(clutter=False), "good.tar.gz")
+    assert run_bundle("verify", str(good)).returncode == 0
+
+    def edit(doc: dict[str, object]) -> None:
+        if field == "config_sha256":
+            doc[field] = value
+        else:
+            doc["bundle"][field] = value  # type: ignore[index]
+
+    lying = _relabelled(good, tmp_path / "lying.tar.gz", edit)
+    checked = run_bundle("verify", str(lying))
+    assert checked.returncode == 4, checked.stderr
+    assert (
+        f"altered: .bundle-manifest.json: {'' if field == 'config_sha256' else 'bundle.'}{field}"
+        in checked.stderr
+    )
+    _refused(run_bundle, lying, ("unpack", "validate"), tmp_path)
