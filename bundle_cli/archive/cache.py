@@ -17,6 +17,7 @@ removed when the process exits.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -191,10 +192,8 @@ def _write_record(path: Path, archive: Path, folder: Path) -> None:
 
 
 def _touch(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the order of eviction is only a little less exact
         os.utime(path)
-    except OSError:
-        pass  # the order of eviction is only a little less exact
 
 
 def _discard(folder: Path) -> None:
@@ -211,10 +210,8 @@ def remove_tree(path: Path) -> None:
     """Delete a folder made read-only by `_seal` (its folders need their write bit back first)."""
     for top, dirs, _ in os.walk(path):
         for name in [".", *dirs]:
-            try:
+            with contextlib.suppress(OSError):
                 os.chmod(os.path.join(top, name), 0o755)
-            except OSError:
-                pass
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -305,8 +302,6 @@ def _clean_files(folder: Path, cutoff: float | None) -> None:
     for top, _, names in os.walk(folder):
         for name in names:
             path = os.path.join(top, name)
-            try:
+            with contextlib.suppress(OSError):
                 if cutoff is None or os.stat(path).st_mtime < cutoff:
                     os.unlink(path)
-            except OSError:
-                pass

@@ -177,7 +177,9 @@ class Scanner:
                 "altered", member.name, f"mode {member.mode:o}, expected {expected:o}"
             )
         write = self.sink.file(member.name, record.executable) if self.sink else None
-        keep = [] if member.name in self.kept and member.size <= derived.MAX_TEXT else None
+        keep: list[bytes] | None = (
+            [] if member.name in self.kept and member.size <= derived.MAX_TEXT else None
+        )
         h = hashlib.sha256()
         for chunk in reader.data(member):
             self.member_hasher.call(h.update, chunk)

@@ -134,7 +134,6 @@ def unpack(
 
     with _sigterm_cleans_up(), boundary():
         from bundle_cli.archive.extract import unpack as run_unpack
-
         from bundle_cli.sizes import parse_size
 
         limits = Limits(max_members=max_files, max_total_size=parse_size(max_size, "--max-size"))
