@@ -12,6 +12,7 @@ from bundle_cli._version import __version__
 from bundle_cli.archive.derived import bundle_section
 from bundle_cli.archive.digests import DigestCache, file_sha256
 from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
+from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.writer import Progress, write_archive
 from bundle_cli.diagnostics import Diagnostic
@@ -110,6 +111,11 @@ def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, 
             file=str(bundle_dir / ".bundleignore"),
         )
         raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", [problem])
+    assert selection.rules is not None
+    packed = {e.name for e in selection.files}
+    missing = dropped(bundle_dir, config, packed, selection.rules)
+    if missing:
+        raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", missing)
     return config, selection, target
 
 

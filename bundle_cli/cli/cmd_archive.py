@@ -13,6 +13,7 @@ import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
 from bundle_cli.errors import ExitCode
+from bundle_cli.textsafe import printable
 
 TERMINATED = 128 + signal.SIGTERM
 
@@ -86,7 +87,7 @@ def _print_list(files: list[Any], as_json: bool) -> None:
         emit_json([{"path": e.name, "size": e.size, "executable": e.executable} for e in ordered])
     else:
         for e in ordered:
-            typer.echo(f"{human(e.size):>10}  {e.name}")
+            typer.echo(f"{human(e.size):>10}  {printable(e.name)}")
     say(f"{len(files)} files, {human(sum(e.size for e in files))}")
 
 
@@ -167,5 +168,5 @@ def inspect(
         f"  {human(f.size):>10}  {f.path}{'  (executable)' if f.executable else ''}"
         for f in m.files
     ]
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(printable(line) for line in lines))  # the manifest is not verified
     say("not verified: `bundle verify` checks every byte")

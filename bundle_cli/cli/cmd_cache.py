@@ -7,6 +7,7 @@ import time
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, say
+from bundle_cli.textsafe import printable
 
 cache_app = typer.Typer(
     help="What the user cache holds (unpacked archives); `clean` empties it.",
@@ -34,7 +35,9 @@ def cache(
     now = time.time()
     for e in held:
         days = (now - e.last_used) / 86400
-        typer.echo(f"{human(e.size):>10}  {days:6.1f} days ago  {e.digest[:12]}  {e.archive}")
+        typer.echo(
+            f"{human(e.size):>10}  {days:6.1f} days ago  {e.digest[:12]}  {printable(e.archive)}"
+        )
     total = sum(e.size for e in held)
     say(f"{cache_root()}: {len(held)} archives, {human(total)} of {human(cap)} (BUNDLE_CACHE_MAX)")
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import tarfile
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,3 +194,34 @@ def test_an_archive_carrying_an_alias_bomb_is_refused(
         checked.stderr
     )
     _refused(run_bundle, archive, ("unpack", "validate"), tmp_path)
+
+
+@pytest.mark.parametrize("sequence", ["\x1b]0;pwned\x07", "\x1b[2J", "\u202etxt.exe", "\x9b31m"])
+def test_terminal_sequences_from_an_archive_never_reach_the_terminal(
+    sequence: str, tmp_path: Path, run_bundle: Run
+) -> None:
+    name = f"model/{sequence}.py"
+    files = {**FILES, name: b"x = 1\n"}
+    archive = _archive(
+        tmp_path / "a.tar.gz", manifest_for(files, ["model"]), member(name, b"x = 1\n")
+    )
+    env = {"BUNDLE_CACHE_DIR": str(tmp_path / "cache")}
+    outputs = [run_bundle(c, str(archive), env=env) for c in ("verify", "validate")]
+    outputs.append(run_bundle("unpack", str(archive), str(tmp_path / "out"), env=env))
+    outputs.append(run_bundle("predict", str(archive), "-d", "{}", env=env))
+    doc = _manifest_doc()
+    doc["bundle"]["name"] = f"evil{sequence}"  # type: ignore[index]
+    doc["bundle"]["description"] = f"d{sequence}"  # type: ignore[index]
+    outputs.append(
+        run_bundle("inspect", str(_archive(tmp_path / "b.tar.gz", json.dumps(doc).encode())))
+    )
+    for result in outputs:
+        raw = result.stdout + result.stderr
+        hidden = [c for c in raw if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")]
+        assert hidden == [], (result.args, raw)
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
+    assert (
+        "\\x1b" in outputs[-1].stdout
+        or "\\u202e" in outputs[-1].stdout
+        or "\\x9b" in outputs[-1].stdout
+    )
