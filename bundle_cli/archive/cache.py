@@ -36,6 +36,7 @@ from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
 from bundle_cli.errors import BundleWarning, UsageError
 from bundle_cli.sizes import parse_size
+from bundle_cli.tempnames import remove_stale
 
 KIND = "archives"
 _OTHER_KINDS = ("digests", "validated", "reports")
@@ -95,6 +96,8 @@ def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Pa
         _seal(tmp)
         _write_record(record, archive, tmp)  # before the rename: a visible folder has its record
 
+    remove_stale(dest, ".discarding")  # extract_into removes stale ".unpacking" ones itself
+    remove_stale(record, ".tmp")
     try:
         extract_into(archive, dest, limits=limits, expect_sha256=digest, prepare=prepare)
     except UsageError:

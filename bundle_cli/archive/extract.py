@@ -19,6 +19,7 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.scan import scan
 from bundle_cli.errors import UsageError
+from bundle_cli.tempnames import prefix, remove_stale
 
 
 @dataclass
@@ -116,9 +117,8 @@ def extract_into(
     `prepare(folder)` runs on the complete, verified extraction just before the rename.
     """
     parent = target.absolute().parent
-    # the temp name must fit where the target's name does: ".NAME.XXXXXXXX.unpacking"
-    stem = os.fsdecode(os.fsencode(target.name)[: _name_max(parent) - 24])
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".unpacking", dir=parent))
+    remove_stale(parent / target.name, ".unpacking")  # left by a run that was killed
+    tmp = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=".unpacking", dir=parent))
     sink = _FolderSink(tmp)
     try:
         manifest = scan(
