@@ -153,6 +153,7 @@ def _requirements_text(root: Path, config: Any) -> str | None:
 
 
 def _validated_config(bundle_dir: Path) -> Any:
+    from bundle_cli.config.load import SECRET_VALUE
     from bundle_cli.validation import ensure_valid
 
-    return ensure_valid(bundle_dir)
+    return ensure_valid(bundle_dir, refuse=frozenset({SECRET_VALUE}))

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, say
+from bundle_cli.cli.plain import warning
 from bundle_cli.errors import ExitCode
 
 _MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "ran": "RAN"}
@@ -37,7 +38,7 @@ def test_command(
     from bundle_cli.testing import run_examples, write_junit
 
     with boundary():
-        report = run_examples(path, names=names or None)
+        report = run_examples(path, names=names or None, warn=warning)
         if junit_xml is not None:
             write_junit(report, junit_xml, suite_name=_suite_name(path))
     render(report)

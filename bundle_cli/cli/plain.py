@@ -55,6 +55,11 @@ def show_warnings() -> None:
     warnings.showwarning = show
 
 
+def warning(message: str) -> None:
+    """A formatted warning diagnostic, as `render_diagnostics` shows one."""
+    say(message, "yellow")
+
+
 def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
     for d in diagnostics:
         say(d.format(), {"error": "red", "warning": "yellow"}.get(d.severity))

@@ -60,7 +60,11 @@ def _run(
     scrub = output.scrubber(secrets, opts.secrets_file)
     stack.enter_context(output.user_output_to_stderr(scrub))
     out = stack.enter_context(output.sink(opts.output, stdout))  # replaced only if all went well
-    bundle = stack.enter_context(load(opts.path, secrets=secrets, secrets_file=opts.secrets_file))
+    from bundle_cli.cli.plain import warning
+
+    bundle = stack.enter_context(
+        load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warning)
+    )
     writer = output.Writer(out, scrub, stderr)
     _serve(bundle, request, files, opts, writer)
     writer.finish()

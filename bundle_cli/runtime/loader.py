@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.usertrace import Guard
-from bundle_cli.validation.cache import validated_config
+from bundle_cli.validation.cache import validated
 
 
 def bundle_dir(path: str | Path) -> Path:
@@ -33,8 +33,8 @@ def bundle_dir(path: str | Path) -> Path:
 
 def read_settings(path: Path, timings: Timings) -> Settings:
     with timings.measure("validate"):
-        config = validated_config(path)
-    return Settings(root=path.resolve(), shown=path, config=config)
+        config, warnings = validated(path)
+    return Settings(root=path.resolve(), shown=path, config=config, warnings=tuple(warnings))
 
 
 def new_scope(settings: Settings) -> tuple[ImportScope, list[Path]]:
@@ -52,9 +52,7 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
     """Import the model module in the bundle's scope and return its model class."""
     shown = settings.show(settings.model_file)
     if not settings.model_file.is_file():
-        raise UsageError(
-            f"{shown}: no such file; the model class lives there (model_class_filename)"
-        )
+        raise _no_model_file(settings, shown)
     with scope:
         try:
             module = importlib.import_module(settings.module_name)
@@ -74,11 +72,34 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
     return cls
 
 
+def _no_model_file(settings: Settings, shown: str) -> UsageError:
+    import yaml
+
+    from bundle_cli.config.truss import no_model_code_kind
+
+    with open(settings.root / "config.yaml", encoding="utf-8") as f:
+        data = yaml.safe_load(f)  # validated already: a safe, plain mapping
+    kind = no_model_code_kind(data if isinstance(data, dict) else {})
+    if kind:
+        return UsageError(
+            f"{settings.show(settings.root)}: this bundle is {kind}; Truss serves it with its own "
+            "server or engine and no model code, so there is nothing to run here",
+            hint="`bundle validate`, `package`, `verify` and `inspect` work on it",
+        )
+    return UsageError(f"{shown}: no such file; the model class lives there (model_class_filename)")
+
+
 def start(
-    path: Path, secrets: Mapping[str, str] | None, secrets_file: str | Path | None
+    path: Path,
+    secrets: Mapping[str, str] | None,
+    secrets_file: str | Path | None,
+    warn: Callable[[str], Any] | None = None,
 ) -> tuple[Settings, Pipeline, Secrets]:
     timings = Timings()
     settings = read_settings(path, timings)
+    if warn is not None:
+        for warning in settings.warnings:
+            warn(warning)
     secret_map = resolve_secrets(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )

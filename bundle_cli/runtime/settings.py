@@ -17,6 +17,8 @@ class Settings:
     root: Path  # resolved bundle directory
     shown: Path  # the bundle directory as the user named it, for messages
     config: dict[str, Any]
+    # What a run prints before the model starts (validation.cache.RUN_WARNINGS), formatted.
+    warnings: tuple[str, ...] = ()
 
     @property
     def model_dir(self) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,17 @@ from bundle_cli.testing.compare import first_difference
 from bundle_cli.testing.report import ExampleResult, TestReport
 
 
-def run_examples(path: str | Path, *, names: Sequence[str] | None = None) -> TestReport:
+def run_examples(
+    path: str | Path,
+    *,
+    names: Sequence[str] | None = None,
+    warn: Callable[[str], Any] | None = None,
+) -> TestReport:
     """Run the bundle's examples (all, or those named) and compare outputs with `expected`.
 
     `path` is a bundle folder or an archive. The bundle is validated and loaded once; an example
-    whose model code raises is reported as an error and the others still run. Raises
+    whose model code raises is reported as an error and the others still run; `warn` receives
+    the warnings shown before the model starts (see `bundle_cli.load`). Raises
     InvalidBundleError, UsageError (no examples, an unknown name), UnsafeArchiveError, or
     UserCodeError when the model cannot even be loaded.
     """
@@ -26,7 +32,7 @@ def run_examples(path: str | Path, *, names: Sequence[str] | None = None) -> Tes
 
     folder = bundle_folder(Path(path))
     started = time.perf_counter()
-    with load(folder) as bundle:
+    with load(folder, warn=warn) as bundle:
         report = TestReport(bundle=str(path), load_seconds=time.perf_counter() - started)
         where = bundle.settings.show(bundle.settings.examples_file)
         examples = select(read_examples(bundle.settings), names, where)

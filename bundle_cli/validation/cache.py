@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,19 @@ import bundle_cli
 from bundle_cli._version import __version__
 from bundle_cli.cachedir import cache_path
 from bundle_cli.diagnostics import Diagnostic, Report
+from bundle_cli.errors import InvalidBundleError
+
+# Warnings `bundle predict` and `bundle test` print before the model runs: what may make the run
+# differ from the deployed one (codes of config/load.py and validation/environment.py).
+RUN_WARNINGS = frozenset(
+    {
+        "secret-value-ignored",
+        "requirement-not-installed",
+        "requirement-version",
+        "python-version-mismatch",
+        "module-unresolved",
+    }
+)
 
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
@@ -40,22 +54,29 @@ _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 
 def validated_config(bundle_dir: Path) -> dict[str, Any]:
     """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid."""
+    return validated(bundle_dir)[0]
+
+
+def validated(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    """The config, and the warnings a run prints before it starts (RUN_WARNINGS), formatted."""
     root = bundle_dir.resolve()
     entry = _entry_path(root)
     cached = _read_entry(entry)
     skip = cached["skip"] if cached else "data"
     before = fingerprint(root, skip)
     if cached and cached["fingerprint"] == before:
-        return dict(cached["config"])
-    config = _validate(bundle_dir)  # as the user named it: diagnostics show that path
+        return dict(cached["config"]), list(cached.get("warnings", []))
+    config, warnings = _validate(bundle_dir)  # as the user named it: diagnostics show that path
     if config["data_dir"] != skip:
         skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
-    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config})
-    return config
+    data = {"skip": skip, "fingerprint": before, "config": config, "warnings": warnings}
+    _write_entry(entry, data)
+    return config, warnings
 
 
 def validate_cached(path: str | Path) -> Report:
-    """`validate(path)`, or the report of an earlier run when nothing it read has changed."""
+    """`validate(path, strict=True)` (every note; see `Report.visible`), or the report of an
+    earlier run when nothing it read has changed."""
     from bundle_cli.validation import validate
 
     bundle_dir = Path(path)
@@ -65,7 +86,7 @@ def validate_cached(path: str | Path) -> Report:
     except OSError:
         config_bytes = None
     if config_bytes is None or b"external_package_dirs" in config_bytes:
-        return validate(path)  # archives, missing configs, folders outside the bundle
+        return validate(path, strict=True)  # archives, missing configs, folders outside the bundle
     root = bundle_dir.resolve()
     # The report names files as the user wrote the path, so that is part of the key.
     entry = _entry_path(root, "reports", str(bundle_dir))
@@ -73,7 +94,7 @@ def validate_cached(path: str | Path) -> Report:
     cached = _read_report(entry)
     if cached is not None and cached[0] == before:
         return cached[1]
-    report = validate(path)
+    report = validate(path, strict=True)  # everything; the caller shows it as the run asks
     data = {"fingerprint": before, "bundle": report.bundle}
     _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
     return report
@@ -88,10 +109,14 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path) -> dict[str, Any]:
-    from bundle_cli.validation import ensure_valid
+def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    from bundle_cli.validation import checked
 
-    return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
+    report, config = checked(bundle_dir)
+    if not report.ok() or config is None:
+        raise InvalidBundleError(report.summary(), report.diagnostics)
+    warnings = [d.format() for d in report.warnings if d.code in RUN_WARNINGS]
+    return dict(config.model_dump(mode="json")), warnings
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:
@@ -101,6 +126,9 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
         _TOOL_DIR.glob("config/*.py")
     ):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    for folder in sys.path:  # the environment check reads installed packages' metadata:
+        with contextlib.suppress(OSError):  # installing or removing one changes its folder
+            digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
     config = bundle_dir / "config.yaml"
     digest.update(config.read_bytes() if config.is_file() else b"<none>")
     skip_path = os.path.normpath(os.path.join(bundle_dir, skip))
