@@ -66,12 +66,17 @@ def _untouched(path: Path) -> bool:
 
 
 def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if path.is_dir() and not path.is_symlink():
-            for top, dirs, _ in os.walk(path):  # a sealed (read-only) extraction
-                for n in [".", *dirs]:
-                    with contextlib.suppress(OSError):
-                        os.chmod(os.path.join(top, n), 0o755)
-            shutil.rmtree(path, ignore_errors=True)
-        else:
+    if path.is_dir() and not path.is_symlink():
+        remove_tree(path)
+    else:
+        with contextlib.suppress(OSError):
             path.unlink()
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder, also one made read-only (its folders get their write bit back first)."""
+    for top, dirs, _ in os.walk(path):
+        for name in [".", *dirs]:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(top, name), 0o755)
+    shutil.rmtree(path, ignore_errors=True)

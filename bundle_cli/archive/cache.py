@@ -20,7 +20,6 @@ import atexit
 import contextlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
 from bundle_cli.errors import BundleWarning, UsageError
 from bundle_cli.sizes import parse_size
-from bundle_cli.tempnames import remove_stale
+from bundle_cli.tempnames import prefix, remove_stale, remove_tree
 
 KIND = "archives"
 _OTHER_KINDS = ("digests", "validated", "reports")
@@ -110,7 +109,9 @@ def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Pa
 
 
 def _private(archive: Path, digest: str, limits: Limits | None) -> Path:
-    holder = Path(tempfile.mkdtemp(prefix=f"bundle-archive-{os.getpid()}-"))
+    stem = Path(tempfile.gettempdir()) / "bundle-archive"
+    remove_stale(stem, ".private")  # left by a run that was killed
+    holder = Path(tempfile.mkdtemp(prefix=prefix(stem), suffix=".private"))
     atexit.register(remove_tree, holder)
     dest = holder / digest
     extract_into(archive, dest, limits=limits, expect_sha256=digest, prepare=_seal)
@@ -207,15 +208,6 @@ def _discard(folder: Path) -> None:
     except OSError:
         return  # another process moved it first
     remove_tree(aside)
-
-
-def remove_tree(path: Path) -> None:
-    """Delete a folder made read-only by `_seal` (its folders need their write bit back first)."""
-    for top, dirs, _ in os.walk(path):
-        for name in [".", *dirs]:
-            with contextlib.suppress(OSError):
-                os.chmod(os.path.join(top, name), 0o755)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 # -- listing, cleaning, the size cap -------------------------------------------------------------

@@ -54,19 +54,18 @@ def mismatches(
 
 
 def _parse_config(data: bytes, folder_name: Any) -> Any:
-    from pydantic import ValidationError
+    """The config as `package` read it: the config loader itself, on a copy of the bytes."""
+    import tempfile
+    from pathlib import Path
 
-    from bundle_cli.config import truss
-    from bundle_cli.config.schema import BundleConfig
-    from bundle_cli.config.yamlpos import load_yaml
+    from bundle_cli.config import load_config
 
-    doc = load_yaml(data.decode("utf-8"))
-    if doc.problems or not isinstance(doc.data, dict):
-        raise InvalidBundleError("not a valid YAML mapping", [])
-    clean, _ = truss.split_ignored(doc.data)
-    if clean.get("model_name") is None:  # `package` used the folder's name, which only it saw
-        clean["model_name"] = folder_name
-    try:
-        return BundleConfig.model_validate(clean)
-    except ValidationError as exc:
-        raise InvalidBundleError(f"{exc.error_count()} errors", []) from None
+    with tempfile.TemporaryDirectory(prefix="bundle-config-") as folder:
+        (Path(folder) / "config.yaml").write_bytes(data)
+        result = load_config(folder)
+    if not result.ok or result.config is None:
+        first = next(d for d in result.diagnostics if d.severity == "error")
+        raise InvalidBundleError(f"line {first.line}: {first.message}", [])
+    if result.data.get("model_name") is None:  # `package` used its folder's name, which only it saw
+        return result.config.model_copy(update={"model_name": folder_name})
+    return result.config

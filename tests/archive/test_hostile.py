@@ -117,10 +117,14 @@ def test_unpack_options_and_targets_out_of_range(tmp_path: Path, run_bundle: Run
     )
 
 
+def _members(archive: Path) -> list[tuple[tarfile.TarInfo, bytes | None]]:
+    with tarfile.open(archive) as tf:
+        return [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]  # type: ignore[union-attr]
+
+
 def _relabelled(good: Path, out: Path, edit: Callable[[dict[str, object]], None]) -> Path:
     """`good` with its manifest edited and every framing checksum right again."""
-    with tarfile.open(good) as tf:
-        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]  # type: ignore[union-attr]
+    members = _members(good)
     doc = json.loads(members[0][1])  # type: ignore[arg-type]
     edit(doc)
     members[0] = member(".bundle-manifest.json", json.dumps(doc).encode())
@@ -174,9 +178,7 @@ def test_an_archive_carrying_an_alias_bomb_is_refused(
         f"  {chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 10) + "]\n"
         for i in range(9)
     )
-    good = pack(scaffold(clutter=False), "good.tar.gz")
-    with tarfile.open(good) as tf:
-        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]  # type: ignore[union-attr]
+    members = _members(pack(scaffold(clutter=False), "good.tar.gz"))
     doc = json.loads(members[0][1])  # type: ignore[arg-type]
     digest = hashlib.sha256(bomb.encode()).hexdigest()
     for record in doc["files"]:

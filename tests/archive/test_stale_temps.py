@@ -29,7 +29,7 @@ def _kill_when(argv: list[str], appears: Callable[[], list[Path]], home: Path) -
     """Run the real command, SIGKILL it as soon as its temp file shows, return what it left."""
     proc = subprocess.Popen(argv, env=isolated_env(home), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not (left := appears()) and proc.poll() is None and time.monotonic() < deadline:
+    while not appears() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
