@@ -64,8 +64,9 @@ def _parse_config(data: bytes, folder_name: Any) -> Any:
         (Path(folder) / "config.yaml").write_bytes(data)
         result = load_config(folder)
     if not result.ok or result.config is None:
-        first = next(d for d in result.diagnostics if d.severity == "error")
-        raise InvalidBundleError(f"line {first.line}: {first.message}", [])
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        why = f"line {errors[0].line}: {errors[0].message}" if errors else "no config"
+        raise InvalidBundleError(why, [])
     if result.data.get("model_name") is None:  # `package` used its folder's name, which only it saw
         return result.config.model_copy(update={"model_name": folder_name})
     return result.config
