@@ -143,10 +143,10 @@ def _requirements_of(config: Any, folder: Path) -> dict[str, str]:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from bundle_cli.archive.package import requirement_lines
+    from bundle_cli.archive.derived import requirement_lines
 
     config = config if isinstance(config, dict) else {}
-    lines = config.get("requirements") or requirement_lines(folder, config.get("requirements_file"))
+    lines = config.get("requirements") or requirement_lines(_text(folder, config))
     found = {}
     for line in lines if isinstance(lines, list) else []:
         try:
@@ -157,6 +157,14 @@ def _requirements_of(config: Any, folder: Path) -> dict[str, str]:
         rest = str(req)[len(req.name) :].strip()
         found[canonicalize_name(req.name)] = rest
     return found
+
+
+def _text(folder: Path, config: dict[str, Any]) -> str:
+    name = config.get("requirements_file")
+    try:
+        return (folder / name).read_text(encoding="utf-8") if isinstance(name, str) else ""
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _requirements(a: dict[str, str], b: dict[str, str]) -> list[Change]:
