@@ -19,6 +19,7 @@ from typing import IO
 
 from bundle_cli.pickles.opcodes import Findings, scan_stream
 
+_LEGACY_TORCH = (".pt", ".pth", ".bin", ".ckpt")  # torch.save before 1.6: pickles, then raw data
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".pkl.gz", ".sav", ".dill")
 _ZIP, _GZIP, _NPY, _BZ2, _XZ = b"PK\x03\x04", b"\x1f\x8b", b"\x93NUMPY", b"BZh", b"\xfd7zXZ\x00"
 
@@ -39,8 +40,9 @@ def pickle_streams(path: Path) -> list[Stream] | None:
         f.seek(0)
         if head.startswith(_ZIP):
             return _zip_streams(path)
-        kind = _kind(head, path.name.lower())
-        stream = _scan(f, kind) if kind else None
+        name = path.name.lower()
+        kind = _kind(head, name)
+        stream = _scan(f, kind, strict=not name.endswith(_LEGACY_TORCH)) if kind else None
     return [stream] if stream and stream.where else None
 
 
@@ -61,21 +63,31 @@ def _kind(head: bytes, name: str) -> str | None:
     return "pickle" if named else None
 
 
+def _peek(f: IO[bytes]) -> bytes:
+    """The next two bytes without consuming them ("" at the end)."""
+    return bytes(f.peek(2)[:2])  # type: ignore[attr-defined]
+
+
 def _looks_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def _scan(f: IO[bytes], kind: str, where: str = "") -> Stream:
+def _scan(f: IO[bytes], kind: str, where: str = "", strict: bool = True) -> Stream:
+    """Scan the pickles of one stream: the first, and every one after it (a second
+    `pickle.load` reads on where the first stopped). With `strict`, whatever follows must be
+    pickles; otherwise (torch's legacy files end in raw storage) only what looks like one."""
     stream = Stream(where or kind)
     try:
         with _opened(f, kind) as inner:
             if kind == "npy" and not _npy_has_objects(inner):
                 stream.where = ""  # a plain array: no pickle in it
                 return stream
-            if kind == "gzip" and not _looks_pickle(inner.peek(2)[:2]):  # type: ignore[attr-defined,unused-ignore]
+            if kind == "gzip" and not _looks_pickle(_peek(inner)):
                 stream.where = ""
                 return stream
             scan_stream(inner, stream.findings)
+            while kind != "npy" and (rest := _peek(inner)) and (strict or _looks_pickle(rest)):
+                scan_stream(inner, stream.findings)
     except (ValueError, EOFError, OSError, zlib.error, lzma.LZMAError, IndexError) as exc:
         stream.error = str(exc) or type(exc).__name__
     return stream
@@ -113,6 +125,11 @@ class _ZlibReader:
 
     def tell(self) -> int:
         return self.offset
+
+    def peek(self, n: int) -> bytes:
+        while len(self.buffer) < n and self._fill():
+            pass
+        return bytes(self.buffer[:n])
 
     def _fill(self) -> bool:
         raw = self.f.read(1 << 20)

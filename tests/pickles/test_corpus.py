@@ -130,6 +130,8 @@ def evasions() -> dict[str, bytes | Callable[[Path], None]]:
         "after-array-z.joblib": lambda p: joblib.dump(hidden_after_array, p, compress=3),
         "objects.npy": lambda p: np.save(p, np.array([system], dtype=object), allow_pickle=True),
         "named-like-data.bin": pickle.dumps(system),  # no pickle suffix: found by its content
+        "second-pickle.pkl": pickle.dumps({"a": 1}) + pickle.dumps(system),  # a 2nd load()
+        "second-protocol0.pkl": pickle.dumps(1, protocol=0) + b"cposix\nsystem\n(S'true'\ntR.",
         "truncated.pkl": pickle.dumps(system)[:-6],
         # cut inside an array's bytes, which the scan skips rather than reads
         "truncated-array.pkl": pickle.dumps([np.zeros(100_000), system], protocol=5)[:400_000],
