@@ -14,6 +14,7 @@ from bundle_cli._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.errors import InvalidInput as InvalidInput
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.flows.store import Store as Store
@@ -38,6 +39,7 @@ _API = {
     "verify": "bundle_cli.archive.verify",
     "unpack": "bundle_cli.archive.extract",
     "inspect": "bundle_cli.archive.inspect",
+    "InvalidInput": "bundle_cli.errors",
 }
 
 __all__ = ["__version__", *_API]

@@ -50,6 +50,12 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -69,5 +75,7 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
+                quiet=quiet,
+                log_level=log_level,
             )
         )

@@ -30,6 +30,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--profile": ("profile", "flag"),
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
+    "-q": ("quiet", "flag"),
+    "--quiet": ("quiet", "flag"),
+    "--log-level": ("log_level", "value"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
+from bundle_cli.cli.plain import render_diagnostics
 from bundle_cli.errors import InputDataError, UsageError
 
 
@@ -32,6 +34,8 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
+    quiet: bool = False
+    log_level: str | None = None
 
 
 def run(opts: PredictOptions) -> None:
@@ -53,14 +57,20 @@ def _run(
     from bundle_cli.runtime.secrets import parse_secret_pairs
 
     secrets = parse_secret_pairs(opts.secrets)
+    target = output.output_target(opts.output, opts.jsonl)
+    level = model_logs.level_of(opts.log_level, quiet=opts.quiet)
     request = _request(opts)  # bad input fails here, before the model loads
     stack.callback(request.close)
     named = request.files or [parse_file_option(f) for f in opts.files]
     files = stack.enter_context(RequestFiles(named))
-    scrub = output.scrubber(secrets, opts.secrets_file)
-    stack.enter_context(output.user_output_to_stderr(scrub))
-    out = stack.enter_context(output.sink(opts.output, stdout))  # replaced only if all went well
-    bundle = stack.enter_context(load(opts.path, secrets=secrets, secrets_file=opts.secrets_file))
+    scrub = masking.scrubber(secrets, opts.secrets_file)
+    stack.enter_context(masking.user_output_to_stderr(scrub))
+    stack.enter_context(model_logs.model_logging(level))
+    out = stack.enter_context(output.sink(target, stdout))  # replaced only if all went well
+    warn = None if opts.quiet else render_diagnostics
+    with model_logs.spinner("loading the model", stderr):
+        loaded = load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warn)
+    bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
     _serve(bundle, request, files, opts, writer)
     writer.finish()
@@ -85,13 +95,15 @@ def _serve(
         for chunk in bundle.stream(request.value, files, timeout=opts.timeout, raw=True):
             out.lines([bundle.encode(chunk)], urgent=True)
     else:
-        if opts.batch_size is not None:
-            raise UsageError("--batch-size applies to --jsonl runs only")
         value = bundle.predict(request.value, files, timeout=opts.timeout, raw=True)
         out.lines([bundle.encode(value, indent=2)], urgent=True)
 
 
+MAX_TIMEOUT = 1e9  # seconds (about 31 years): what every clock and wait of the runtime can hold
+
+
 def _check_sources(opts: PredictOptions) -> None:
+    """Every option checked before anything is read or loaded."""
     given = [
         n for n, v in (("-i", opts.input), ("-d", opts.data), ("--example", opts.example)) if v
     ]
@@ -100,6 +112,16 @@ def _check_sources(opts: PredictOptions) -> None:
         raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
+    if opts.batch_size is not None and (not opts.jsonl or opts.batch_size < 1):
+        raise UsageError(
+            "--batch-size applies to --jsonl runs only"
+            if not opts.jsonl
+            else f"--batch-size {opts.batch_size}: give a whole number of lines, 1 or more"
+        )
+    if opts.timeout is not None and not 0 < opts.timeout <= MAX_TIMEOUT:  # NaN fails too
+        raise UsageError(
+            f"--timeout {opts.timeout:g}: give a number of seconds above 0, at most {MAX_TIMEOUT:g}"
+        )
 
 
 @dataclass

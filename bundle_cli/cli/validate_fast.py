@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from bundle_cli.cli.plain import bounded, render_diagnostics, say
+from bundle_cli.cli.plain import bounded, failed, render_diagnostics, say
+from bundle_cli.errors import ExitCode
 
 # option -> keyword of `run`
 FLAGS = {"--json": "as_json", "--strict": "strict", "--no-cache": "no_cache"}
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     path, flags = parsed
-    return bounded(lambda: run(Path(path), **flags))
+    return bounded(lambda: run(Path(path), **flags), as_json=flags["as_json"])
 
 
 def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
@@ -56,8 +57,11 @@ def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
         report = validate_cached(path)
     ok = report.ok(strict=strict)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_dict(strict=strict), indent=2) + "\n")
+        document = report.to_dict(strict=strict)
+        if not ok:
+            document |= failed(ExitCode.USAGE, report.summary())
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         render_diagnostics(report.diagnostics)
         say(report.summary(), "green" if ok else "red")
-    return 0 if ok else 2
+    return 0 if ok else int(ExitCode.USAGE)

@@ -7,7 +7,7 @@ keyword arguments its `__init__` names and runs `load()` once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,20 @@ def load(
     *,
     secrets: Mapping[str, str] | None = None,
     secrets_file: str | Path | None = None,
+    warn: Callable[[list[Any]], None] | None = None,
 ) -> LoadedBundle:
     """Load the bundle at `path` (a folder) and return it ready for `predict`.
 
     `secrets` maps declared secret names to values; `secrets_file` is a file of NAME=VALUE lines
     (or a JSON object) outside the bundle; `BUNDLE_SECRET_<NAME>` environment variables are read
-    too. Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
+    too. `warn` is called with the validation warnings (Diagnostic objects), if there are any,
+    before the model's code is imported. Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
     model's own import, `__init__` or `load` raised.
     """
     from bundle_cli.runtime import loader
 
     folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle
-    settings, pipeline, _ = loader.start(folder, secrets, secrets_file)
+    settings, pipeline, _ = loader.start(folder, secrets, secrets_file, warn)
     return LoadedBundle(settings, pipeline)
 
 

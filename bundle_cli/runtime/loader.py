@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.usertrace import Guard
-from bundle_cli.validation.cache import validated_config
+from bundle_cli.validation.cache import validated
 
 
 def bundle_dir(path: str | Path) -> Path:
@@ -33,8 +33,8 @@ def bundle_dir(path: str | Path) -> Path:
 
 def read_settings(path: Path, timings: Timings) -> Settings:
     with timings.measure("validate"):
-        config = validated_config(path)
-    return Settings(root=path.resolve(), shown=path, config=config)
+        config, warnings = validated(path)
+    return Settings(root=path.resolve(), shown=path, config=config, warnings=tuple(warnings))
 
 
 def new_scope(settings: Settings) -> tuple[ImportScope, list[Path]]:
@@ -75,10 +75,15 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
 
 
 def start(
-    path: Path, secrets: Mapping[str, str] | None, secrets_file: str | Path | None
+    path: Path,
+    secrets: Mapping[str, str] | None,
+    secrets_file: str | Path | None,
+    warn: Callable[[list[Diagnostic]], None] | None = None,
 ) -> tuple[Settings, Pipeline, Secrets]:
     timings = Timings()
     settings = read_settings(path, timings)
+    if warn is not None and settings.warnings:
+        warn(list(settings.warnings))  # before any model code runs
     secret_map = resolve_secrets(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )

@@ -16,6 +16,7 @@ class Settings:
     root: Path  # resolved bundle directory
     shown: Path  # the bundle directory as the user named it, for messages
     config: dict[str, Any]
+    warnings: tuple[Any, ...] = ()  # the Diagnostic warnings of its validation
 
     @property
     def model_dir(self) -> Path:

@@ -22,10 +22,16 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
 
 def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
     """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
+    return checked(path, strict=strict)[0]
+
+
+def checked(path: str | Path, *, strict: bool = False) -> tuple[Any, Report]:
+    """The bundle's BundleConfig and the report (its warnings); raises InvalidBundleError when
+    validation finds errors."""
     report, config = _run(Path(path))
     if not report.ok(strict=strict):
         raise InvalidBundleError(report.summary(), report.diagnostics)
-    return config
+    return config, report
 
 
 def _run(bundle_dir: Path) -> tuple[Report, Any]:

@@ -39,18 +39,25 @@ _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 
 def validated_config(bundle_dir: Path) -> dict[str, Any]:
     """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid."""
+    return validated(bundle_dir)[0]
+
+
+def validated(bundle_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """The bundle's config as a JSON-ready dict and its validation warnings (remembered with
+    it); raises InvalidBundleError when it is invalid."""
     root = bundle_dir.resolve()
     entry = _entry_path(root)
     cached = _read_entry(entry)
     skip = cached["skip"] if cached else "data"
     before = fingerprint(root, skip)
     if cached and cached["fingerprint"] == before:
-        return dict(cached["config"])
-    config = _validate(bundle_dir)  # as the user named it: diagnostics show that path
+        return dict(cached["config"]), [Diagnostic(**d) for d in cached["warnings"]]
+    config, warnings = _validate(bundle_dir)  # as the user named it: diagnostics show that path
     if config["data_dir"] != skip:
         skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
-    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config})
-    return config
+    shown = [d.to_dict() for d in warnings]
+    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config, "warnings": shown})
+    return config, warnings
 
 
 def validate_cached(path: str | Path) -> Report:
@@ -83,14 +90,15 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
         return str(data["fingerprint"]), Report(str(data["bundle"]), diagnostics)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path) -> dict[str, Any]:
-    from bundle_cli.validation import ensure_valid
+def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    from bundle_cli.validation import checked
 
-    return dict(ensure_valid(bundle_dir).model_dump(mode="json"))
+    config, report = checked(bundle_dir)
+    return dict(config.model_dump(mode="json")), report.warnings
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:
@@ -150,13 +158,22 @@ def _entry_path(bundle_dir: Path, kind: str = "validated", given: str = "") -> P
     return cache_dir() / kind / f"{key.hexdigest()[:32]}.json"
 
 
+_ENTRY_TYPES = {"skip": str, "fingerprint": str, "config": dict, "warnings": list}
+
+
 def _read_entry(path: Path) -> dict[str, Any] | None:
+    """A cache entry whose every field has its type, else None: an entry that is unreadable,
+    corrupt or of another version is validated afresh and rewritten, never trusted."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        ok = isinstance(data, dict) and all(
+            isinstance(data.get(k), kind) for k, kind in _ENTRY_TYPES.items()
+        )
+        if ok:
+            [Diagnostic(**d) for d in data["warnings"]]  # every warning can be rebuilt
+    except (OSError, ValueError, TypeError, RecursionError):
         return None
-    ok = isinstance(data, dict) and {"skip", "fingerprint", "config"} <= data.keys()
-    return data if ok and isinstance(data["config"], dict) else None
+    return data if ok else None
 
 
 def _write_entry(path: Path, data: dict[str, Any]) -> None:

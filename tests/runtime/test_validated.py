@@ -19,13 +19,13 @@ Copy = Callable[[str], Path]
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Records each full validation run."""
     calls: list[Path] = []
-    real = bundle_cli.validation.ensure_valid
+    real = bundle_cli.validation.checked
 
     def counting(path: Path, **kwargs: object) -> object:
         calls.append(Path(path))
         return real(path)
 
-    monkeypatch.setattr(bundle_cli.validation, "ensure_valid", counting)
+    monkeypatch.setattr(bundle_cli.validation, "checked", counting)
     return calls
 
 
