@@ -24,7 +24,9 @@ def test_exit_code_values_are_pinned() -> None:
         "USAGE": 2,
         "INVALID_INPUT": 3,
         "UNSAFE": 4,
+        "INTERNAL": 70,
         "INTERRUPTED": 130,
+        "TERMINATED": 143,
     }
 
 

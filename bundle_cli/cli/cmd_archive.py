@@ -15,11 +15,12 @@ from bundle_cli.errors import ExitCode
 @app.command()
 def package(
     path: Path = typer.Argument(Path("."), help="Bundle directory."),
-    output: Path | None = typer.Option(
+    output: str | None = typer.Option(  # str: a Path would drop the trailing slash
         None,
         "-o",
         "--output",
-        help="Archive file (*.tar.gz), or folder to write it into. Default: ./dist/",
+        help="Archive file (*.tar.gz, *.tgz), or a folder (existing, or ending in /) to write "
+        "it into. Default: ./dist/",
     ),
     list_only: bool = typer.Option(
         False, "--list", help="Print what would be packed, largest first; write nothing."

@@ -56,6 +56,9 @@ def predict(
     log_level: str | None = typer.Option(
         None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
     ),
+    keep_going: bool = typer.Option(
+        False, "--keep-going", help="With --jsonl: a failed line becomes an error record."
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -77,5 +80,6 @@ def predict(
                 secrets_file=secrets_file,
                 quiet=quiet,
                 log_level=log_level,
+                keep_going=keep_going,
             )
         )

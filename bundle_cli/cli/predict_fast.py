@@ -33,6 +33,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "-q": ("quiet", "flag"),
     "--quiet": ("quiet", "flag"),
     "--log-level": ("log_level", "value"),
+    "--keep-going": ("keep_going", "flag"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

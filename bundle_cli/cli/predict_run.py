@@ -17,7 +17,7 @@ from typing import IO, Any
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
 from bundle_cli.cli.plain import render_diagnostics
-from bundle_cli.errors import InputDataError, UsageError
+from bundle_cli.errors import BundleError, InputDataError, UsageError
 
 
 @dataclass
@@ -36,21 +36,36 @@ class PredictOptions:
     secrets_file: str | None = None
     quiet: bool = False
     log_level: str | None = None
+    keep_going: bool = False
 
 
 def run(opts: PredictOptions) -> None:
     """Run one `bundle predict`; raises BundleError subclasses for the boundary to render."""
     _check_sources(opts)
     stdout = sys.stdout
+    failures: list[BundleError] = []
     try:
         with contextlib.ExitStack() as stack:
-            _run(opts, stack, stdout, sys.stderr)
+            _run(opts, stack, stdout, sys.stderr, failures)
     except BrokenPipeError:  # `bundle predict ... | head`: the reader has all it wants
         output.silence(stdout)
+    if failures:  # --keep-going: the output is complete, with an error record per failed line
+        lines = ", ".join(str(getattr(f, "line", "?")) for f in failures[:5])
+        more = ", ..." if len(failures) > 5 else ""
+        error = BundleError(
+            f"{len(failures)} line{'s' * (len(failures) != 1)} failed ({lines}{more}); "
+            "each has an error record in the output"
+        )
+        error.exit_code = failures[0].exit_code
+        raise error
 
 
 def _run(
-    opts: PredictOptions, stack: contextlib.ExitStack, stdout: IO[str], stderr: IO[str]
+    opts: PredictOptions,
+    stack: contextlib.ExitStack,
+    stdout: IO[str],
+    stderr: IO[str],
+    failures: list[BundleError],
 ) -> None:
     from bundle_cli.runtime import load
     from bundle_cli.runtime.inputs import RequestFiles, parse_file_option
@@ -72,19 +87,29 @@ def _run(
         loaded = load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warn)
     bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
-    _serve(bundle, request, files, opts, writer)
+    _serve(bundle, request, files, opts, writer, failures)
     writer.finish()
     if opts.profile:
         stderr.write(output.profile_table(bundle.timings))
 
 
 def _serve(
-    bundle: Any, request: _Request, files: Any, opts: PredictOptions, out: output.Writer
+    bundle: Any,
+    request: _Request,
+    files: Any,
+    opts: PredictOptions,
+    out: output.Writer,
+    failures: list[BundleError],
 ) -> None:
     if opts.jsonl:
         assert request.lines is not None
         chunks = bundle.predict_jsonl(
-            request.lines, request.label, files, batch_size=opts.batch_size, timeout=opts.timeout
+            request.lines,
+            request.label,
+            files,
+            batch_size=opts.batch_size,
+            timeout=opts.timeout,
+            failures=failures if opts.keep_going else None,
         )
         progress = output.Progress(out.stderr)
         for chunk in _decoded(chunks, request.label):
@@ -112,6 +137,8 @@ def _check_sources(opts: PredictOptions) -> None:
         raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
+    if opts.keep_going and not opts.jsonl:
+        raise UsageError("--keep-going applies to --jsonl runs only")
     if opts.batch_size is not None and (not opts.jsonl or opts.batch_size < 1):
         raise UsageError(
             "--batch-size applies to --jsonl runs only"

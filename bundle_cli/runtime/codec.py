@@ -53,8 +53,11 @@ def beyond_limits(exc: ValueError | RecursionError) -> str:
     return str(exc)
 
 
-def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
-    """(`source:line`, value) for each non-blank line of a JSON Lines stream."""
+def iter_jsonl(
+    lines: Iterable[str], source: str, *, keep_going: bool = False
+) -> Iterator[tuple[str, Any]]:
+    """(`source:line`, value) for each non-blank line of a JSON Lines stream. A line that is not
+    JSON raises InputDataError, or with `keep_going` is yielded with that error as its value."""
     loads = json.loads
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
@@ -62,11 +65,11 @@ def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
         try:
             value = loads(line)
         except json.JSONDecodeError as exc:
-            raise InputDataError(
-                f"{source}:{number}:{exc.colno}: not valid JSON: {exc.msg}"
-            ) from None
+            value = InputDataError(f"{source}:{number}:{exc.colno}: not valid JSON: {exc.msg}")
         except (ValueError, RecursionError) as exc:
-            raise InputDataError(f"{source}:{number}: {beyond_limits(exc)}") from None
+            value = InputDataError(f"{source}:{number}: {beyond_limits(exc)}")
+        if isinstance(value, InputDataError) and not keep_going:
+            raise value
         yield f"{source}:{number}", value
 
 
