@@ -19,13 +19,10 @@ MASK = "***"
 
 
 def _forms(value: str) -> set[str]:
-    return {
-        value,
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        repr(value)[1:-1],
-        _xml(value),
-    }
+    """The value as it is and as a repr, each also JSON-escaped (a repr in a JSON output)."""
+    plain = {value, repr(value)[1:-1]}
+    escaped = {json.dumps(v, ensure_ascii=ascii)[1:-1] for v in plain for ascii in (True, False)}
+    return plain | escaped | {_xml(value)}
 
 
 def _xml(value: str) -> str:

@@ -87,7 +87,7 @@ def _expected_error(example: Any, exc: BundleError, seconds: float) -> ExampleRe
         return ExampleResult(
             example.name, "failed", seconds, error=f"expected {wanted.type}; {said}"
         )
-    if wanted.match and not re.search(wanted.match, exc.message):
+    if wanted.match and not re.search(wanted.match, said):  # what the exception said
         detail = f"expected {wanted.type} matching {wanted.match!r}; {said}"
         return ExampleResult(example.name, "failed", seconds, error=detail)
     return ExampleResult(example.name, "passed", seconds, error=None)
