@@ -10,7 +10,7 @@ from typing import Any
 from bundle_cli.archive.findings import Limits, Problem
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.scan import scan
-from bundle_cli.errors import UsageError
+from bundle_cli.archive.where import require_archive_file
 
 
 @dataclass
@@ -48,8 +48,7 @@ class VerifyReport:
 def verify(archive: str | Path, *, limits: Limits | None = None) -> VerifyReport:
     """Check every byte of `archive`; raises UnsafeArchiveError when it is not a bundle archive at all."""
     archive = Path(archive)
-    if not archive.is_file():
-        raise UsageError(f"{archive}: no such archive file")
+    require_archive_file(archive)
     start = time.perf_counter()
     result = scan(archive, limits=limits)
     return VerifyReport(

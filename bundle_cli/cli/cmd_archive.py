@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say, warn
-from bundle_cli.cli.plain import failed
+from bundle_cli.cli.plain import bundle_argument, failed
 from bundle_cli.errors import ExitCode
 
 
@@ -39,6 +39,7 @@ def package(
     from bundle_cli.cli.progress import ProgressBar, human
 
     with boundary(as_json=as_json):
+        path = Path(bundle_argument(str(path)))
         if list_only:
             _, selection, _ = plan(path, output, warn(quiet))
             render_diagnostics(selection.diagnostics)

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
-from bundle_cli.cli.plain import failed
+from bundle_cli.cli.plain import bundle_argument, failed
 from bundle_cli.errors import BundleError, ExitCode
 
 _MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "ran": "RAN"}
@@ -48,6 +48,7 @@ def test_command(
     scrub = masking.scrubber({}, None)
     with masking.masked_streams(scrub), boundary(as_json=as_json):
         level = model_logs.level_of(log_level, quiet=quiet)
+        path = Path(bundle_argument(str(path)))
         if junit_xml is not None:
             from bundle_cli.atomic import destination
 

@@ -125,3 +125,16 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def handle_sigterm() -> None:
     """SIGTERM raises Terminated in the main thread: cleanups run as for Ctrl-C, exit 143."""
     signal.signal(signal.SIGTERM, _terminate)
+
+
+def bundle_argument(path: str) -> str:
+    """The bundle a command works on: PATH as given, except that `.` (the default) in a folder
+    without config.yaml means the nearest folder above that holds one, as git finds its root."""
+    if os.path.normpath(path) != "." or os.path.exists("config.yaml"):
+        return path
+    here = folder = os.getcwd()
+    while (parent := os.path.dirname(folder)) != folder:
+        folder = parent
+        if os.path.isfile(os.path.join(folder, "config.yaml")):
+            return os.path.relpath(folder, here)
+    return path

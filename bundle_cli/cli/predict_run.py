@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
-from bundle_cli.cli.plain import render_diagnostics
+from bundle_cli.cli.plain import bundle_argument, render_diagnostics
 from bundle_cli.errors import BundleError, InputDataError, UsageError
 
 
@@ -42,6 +43,7 @@ class PredictOptions:
 def run(opts: PredictOptions) -> None:
     """Run one `bundle predict`; raises BundleError subclasses for the boundary to render."""
     _check_sources(opts)
+    opts.path = bundle_argument(opts.path)
     stdout = sys.stdout
     failures: list[BundleError] = []
     try:
@@ -132,6 +134,8 @@ def _check_sources(opts: PredictOptions) -> None:
     given = [
         n for n, v in (("-i", opts.input), ("-d", opts.data), ("--example", opts.example)) if v
     ]
+    if not given and opts.path.endswith(INPUT_SUFFIXES) and os.path.isfile(opts.path):
+        raise not_a_bundle(Path(opts.path))  # `bundle predict input.json`: -i was forgotten
     if len(given) != 1:
         what = "no input given" if not given else f"{' and '.join(given)} given together"
         raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")

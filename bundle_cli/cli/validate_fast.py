@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from bundle_cli.cli.plain import bounded, failed, render_diagnostics, say
+from bundle_cli.cli.plain import bounded, bundle_argument, failed, render_diagnostics, say
 from bundle_cli.errors import ExitCode
 
 # option -> keyword of `run`
@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int | None:
 def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
     code: 0, or 2 when the bundle has errors (or warnings, with `strict`)."""
+    path = Path(bundle_argument(str(path)))
     if no_cache:
         from bundle_cli.validation import validate
 

@@ -71,7 +71,8 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
             f"ignored here (Truss-only, no local meaning): {names}",
             dropped[0],
         )
-    if clean.get("model_name") is None:
+    unreadable = any(p.code == "yaml-syntax" for p in doc.problems)  # model_name may be there
+    if clean.get("model_name") is None and not unreadable:
         clean["model_name"] = bundle_dir.resolve().name
         report.add(
             "warning",

@@ -27,7 +27,7 @@ def run_examples(
     from bundle_cli.runtime.timings import Timings
     from bundle_cli.testing.select import select
 
-    folder = bundle_folder(Path(path))
+    folder = loader.bundle_dir(path)
     # Which examples run is settled before the model loads: a typo in -k costs no load time.
     settings = loader.read_settings(folder, Timings())
     examples = select(read_examples(settings), names, settings.show(settings.examples_file))
@@ -38,15 +38,6 @@ def run_examples(
         report.results = [run_one(bundle, example) for example in examples]
         report.seconds = time.perf_counter() - started
     return report
-
-
-def bundle_folder(path: Path) -> Path:
-    """The folder to run: the path itself, or a verified extraction when it is an archive."""
-    if path.is_file():
-        from bundle_cli.archive import materialize
-
-        return materialize(path)
-    return path
 
 
 def run_one(bundle: Any, example: Any) -> ExampleResult:

@@ -36,10 +36,9 @@ def checked(path: str | Path, *, strict: bool = False) -> tuple[Any, Report]:
 
 def _run(bundle_dir: Path) -> tuple[Report, Any]:
     """The report and the typed config (None when config.yaml has errors), from one read."""
-    if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
-        from bundle_cli.archive import materialize
+    from bundle_cli.archive.where import bundle_folder
 
-        bundle_dir = materialize(bundle_dir)
+    bundle_dir = bundle_folder(bundle_dir)  # an archive: verified and unpacked into the cache
     # Imported here: the config model costs ~0.2 s, which a cached verdict does not pay.
     from bundle_cli.config import load_config
 

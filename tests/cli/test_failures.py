@@ -244,3 +244,55 @@ def test_model_logging_reaches_stderr_at_the_level_asked(
         assert "probe info" not in run_bundle(*base, *quiet).stderr
     tested = run_bundle("test", str(bundle))
     assert "INFO probe: probe info echo" in tested.stderr
+
+
+def test_messages_point_at_the_real_mistake(
+    tree: Callable[..., Path], run_bundle: Run, tmp_path: Path
+) -> None:
+    bundle = probe(tree)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    cases = [
+        (["validate", str(bundle / "config.yaml")], "config file; give the bundle folder"),
+        (
+            ["predict", str(bundle / "config.yaml"), "-d", "{}"],
+            "config file; give the bundle folder",
+        ),
+        (["test", str(notes)], "this is a file, not a bundle archive"),
+        (["predict", str(bundle / "input.json")], f"give -i {bundle / 'input.json'}"),
+        (["verify", str(bundle)], f"run `bundle validate {bundle}`"),
+        (["inspect", str(bundle)], "is a folder, not an archive"),
+        (["predict", str(bundle), "-d", "{}", "--file", f"x=@{bundle}"], "is a folder"),
+    ]
+    for args, words in cases:
+        result = run_bundle(*args)
+        assert result.returncode == ExitCode.USAGE, (args, result.stderr)
+        assert words in result.stderr and "Traceback" not in result.stderr, result.stderr
+    broken = probe(tree, "broken", **{"config.yaml": "model_name: [\n"})
+    result = run_bundle("validate", str(broken))
+    assert "yaml-syntax" in result.stderr and "model_name is not set" not in result.stderr
+    no_self = probe(tree, "no-self", **{"model/model.py": (
+        "class Model:\n    def predict(self, x):\n        return x\n"
+        "    def postprocess(model_output):\n        return model_output\n"
+    )})  # fmt: skip
+    result = run_bundle("validate", str(no_self))
+    assert (
+        result.returncode == ExitCode.USAGE and "postprocess has no self parameter" in result.stderr
+    )
+
+
+def test_the_bundle_is_found_upward_from_the_current_folder(
+    tree: Callable[..., Path], run_bundle: Run
+) -> None:
+    bundle = probe(tree)
+    inside = bundle / "model"
+    for args in (
+        ["validate"],
+        ["predict", "-d", '{"kind": "echo"}'],
+        ["test"],
+        ["package", "-o", "../dist/"],
+    ):
+        result = run_bundle(*args, cwd=inside)
+        assert result.returncode == 0, (args, result.stderr)
+    assert (bundle / "dist" / "probe-0.1.0.tar.gz").is_file()
+    assert (bundle / "model" / "dist").exists() is False

@@ -103,9 +103,8 @@ def test_unwritable_cache_still_validates(
     ],
 )
 def test_a_corrupt_cache_entry_is_ignored_and_rewritten(
-    bundle_copy: Copy, validations: list[Path], run_bundle: Callable[..., Any], entry: str
+    bundle_copy: Copy, validations: list[Path], entry: str
 ) -> None:
-    # FINDINGS 16: such an entry broke predict and test until the cache was deleted.
     from bundle_cli.validation.cache import _entry_path
 
     path = bundle_copy("echo")
@@ -115,10 +114,19 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(
     assert validated_config(path)["model_name"] == "echo"
     assert len(validations) == 2
     assert json.loads(cached.read_text())["skip"] == "data"  # rewritten whole
-    cached.write_text(entry)
+
+
+def test_predict_and_test_run_over_the_corrupt_entry_of_findings_16(
+    bundle_copy: Copy, run_bundle: Callable[..., Any]
+) -> None:
+    # Such an entry broke predict and test until the cache was deleted.
+    from bundle_cli.validation.cache import _entry_path
+
+    path = bundle_copy("echo")
+    validated_config(path)
+    cached = _entry_path(path.resolve())
     env = {"BUNDLE_CACHE_DIR": os.environ["BUNDLE_CACHE_DIR"]}
-    predicted = run_bundle("predict", str(path), "-d", "{}", env=env)
-    assert predicted.returncode == 0, predicted.stderr
-    cached.write_text(entry)
-    tested = run_bundle("test", str(path), env=env)
-    assert tested.returncode == 0, tested.stderr
+    for args in (["predict", str(path), "-d", "{}"], ["test", str(path)]):
+        cached.write_text('{"skip": null, "fingerprint": "x", "config": {}}')
+        result = run_bundle(*args, env=env)
+        assert result.returncode == 0, result.stderr
