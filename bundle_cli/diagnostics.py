@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 # "info" findings are listed for review and never fail a run, even with --strict.
 Severity = Literal["error", "warning", "info"]
+# Warnings shown only under --strict, where they fail the run: reproducibility notes.
+STRICT_ONLY = frozenset({"requirement-unpinned"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class Report:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def visible(self, *, strict: bool) -> Report:
+        """The report as a run with or without --strict shows it (see STRICT_ONLY)."""
+        if strict:
+            return self
+        shown = [d for d in self.diagnostics if d.code not in STRICT_ONLY]
+        return Report(self.bundle, shown)
 
     def ok(self, *, strict: bool = False) -> bool:
         return not self.errors and not (strict and self.warnings)

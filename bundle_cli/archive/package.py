@@ -67,7 +67,7 @@ def package(
     progress: Callable[[int, int], None] | None = None,
     with_digest: bool = False,
     rehash: bool = False,
-    warn: Callable[[list[Diagnostic]], None] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> PackageResult:
     """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
 
@@ -104,7 +104,7 @@ def _counter(progress: Callable[[int, int], None] | None, total: int) -> Progres
 def plan(
     bundle_dir: Path,
     output: str | Path | None = None,
-    warn: Callable[[list[Diagnostic]], None] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> tuple[Any, Selection, Path]:
     """The validated config, the files to pack (what `--list` shows) and the archive path."""
     config = _validated_config(bundle_dir, warn)
@@ -173,10 +173,8 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _validated_config(bundle_dir: Path, warn: Callable[[list[Diagnostic]], None] | None) -> Any:
-    from bundle_cli.validation import checked
+def _validated_config(bundle_dir: Path, warn: Callable[[str], Any] | None) -> Any:
+    from bundle_cli.config.load import SECRET_VALUE
+    from bundle_cli.validation import ensure_valid
 
-    config, report = checked(bundle_dir)
-    if warn is not None and report.warnings:
-        warn(report.warnings)
-    return config
+    return ensure_valid(bundle_dir, refuse=frozenset({SECRET_VALUE}), warn=warn)

@@ -64,8 +64,8 @@ render_diagnostics = plain.render_diagnostics
 
 
 def warn(quiet: bool) -> Any:
-    """How a command shows validation warnings before it runs: rendered, or not with --quiet."""
-    return None if quiet else render_diagnostics
+    """How a command shows validation warnings before it runs: printed, or not with --quiet."""
+    return None if quiet else plain.warning
 
 
 @contextmanager

@@ -15,8 +15,8 @@ from typing import Any
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
-from bundle_cli.cli.plain import bundle_argument, failed
+from bundle_cli.cli.app import app, boundary, emit_json, say
+from bundle_cli.cli.plain import bundle_argument, failed, warning
 from bundle_cli.errors import BundleError, ExitCode
 
 _MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "ran": "RAN"}
@@ -53,7 +53,7 @@ def test_command(
             from bundle_cli.atomic import destination
 
             destination(junit_xml)  # a folder or a device is refused before anything runs
-        warn = None if quiet else render_diagnostics
+        warn = None if quiet else warning
         report = _run(path, names, junit_xml, level, warn, scrub or str)
         render(report)
         if as_json:

@@ -40,6 +40,11 @@ def say(message: str, color: str | None = None) -> None:
     sys.stderr.flush()
 
 
+def warning(message: str) -> None:
+    """A formatted warning diagnostic, as `render_diagnostics` shows one."""
+    say(message, "yellow")
+
+
 def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
     for d in diagnostics:
         say(d.format(), {"error": "red", "warning": "yellow"}.get(d.severity))

@@ -17,7 +17,7 @@ from typing import IO, Any
 from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
-from bundle_cli.cli.plain import bundle_argument, render_diagnostics
+from bundle_cli.cli.plain import bundle_argument, warning
 from bundle_cli.errors import BundleError, InputDataError, UsageError
 
 
@@ -84,7 +84,7 @@ def _run(
     stack.enter_context(masking.user_output_to_stderr(scrub))
     stack.enter_context(model_logs.model_logging(level))
     out = stack.enter_context(output.sink(target, stdout))  # replaced only if all went well
-    warn = None if opts.quiet else render_diagnostics
+    warn = None if opts.quiet else warning
     with model_logs.spinner("loading the model", stderr):
         loaded = load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warn)
     bundle = stack.enter_context(loaded)

@@ -51,11 +51,11 @@ def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
     if no_cache:
         from bundle_cli.validation import validate
 
-        report = validate(path)
+        report = validate(path, strict=strict)
     else:
         from bundle_cli.validation.cache import validate_cached
 
-        report = validate_cached(path)
+        report = validate_cached(path).visible(strict=strict)
     ok = report.ok(strict=strict)
     if as_json:
         document = report.to_dict(strict=strict)

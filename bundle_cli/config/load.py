@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
 CONFIG_FILENAME = "config.yaml"
+SECRET_VALUE = "secret-value-ignored"  # a warning everywhere, an error for `bundle package`
 
 
 @dataclass
@@ -62,15 +62,24 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
         report.error("not-a-mapping", "config.yaml must be a mapping of keys to values", ())
         return result
     result.data = data
-    clean, dropped = truss.split_ignored(data)
-    if dropped:
-        names = ", ".join(".".join(map(str, k)) for k in dropped)
+    from bundle_cli.config.schema import section_fields
+
+    split = truss.split_ignored(data, section_fields)
+    clean = split.clean
+    if split.dropped:
+        names = ", ".join(".".join(map(str, k)) for k in split.dropped)
         report.add(
             "warning",
             "truss-only-key",
             f"ignored here (Truss-only, no local meaning): {names}",
-            dropped[0],
+            split.dropped[0],
         )
+    for key_path, message in split.unknown:
+        report.error("unknown-key", message, key_path)
+    if isinstance(clean.get("secrets"), dict):
+        _secret_values(clean["secrets"], report)
+    if isinstance(clean.get("requirements"), list):
+        clean["requirements"] = _requirement_lines(clean["requirements"], report)
     unreadable = any(p.code == "yaml-syntax" for p in doc.problems)  # model_name may be there
     if clean.get("model_name") is None and not unreadable:
         clean["model_name"] = bundle_dir.resolve().name
@@ -83,6 +92,37 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
     result.config = _validate(clean, report)
     result.diagnostics.sort(key=lambda d: (d.line or 0, d.column or 0))
     return result
+
+
+def _secret_values(secrets: dict[str, Any], report: _Reporter) -> None:
+    """Truss configs often carry placeholders ("ENTER HF ACCESS TOKEN HERE"): never used here."""
+    for name, value in secrets.items():
+        if value is not None:
+            message = (
+                f"the value given for secret {name} is ignored: the model never receives it. "
+                "Set it to null and pass the value at run time (--secret NAME=VALUE, "
+                "BUNDLE_SECRET_<NAME> or --secrets-file); `bundle package` refuses it, as it "
+                "would be archived"
+            )
+            report.add("warning", SECRET_VALUE, message, ("secrets", str(name)))
+
+
+def _requirement_lines(values: list[Any], report: _Reporter) -> list[str]:
+    """The `requirements` items as pip reads them; blank ones are dropped with a warning."""
+    from bundle_cli.config.requirements import parse_line
+
+    kept = []
+    for index, value in enumerate(values):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            message = "a blank requirement is ignored; remove the empty item"
+            report.add("warning", "requirement-blank", message, ("requirements", index))
+            continue
+        problem = parse_line(text, "", 0).problem
+        if problem:
+            report.error("requirement-invalid", problem, ("requirements", index))
+        kept.append(text)
+    return kept
 
 
 def read_config(bundle_dir: Path) -> Any:
@@ -127,10 +167,7 @@ def _unknown_key_message(loc: KeyPath) -> str:
 
     *parent, key = loc
     section = str(parent[0]) if parent else None
-    known = section_fields(section) | truss.known_names(section)
-    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-    hint = f'; did you mean "{close[0]}"?' if close else "; see `bundle schema` for the valid keys"
-    return f'unknown key "{key}"{hint}'
+    return truss.unknown_key_message(str(key), section_fields(section) | truss.known_names(section))
 
 
 class _Reporter:

@@ -68,10 +68,17 @@ class BundleConfig(StrictModel):
     )
     description: str | None = Field(None, description="Free text shown by `bundle inspect`.")
     version: str = Field("0.1.0", description="The bundle's own version; part of the archive name.")
-    spec_version: str | None = Field(None, description="Version of this config format.")
+    spec_version: str | None = Field(
+        None, description='Version of this config format; Truss writes "2.0".'
+    )
     python_version: str = Field("py311", description='"3.11" or "py311".')
-    requirements: list[str] = Field(default_factory=list, description="PEP 508 requirements.")
-    requirements_file: str | None = Field(None, description="A requirements.txt in the bundle.")
+    requirements: list[str] = Field(
+        default_factory=list,
+        description="Requirement lines as pip reads them: PEP 508, URLs, options.",
+    )
+    requirements_file: str | None = Field(
+        None, description="A requirements.txt, pyproject.toml or uv.lock in the bundle."
+    )
     system_packages: list[str] = Field(
         default_factory=list, description="OS packages the model needs; recorded, not installed."
     )
@@ -80,7 +87,8 @@ class BundleConfig(StrictModel):
         description="Set while the model runs, unless the environment already sets them.",
     )
     secrets: dict[str, None] = Field(
-        default_factory=dict, description="Secret names only, each set to null."
+        default_factory=dict,
+        description="Secret names, each set to null; a value is ignored, and refused by `bundle package`.",
     )
     resources: Resources = Field(
         default_factory=Resources,  # type: ignore[arg-type]
@@ -119,6 +127,7 @@ class BundleConfig(StrictModel):
     input_type: str | None = Field(None, description="Truss legacy; accepted, unused.")
 
     _python = field_validator("python_version", mode="before")(values.check_python_version)
+    _spec = field_validator("spec_version", mode="before")(values.check_spec_version)
     _version = field_validator("version", mode="before")(values.check_bundle_version)
     _reqs = field_validator("requirements", mode="before")(values.check_requirements)
     _env = field_validator("environment_variables", mode="before")(values.check_env)

@@ -43,6 +43,12 @@ def check_memory(value: Any) -> Any:
 def check_accelerator(value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(value, dict) and set(value) <= {"accelerator", "count"}:
+        # Truss's long form: {accelerator: H100, count: 2} is "H100:2".
+        count = value.get("count", 1)
+        value = value.get("accelerator") if count == 1 else f"{value.get('accelerator')}:{count}"
+        if value is None:
+            return None
     text = str(value)
     if not _ACCELERATOR.match(text):
         raise ValueError(
@@ -52,6 +58,8 @@ def check_accelerator(value: Any) -> Any:
 
 
 def check_python_version(value: Any) -> Any:
+    if value == 3.1 and isinstance(value, float):
+        raise ValueError('3.10 is the number 3.1 in YAML; quote it: python_version: "3.10"')
     text = str(value)
     m = _PYTHON.match(text)
     minor = int(m.group(1) or m.group(2)) if m else -1
@@ -79,28 +87,11 @@ def check_requirements(value: Any) -> Any:
         raise ValueError(
             f'must be a list of requirements, not the string "{value}"; write it as a list: [{value}]'
         )
-    if not isinstance(value, list):
-        return value  # pydantic reports the type error
-    bad = [r for r in value if isinstance(r, str) and not _is_requirement(r)]
-    if bad:
-        shown = ", ".join(f'"{r}"' for r in bad)
-        raise ValueError(
-            f"not a PEP 508 requirement: {shown}; write it as name, extras and version, such as numpy>=1.26"
-        )
-    return value
-
-
-def _is_requirement(text: str) -> bool:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        Requirement(text)
-    except InvalidRequirement:
-        return False
-    return True
+    return value  # each line is checked as pip reads it, by config/requirements.py
 
 
 def check_env(value: Any) -> Any:
+    """Names must be variable names; scalar values become text as Truss makes them."""
     if not isinstance(value, dict):
         return value
     for name, val in value.items():
@@ -108,8 +99,22 @@ def check_env(value: Any) -> Any:
             raise ValueError(
                 f'"{name}" is not an environment variable name; use letters, digits and _'
             )
-        if not isinstance(val, str):
-            raise ValueError(f'{name}: {val!r} is not a string; quote it: {name}: "{val}"')
+        if isinstance(val, dict | list):
+            raise ValueError(
+                f"{name}: a {type(val).__name__} is not an environment value; give text, a number or a boolean"
+            )
+    return {name: env_text(val) for name, val in value.items()}
+
+
+def env_text(value: Any) -> str:
+    """A YAML scalar as Truss passes it to the environment: true -> "true", 8 -> "8", null -> "None"."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def check_spec_version(value: Any) -> Any:
+    """`spec_version: 2.0` is a number in YAML; Truss reads it as the text "2.0"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -120,12 +125,4 @@ def check_secrets(value: Any) -> Any:
         return dict.fromkeys(value)
     if not isinstance(value, dict):
         return value
-    given = [name for name, val in value.items() if val is not None]
-    if given:
-        names = ", ".join(given)
-        raise ValueError(
-            f"a value is given for secret {names}; it would be packaged with the bundle. "
-            "Set it to null here and pass the value at run time (--secret NAME=VALUE, "
-            "BUNDLE_SECRET_<NAME> or --secrets-file)"
-        )
-    return value
+    return dict.fromkeys(value)  # a value in the file is never used (config/load.py warns)

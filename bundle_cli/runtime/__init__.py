@@ -21,14 +21,14 @@ def load(
     *,
     secrets: Mapping[str, str] | None = None,
     secrets_file: str | Path | None = None,
-    warn: Callable[[list[Any]], None] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> LoadedBundle:
     """Load the bundle at `path` (a folder) and return it ready for `predict`.
 
     `secrets` maps declared secret names to values; `secrets_file` is a file of NAME=VALUE lines
     (or a JSON object) outside the bundle; `BUNDLE_SECRET_<NAME>` environment variables are read
-    too. `warn` is called with the validation warnings (Diagnostic objects), if there are any,
-    before the model's code is imported. Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
+    too. `warn` receives each warning a run should show before the model starts (a declared
+    requirement missing here, an ignored secret value). Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
     model's own import, `__init__` or `load` raised.
     """
     from bundle_cli.runtime import loader

@@ -50,9 +50,7 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
     """Import the model module in the bundle's scope and return its model class."""
     shown = settings.show(settings.model_file)
     if not settings.model_file.is_file():
-        raise UsageError(
-            f"{shown}: no such file; the model class lives there (model_class_filename)"
-        )
+        raise _no_model_file(settings, shown)
     with scope:
         try:
             module = importlib.import_module(settings.module_name)
@@ -72,16 +70,40 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
     return cls
 
 
+def check_runnable(settings: Settings) -> None:
+    """Refuse, before anything is imported, a bundle that has no model code to run."""
+    if not settings.config.get("flow") and not settings.model_file.is_file():
+        raise _no_model_file(settings, settings.show(settings.model_file))
+
+
+def _no_model_file(settings: Settings, shown: str) -> UsageError:
+    import yaml
+
+    from bundle_cli.config.truss import no_model_code_kind
+
+    with open(settings.root / "config.yaml", encoding="utf-8") as f:
+        data = yaml.safe_load(f)  # validated already: a safe, plain mapping
+    kind = no_model_code_kind(data if isinstance(data, dict) else {})
+    if kind:
+        return UsageError(
+            f"{settings.show(settings.root)}: this bundle is {kind}; Truss serves it with its own "
+            "server or engine and no model code, so there is nothing to run here",
+            hint="`bundle validate`, `package`, `verify` and `inspect` work on it",
+        )
+    return UsageError(f"{shown}: no such file; the model class lives there (model_class_filename)")
+
+
 def start(
     path: Path,
     secrets: Mapping[str, str] | None,
     secrets_file: str | Path | None,
-    warn: Callable[[list[Diagnostic]], None] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> tuple[Settings, Pipeline, Secrets]:
     timings = Timings()
     settings = read_settings(path, timings)
-    if warn is not None and settings.warnings:
-        warn(list(settings.warnings))  # before any model code runs
+    if warn is not None:
+        for warning in settings.warnings:
+            warn(warning)
     secret_map = resolve_secrets(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )

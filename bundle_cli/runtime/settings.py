@@ -16,7 +16,8 @@ class Settings:
     root: Path  # resolved bundle directory
     shown: Path  # the bundle directory as the user named it, for messages
     config: dict[str, Any]
-    warnings: tuple[Any, ...] = ()  # the Diagnostic warnings of its validation
+    # The validation warnings a run prints before the model starts (validation.cache), formatted.
+    warnings: tuple[str, ...] = ()
 
     @property
     def model_dir(self) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +13,18 @@ from bundle_cli.testing.report import ExampleResult, TestReport
 
 
 def run_examples(
-    path: str | Path, *, names: Sequence[str] | None = None, **load_options: Any
+    path: str | Path,
+    *,
+    names: Sequence[str] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> TestReport:
     """Run the bundle's examples (all, or those named) and compare outputs with `expected`.
 
     `path` is a bundle folder or an archive. The bundle is validated and loaded once; an example
-    whose model code raises is reported as an error and the others still run. Raises
+    whose model code raises is reported as an error and the others still run; `warn` receives
+    the warnings shown before the model starts (see `bundle_cli.load`). Raises
     InvalidBundleError, UsageError (no examples, an unknown name), UnsafeArchiveError, or
-    UserCodeError when the model cannot even be loaded. `load_options` go to bundle_cli.load.
+    UserCodeError when the model cannot even be loaded.
     """
     from bundle_cli.runtime import load, loader
     from bundle_cli.runtime.examples import read_examples
@@ -30,9 +34,10 @@ def run_examples(
     folder = loader.bundle_dir(path)
     # Which examples run is settled before the model loads: a typo in -k costs no load time.
     settings = loader.read_settings(folder, Timings())
+    loader.check_runnable(settings)
     examples = select(read_examples(settings), names, settings.show(settings.examples_file))
     started = time.perf_counter()
-    with load(folder, **load_options) as bundle:
+    with load(folder, warn=warn) as bundle:
         report = TestReport(bundle=str(path), load_seconds=time.perf_counter() - started)
         started = time.perf_counter()
         report.results = [run_one(bundle, example) for example in examples]

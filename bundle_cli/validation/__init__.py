@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +17,40 @@ def validate(path: str | Path, *, strict: bool = False) -> Report:
     """Check a bundle directory and return every error and warning found.
 
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
-    at all raises (UsageError). `strict` is recorded for callers; see `Report.ok`.
+    at all raises (UsageError). Without `strict`, the notes only --strict shows are left out
+    (diagnostics.STRICT_ONLY); see `Report.ok`.
     """
-    return _run(Path(path))[0]
+    return _run(Path(path))[0].visible(strict=strict)
 
 
-def ensure_valid(path: str | Path, *, strict: bool = False) -> Any:
-    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors."""
-    return checked(path, strict=strict)[0]
-
-
-def checked(path: str | Path, *, strict: bool = False) -> tuple[Any, Report]:
-    """The bundle's BundleConfig and the report (its warnings); raises InvalidBundleError when
-    validation finds errors."""
+def checked(path: str | Path) -> tuple[Report, Any]:
+    """The report (as shown without --strict) and the typed config, None when it has errors."""
     report, config = _run(Path(path))
+    return report.visible(strict=False), config
+
+
+def ensure_valid(
+    path: str | Path,
+    *,
+    strict: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    warn: Callable[[str], Any] | None = None,
+) -> Any:
+    """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, or a
+    warning whose code is in `refuse` (what one command cannot accept, such as a secret value
+    that `bundle package` would archive). `warn` receives each remaining warning, formatted."""
+    report, config = _run(Path(path))
+    report = report.visible(strict=strict)
+    refused = [d for d in report.diagnostics if d.code in refuse]
+    if refused:
+        errors = [replace(d, severity="error") for d in refused]
+        raise InvalidBundleError(f"{path}: {len(errors)} refused", errors)
     if not report.ok(strict=strict):
         raise InvalidBundleError(report.summary(), report.diagnostics)
-    return config, report
+    if warn is not None:
+        for warning in report.warnings:
+            warn(warning.format())
+    return config
 
 
 def _run(bundle_dir: Path) -> tuple[Report, Any]:
@@ -46,13 +65,17 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
     report = Report(bundle=str(bundle_dir), diagnostics=list(result.diagnostics))
     if result.config is None:
         return report, None  # the code checks need a valid config to know where the code is
+    from bundle_cli.config.truss import no_model_code_kind
+    from bundle_cli.validation.environment import check_environment
     from bundle_cli.validation.examples import check_examples
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
     from bundle_cli.validation.model_code import check_model_code
 
-    report.diagnostics += check_model_code(bundle_dir, result.config)
+    kind = no_model_code_kind(result.data)
+    report.diagnostics += check_model_code(bundle_dir, result.config, kind)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
+    report.diagnostics += check_environment(bundle_dir, result.config, result.positions)
     return report, result.config

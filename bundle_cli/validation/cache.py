@@ -26,12 +26,14 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import bundle_cli
 from bundle_cli._version import __version__
 from bundle_cli.diagnostics import Diagnostic, Report
+from bundle_cli.errors import InvalidBundleError
 
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
@@ -42,26 +44,28 @@ def validated_config(bundle_dir: Path) -> dict[str, Any]:
     return validated(bundle_dir)[0]
 
 
-def validated(bundle_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """The bundle's config as a JSON-ready dict and its validation warnings (remembered with
-    it); raises InvalidBundleError when it is invalid."""
+def validated(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    """The config, and its validation warnings, formatted: what `bundle predict` and `bundle
+    test` print once before the model runs (a misspelt hook, an ignored Truss key, a declared
+    requirement missing here)."""
     root = bundle_dir.resolve()
     entry = _entry_path(root)
     cached = _read_entry(entry)
     skip = cached["skip"] if cached else "data"
     before = fingerprint(root, skip)
     if cached and cached["fingerprint"] == before:
-        return dict(cached["config"]), [Diagnostic(**d) for d in cached["warnings"]]
+        return dict(cached["config"]), list(cached["warnings"])
     config, warnings = _validate(bundle_dir)  # as the user named it: diagnostics show that path
     if config["data_dir"] != skip:
         skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
-    shown = [d.to_dict() for d in warnings]
-    _write_entry(entry, {"skip": skip, "fingerprint": before, "config": config, "warnings": shown})
+    data = {"skip": skip, "fingerprint": before, "config": config, "warnings": warnings}
+    _write_entry(entry, data)
     return config, warnings
 
 
 def validate_cached(path: str | Path) -> Report:
-    """`validate(path)`, or the report of an earlier run when nothing it read has changed."""
+    """`validate(path, strict=True)` (every note; see `Report.visible`), or the report of an
+    earlier run when nothing it read has changed."""
     from bundle_cli.validation import validate
 
     bundle_dir = Path(path)
@@ -71,7 +75,7 @@ def validate_cached(path: str | Path) -> Report:
     except OSError:
         config_bytes = None
     if config_bytes is None or b"external_package_dirs" in config_bytes:
-        return validate(path)  # archives, missing configs, folders outside the bundle
+        return validate(path, strict=True)  # archives, missing configs, folders outside the bundle
     root = bundle_dir.resolve()
     # The report names files as the user wrote the path, so that is part of the key.
     entry = _entry_path(root, "reports", str(bundle_dir))
@@ -79,7 +83,7 @@ def validate_cached(path: str | Path) -> Report:
     cached = _read_report(entry)
     if cached is not None and cached[0] == before:
         return cached[1]
-    report = validate(path)
+    report = validate(path, strict=True)  # everything; the caller shows it as the run asks
     data = {"fingerprint": before, "bundle": report.bundle}
     _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
     return report
@@ -94,11 +98,14 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
     from bundle_cli.validation import checked
 
-    config, report = checked(bundle_dir)
-    return dict(config.model_dump(mode="json")), report.warnings
+    report, config = checked(bundle_dir)
+    if not report.ok() or config is None:
+        raise InvalidBundleError(report.summary(), report.diagnostics)
+    warnings = [d.format() for d in report.warnings]
+    return dict(config.model_dump(mode="json")), warnings
 
 
 def fingerprint(bundle_dir: Path, skip: str) -> str:
@@ -108,6 +115,9 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
         _TOOL_DIR.glob("config/*.py")
     ):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    for folder in sys.path:  # the environment check reads installed packages' metadata:
+        with contextlib.suppress(OSError):  # installing or removing one changes its folder
+            digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
     config = bundle_dir / "config.yaml"
     digest.update(config.read_bytes() if config.is_file() else b"<none>")
     skip_path = os.path.normpath(os.path.join(bundle_dir, skip))
@@ -166,14 +176,12 @@ def _read_entry(path: Path) -> dict[str, Any] | None:
     corrupt or of another version is validated afresh and rewritten, never trusted."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        ok = isinstance(data, dict) and all(
-            isinstance(data.get(k), kind) for k, kind in _ENTRY_TYPES.items()
-        )
-        if ok:
-            [Diagnostic(**d) for d in data["warnings"]]  # every warning can be rebuilt
-    except (OSError, ValueError, TypeError, RecursionError):
+    except (OSError, ValueError, RecursionError):
         return None
-    return data if ok else None
+    ok = isinstance(data, dict) and all(
+        isinstance(data.get(key), kind) for key, kind in _ENTRY_TYPES.items()
+    )
+    return data if ok and all(isinstance(w, str) for w in data["warnings"]) else None
 
 
 def _write_entry(path: Path, data: dict[str, Any]) -> None:

@@ -83,7 +83,8 @@ def _outside(key: str, value: str, at: _ConfigLocator) -> Diagnostic:
 
 
 def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) -> list[Diagnostic]:
-    from bundle_cli.validation.requirements_txt import check_requirements_text
+    from bundle_cli.config.requirements import from_file
+    from bundle_cli.validation.requirements_txt import entry_problems
 
     path = bundle_dir / name
     if not path.is_file():
@@ -91,14 +92,13 @@ def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) ->
         message = f'requirements file "{display(name)}" {what}; create it or fix the path'
         return [at("requirements-file-missing", message, ("requirements_file",))]
     try:
-        text = path.read_text(encoding="utf-8")
+        return entry_problems(from_file(path))
     except UnicodeDecodeError as exc:
         message = f'requirements file "{display(name)}" is not UTF-8 text (byte {exc.start}); save it as UTF-8'
         return [at("requirements-file-unreadable", message, ("requirements_file",))]
     except OSError as exc:
         message = f'cannot read requirements file "{display(name)}": {exc.strerror or exc}'
         return [at("requirements-file-unreadable", message, ("requirements_file",))]
-    return check_requirements_text(text, str(path))
 
 
 def _check_dir(

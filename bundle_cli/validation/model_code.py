@@ -36,8 +36,14 @@ class ClassView:
         return name in self.methods or name in self.attributes
 
 
-def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
-    """Every problem of the model file and its class that can be seen without running it."""
+def check_model_code(
+    bundle_dir: Path, config: BundleConfig, no_code_kind: str | None = None
+) -> list[Diagnostic]:
+    """Every problem of the model file and its class that can be seen without running it.
+
+    `no_code_kind` names what the bundle is when its config makes Truss serve it without model
+    code (docker_server, an engine builder); then a missing model file is expected.
+    """
     from bundle_cli.validation.hooks import check_class
 
     if config.flow:
@@ -47,6 +53,12 @@ def check_model_code(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]
         return []  # check_files reports the path; nothing outside the bundle is read
     path = bundle_dir / config.model_module_dir / config.model_class_filename
     file = str(path)
+    if not path.exists() and no_code_kind:
+        message = (
+            f"this bundle is {no_code_kind}: Truss serves it without model code, so only its "
+            "config is checked; `bundle predict` and `bundle test` cannot run it here"
+        )
+        return [Diagnostic("no-model-code", "info", message, str(bundle_dir / "config.yaml"))]
     if not path.is_file():
         return [_missing_file(path, relative)]
     try:

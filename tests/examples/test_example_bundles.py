@@ -55,8 +55,12 @@ def test_example_is_complete_and_valid_as_committed(name: str, run_bundle: Run) 
         assert (bundle / required).is_file(), f"{name}: {required} missing"
     entry_for_input_json(bundle)
     result = run_bundle("validate", str(bundle), "--strict", "--json")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)["warnings"] == 0
+    report = json.loads(result.stdout)
+    # `make test` does not install the heavy examples' frameworks, and validate says so.
+    absent = {"requirement-not-installed"} if name in HEAVY else set()
+    assert [d for d in report["diagnostics"] if d["code"] not in absent] == [], result.stdout
+    assert result.returncode == (0 if report["ok"] else 2), result.stdout
+    assert name in HEAVY or report["ok"]
 
 
 def copy_and_build(name: str, tmp_path: Path) -> Path:

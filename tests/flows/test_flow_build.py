@@ -4,6 +4,7 @@ not work where the bundle runs, written atomically."""
 from __future__ import annotations
 
 import inspect
+import os
 import pickle
 import subprocess
 import sys
@@ -297,3 +298,41 @@ def test_pickles_hold_no_build_path_and_tracebacks_point_at_the_saved_source(
     source = dest / "functions/sklearn_post.py"
     assert f'File "{source}", line 4, in fails' in caught.value.user_traceback
     assert source.read_text().splitlines()[3].strip().startswith("raise ValueError")
+
+
+BUILDER = """\
+import pickle, sys
+from pathlib import Path
+from bundle_cli import ModelType, build_flow
+
+SCALE = {"a": 1.5, "b": 2}
+
+def scaled(result, original):
+    import numpy as np
+    return {key: (np.asarray(result) * factor).tolist() for key, factor in SCALE.items()}
+
+build_flow([(ModelType.SKLEARN, sys.argv[1], {"post": scaled})], "twice", Path(sys.argv[2]))
+"""
+
+
+def test_the_same_cloudpickle_writes_the_same_bytes_from_any_folder_or_process(
+    tmp_path: Path,
+) -> None:
+    model = pickled_model(tmp_path)
+    built = []
+    for run, seed in (("first", "1"), ("second", "2")):
+        script = tmp_path / run / "deeper" / "build.py"
+        script.parent.mkdir(parents=True)
+        script.write_text(BUILDER)
+        dest = tmp_path / run / "out"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, str(script), str(model), str(dest)],
+            check=True,
+            env=env,
+            cwd=script.parent,
+        )
+        built.append(dest)
+    first, second = (d / "functions/sklearn_post.pkl" for d in built)
+    assert first.read_bytes() == second.read_bytes()
+    assert str(tmp_path).encode() not in first.read_bytes()

@@ -23,7 +23,7 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = bundle_cli.validation.checked
 
-    def counting(path: Path, **kwargs: object) -> object:
+    def counting(path: Path) -> object:
         calls.append(Path(path))
         return real(path)
 
