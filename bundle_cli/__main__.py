@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int | None:
     from bundle_cli.cli import plain
 
     plain.handle_sigterm()
+    plain.show_warnings()
     # Whatever escapes a command's own boundary (option parsing, a bug) still gets one message
     # and a documented code; a command's boundary adds --json output.
     return plain.bounded(lambda: _dispatch(args))

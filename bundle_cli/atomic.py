@@ -58,9 +58,13 @@ def make_parents(path: Path) -> None:
 
 
 def new_temp(real: Path, shown: Path) -> tuple[int, str]:
-    """A temporary file beside `real` (fd, name), mode 0600 until it is placed."""
+    """A temporary file beside `real` (fd, name), mode 0600 until it is placed; named by
+    bundle_cli.tempnames, so that the next run removes it if this process is killed."""
+    from bundle_cli.tempnames import prefix, remove_stale
+
+    remove_stale(real, ".tmp")  # left by a run that was killed
     try:
-        return tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+        return tempfile.mkstemp(prefix=prefix(real), suffix=".tmp", dir=real.parent)
     except OSError as exc:
         raise FileSystemError("write", shown, exc) from None
 

@@ -25,6 +25,10 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # SIGTERM (128 + 15): a cancelled CI job, `docker stop`
 
 
+class BundleWarning(UserWarning):
+    """Something the user should know that does not stop the command (shown as `warning: ...`)."""
+
+
 class BundleError(Exception):
     """Base of every error the tool reports to a user (never shown with a traceback)."""
 
