@@ -59,6 +59,9 @@ def predict(
     keep_going: bool = typer.Option(
         False, "--keep-going", help="With --jsonl: a failed line becomes an error record."
     ),
+    trust_pickles: bool = typer.Option(
+        False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -81,5 +84,6 @@ def predict(
                 quiet=quiet,
                 log_level=log_level,
                 keep_going=keep_going,
+                trust_pickles=trust_pickles,
             )
         )

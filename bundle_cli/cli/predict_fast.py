@@ -34,6 +34,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--quiet": ("quiet", "flag"),
     "--log-level": ("log_level", "value"),
     "--keep-going": ("keep_going", "flag"),
+    "--trust-pickles": ("trust_pickles", "flag"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

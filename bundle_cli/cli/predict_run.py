@@ -38,6 +38,7 @@ class PredictOptions:
     quiet: bool = False
     log_level: str | None = None
     keep_going: bool = False
+    trust_pickles: bool = False
 
 
 def run(opts: PredictOptions) -> None:
@@ -86,7 +87,13 @@ def _run(
     out = stack.enter_context(output.sink(target, stdout))  # replaced only if all went well
     warn = None if opts.quiet else warning
     with model_logs.spinner("loading the model", stderr):
-        loaded = load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warn)
+        loaded = load(
+            opts.path,
+            secrets=secrets,
+            secrets_file=opts.secrets_file,
+            warn=warn,
+            trust_pickles=opts.trust_pickles,
+        )
     bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
     _serve(bundle, request, files, opts, writer, failures)

@@ -16,7 +16,12 @@ from bundle_cli.cli.plain import bounded, bundle_argument, failed, render_diagno
 from bundle_cli.errors import ExitCode
 
 # option -> keyword of `run`
-FLAGS = {"--json": "as_json", "--strict": "strict", "--no-cache": "no_cache"}
+FLAGS = {
+    "--json": "as_json",
+    "--strict": "strict",
+    "--no-cache": "no_cache",
+    "--trust-pickles": "trust_pickles",
+}
 
 
 def parse(argv: list[str]) -> tuple[str, dict[str, bool]] | None:
@@ -44,18 +49,20 @@ def main(argv: list[str]) -> int | None:
     return bounded(lambda: run(Path(path), **flags), as_json=flags["as_json"])
 
 
-def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
+def run(
+    path: Path, *, as_json: bool, strict: bool, no_cache: bool, trust_pickles: bool = False
+) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
     code: 0, or 2 when the bundle has errors (or warnings, with `strict`)."""
     path = Path(bundle_argument(str(path)))
     if no_cache:
         from bundle_cli.validation import validate
 
-        report = validate(path, strict=strict)
+        report = validate(path, strict=strict, trust_pickles=trust_pickles)
     else:
         from bundle_cli.validation.cache import validate_cached
 
-        report = validate_cached(path).visible(strict=strict)
+        report = validate_cached(path, trust_pickles).visible(strict=strict)
     ok = report.ok(strict=strict)
     if as_json:
         document = report.to_dict(strict=strict)

@@ -41,6 +41,8 @@ def test_every_command_with_json_answers_in_json_when_it_fails(
         (["inspect", missing], ExitCode.USAGE),
         (["unpack", missing, str(tmp_path / "x")], ExitCode.USAGE),
         (["verify", str(not_archive)], ExitCode.UNSAFE),
+        (["sign", missing], ExitCode.USAGE),
+        (["diff", missing, missing], ExitCode.USAGE),
     ]:
         _json_failure(run_bundle(*args, "--json"), code)
     invalid = tree({"config.yaml": "model_nmae: x\n"}, name="invalid")
