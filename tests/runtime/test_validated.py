@@ -113,7 +113,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(
     cached.write_text(entry)
     assert validated_config(path)["model_name"] == "echo"
     assert len(validations) == 2
-    assert json.loads(cached.read_text())["skip"] == "data"  # rewritten whole
+    assert json.loads(cached.read_text())["config"]["model_name"] == "echo"  # rewritten whole
 
 
 def test_predict_and_test_run_over_the_corrupt_entry_of_findings_16(
