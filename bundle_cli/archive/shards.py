@@ -84,46 +84,58 @@ def hash_entry(entry: Entry, shard_size: int | None) -> FileRecord:
 
 
 class DigestPool:
-    """sha256 (and CRC-32) of pieces of files on every core, with bounded memory.
+    """sha256 (and CRC-32) of files and shards on every core, with bounded memory.
 
-    A file's bytes are handed over in order; they are cut at shard boundaries and each shard
-    (or a whole small file) is hashed by one worker, so that shards of one big file, or several
-    small files, hash at once. At most `budget` bytes wait or hash at a time.
+    A file's bytes are handed over in order and cut at shard boundaries; each shard (or whole
+    small file) is hashed chunk by chunk on one lane (a thread of its own), the next shard or
+    file on the next lane. A chunk is hashed as soon as its lane is free, while it is still in
+    the CPU's cache; when hashing is slower than reading, the reader runs up to `depth` chunks
+    (two shards) ahead, so that consecutive shards hash at once on different lanes.
     """
 
     def __init__(self, workers: int, *, crc: bool = True) -> None:
-        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="bundle-hash")
-        self.budget = (max(1, workers) + 1) * SHARD_SIZE
+        count = max(1, workers)
+        self.lanes = [ThreadPoolExecutor(1, thread_name_prefix="bundle-hash") for _ in range(count)]
+        self.turn = 0
         self.crc = crc
-        self.inflight: deque[tuple[Future[Any], int]] = deque()
-        self.held = 0
+        self.depth = 2 * SHARD_SIZE // _READ
+        self.pending: deque[Future[Any]] = deque()
 
     def file(self, size: int, shard_size: int | None, *, sha256: bool = True) -> FileDigest:
         return FileDigest(self, size, shard_size, sha256)
 
-    def submit(self, chunks: list[bytes | memoryview], nbytes: int, sha256: bool) -> Future[Any]:
-        while self.inflight and self.held + nbytes > self.budget:
-            done, held = self.inflight.popleft()
-            done.result()
-            self.held -= held
-        future = self.pool.submit(_digest, chunks, sha256, self.crc)
-        self.inflight.append((future, nbytes))
-        self.held += nbytes
+    def lane(self) -> ThreadPoolExecutor:
+        lane = self.lanes[self.turn % len(self.lanes)]
+        self.turn += 1
+        return lane
+
+    def submit(self, lane: ThreadPoolExecutor, fn: Any, *args: Any) -> Future[Any]:
+        future = lane.submit(fn, *args)
+        self.pending.append(future)
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
         return future
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self.lanes:
+            lane.shutdown(wait=True, cancel_futures=True)
 
 
-def _digest(chunks: list[bytes | memoryview], sha256: bool, crc: bool) -> tuple[str | None, int]:
-    h = hashlib.sha256() if sha256 else None
-    value = 0
-    for chunk in chunks:
-        if h is not None:
-            h.update(chunk)
-        if crc:
-            value = crc32(chunk, value)
-    return (h.hexdigest() if h is not None else None), value
+class _Running:
+    """The digest of one shard or small file, updated in order on its lane."""
+
+    def __init__(self, sha256: bool, crc: bool) -> None:
+        self.h = hashlib.sha256() if sha256 else None
+        self.crc, self.value = crc, 0
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        if self.h is not None:
+            self.h.update(chunk)
+        if self.crc:
+            self.value = crc32(chunk, self.value)
+
+    def result(self) -> tuple[str | None, int]:
+        return (self.h.hexdigest() if self.h is not None else None), self.value
 
 
 class FileDigest:
@@ -133,29 +145,36 @@ class FileDigest:
         self.pool, self.sha256 = pool, sha256
         self.sharded = sharded(size, shard_size)
         self.limit = shard_size if self.sharded and shard_size else max(size, 1)
-        self.parts: list[bytes | memoryview] = []
+        self.current: tuple[_Running, ThreadPoolExecutor] | None = None
         self.filled = 0
         self.jobs: list[tuple[Future[Any], int]] = []
 
     def update(self, chunk: bytes | memoryview) -> None:
         view = memoryview(chunk)
         while len(view):
+            running, lane = self._current()
             take = min(len(view), self.limit - self.filled)
-            self.parts.append(view[:take] if take < len(view) else chunk)
+            self.pool.submit(lane, running.update, view[:take] if take < len(view) else chunk)
             self.filled += take
             view = view[take:]
             chunk = view
             if self.filled == self.limit:
-                self._submit()
+                self._close()
 
-    def _submit(self) -> None:
-        self.jobs.append((self.pool.submit(self.parts, self.filled, self.sha256), self.filled))
-        self.parts, self.filled = [], 0
+    def _current(self) -> tuple[_Running, ThreadPoolExecutor]:
+        if self.current is None:
+            self.current = (_Running(self.sha256, self.pool.crc), self.pool.lane())
+        return self.current
+
+    def _close(self) -> None:
+        running, lane = self._current()
+        self.jobs.append((self.pool.submit(lane, running.result), self.filled))
+        self.current, self.filled = None, 0
 
     def result(self) -> tuple[str | list[str] | None, int]:
         """(sha256, or the shard digests, or None when not asked for; CRC-32 of all bytes)."""
-        if self.parts or not self.jobs:
-            self._submit()
+        if self.current is not None or not self.jobs:
+            self._close()
         digests, crc = [], 0
         for future, length in self.jobs:
             digest, part_crc = future.result()
