@@ -142,16 +142,21 @@ def _seal(folder: Path) -> None:
 
 
 def _snapshot(folder: Path) -> dict[str, Any]:
+    """Every file's [size, mtime_ns, mode] and every folder, by path inside `folder`."""
     files: dict[str, list[int]] = {}
     dirs: list[str] = []
-    for top, subdirs, names in os.walk(folder):
-        rel_top = os.path.relpath(top, folder)
-        prefix = "" if rel_top == "." else rel_top + "/"
-        subdirs.sort()
-        dirs += [prefix + d for d in subdirs]
-        for name in names:
-            st = os.lstat(os.path.join(top, name))
-            files[prefix + name] = [st.st_size, st.st_mtime_ns, st.st_mode]
+    pending = [("", str(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        with os.scandir(path) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(rel)
+                    pending.append((rel + "/", entry.path))
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    files[rel] = [st.st_size, st.st_mtime_ns, st.st_mode]
     return {"files": files, "dirs": sorted(dirs)}
 
 
