@@ -79,7 +79,10 @@ def _reuse(archive: Path, root: Path, digest: str) -> Path | None:
     dest = root / digest
     if not dest.is_dir():
         return None
-    change = _changed(dest, _read_record(root / (digest + _RECORD)))
+    try:
+        change = _changed(dest, _read_record(root / (digest + _RECORD)))
+    except OSError as exc:  # removed or made unreadable meanwhile (another process evicting it)
+        change = f"it cannot be read ({exc.strerror or exc})"
     if change is None:
         _touch(root / (digest + _RECORD))
         return dest
@@ -90,6 +93,7 @@ def _reuse(archive: Path, root: Path, digest: str) -> Path | None:
 
 def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Path | None:
     dest, record = root / digest, root / (digest + _RECORD)
+    max_size()  # a malformed BUNDLE_CACHE_MAX is an error before anything is unpacked
 
     def prepare(tmp: Path) -> None:
         _seal(tmp)

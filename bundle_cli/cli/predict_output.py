@@ -50,7 +50,10 @@ def sink(output: str | None, stdout: IO[str]) -> Iterator[IO[str]]:
     target = Path(output)
     if not target.parent.is_dir():
         raise UsageError(f"-o {output}: no such folder: {target.parent}")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    from bundle_cli.tempnames import prefix, remove_stale
+
+    remove_stale(target, ".tmp")  # left by a run that was killed
+    tmp = target.with_name(f"{prefix(target)}tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             yield handle

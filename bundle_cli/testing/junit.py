@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from bundle_cli.errors import UsageError
+from bundle_cli.tempnames import prefix, remove_stale
 from bundle_cli.testing.report import TestReport
 
 
@@ -54,7 +55,8 @@ def write_junit(report: TestReport, path: Path, suite_name: str) -> None:
     """Write the XML next to its destination first, then move it into place."""
     data = junit_xml(report, suite_name)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale(path, ".tmp")  # left by a run that was killed
+        fd, temp = tempfile.mkstemp(prefix=prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise UsageError(
             f"--junit-xml {path}: cannot write there ({exc.strerror})",
