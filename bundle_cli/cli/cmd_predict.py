@@ -50,6 +50,9 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
+    trust_pickles: bool = typer.Option(
+        False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -69,5 +72,6 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
+                trust_pickles=trust_pickles,
             )
         )
