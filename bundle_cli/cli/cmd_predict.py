@@ -50,6 +50,15 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
+    ),
+    keep_going: bool = typer.Option(
+        False, "--keep-going", help="With --jsonl: a failed line becomes an error record."
+    ),
     trust_pickles: bool = typer.Option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
     ),
@@ -72,6 +81,9 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
+                quiet=quiet,
+                log_level=log_level,
+                keep_going=keep_going,
                 trust_pickles=trust_pickles,
             )
         )

@@ -30,6 +30,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--profile": ("profile", "flag"),
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
+    "-q": ("quiet", "flag"),
+    "--quiet": ("quiet", "flag"),
+    "--log-level": ("log_level", "value"),
+    "--keep-going": ("keep_going", "flag"),
     "--trust-pickles": ("trust_pickles", "flag"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}

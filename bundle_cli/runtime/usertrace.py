@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bundle_cli.cachedir import shown
-from bundle_cli.errors import UserCodeError
+from bundle_cli.errors import BundleError, InputDataError, InvalidInput, UserCodeError
 
 
 class PredictTimeoutError(UserCodeError):
@@ -47,10 +47,18 @@ class Guard:
     def traceback(self, exc: BaseException) -> str:
         return user_traceback(exc, self.roots, self.scrub)
 
-    def error(self, exc: BaseException, where: str) -> UserCodeError:
-        """The error to raise when the model's own code failed in `where` (a hook name)."""
-        message = f"error: the model's {where} raised {type(exc).__name__}"
-        return UserCodeError(message, self.traceback(exc))
+    def error(self, exc: BaseException, where: str) -> BundleError:
+        """The error to raise when the model's own code failed in `where` (a hook name), or
+        rejected the request with InvalidInput (its message, no traceback)."""
+        error: BundleError
+        if isinstance(exc, InvalidInput):
+            said = str(exc) or "invalid input"
+            error = InputDataError(self.scrub(f"{where}: {said}"))
+        else:
+            message = f"error: the model's {where} raised {type(exc).__name__}"
+            error = UserCodeError(message, self.traceback(exc))
+        error.raised = type(exc).__name__  # what `expect_error` in examples.yaml names
+        return error
 
     def timeout(self, exc: BaseException, seconds: float) -> PredictTimeoutError:
         """The error to raise when a request ran out of its --timeout budget."""
