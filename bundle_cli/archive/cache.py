@@ -33,7 +33,7 @@ from bundle_cli.archive.digests import file_sha256
 from bundle_cli.archive.extract import extract_into
 from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
-from bundle_cli.errors import BundleWarning, UsageError
+from bundle_cli.errors import BundleWarning, FileSystemError, UsageError
 from bundle_cli.sizes import parse_size
 from bundle_cli.tempnames import prefix, remove_stale, remove_tree
 
@@ -103,10 +103,10 @@ def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Pa
     remove_stale(record, ".tmp")
     try:
         extract_into(archive, dest, limits=limits, expect_sha256=digest, prepare=prepare)
-    except UsageError:
+    except UsageError:  # not enough free space, or the folder appeared meanwhile
         if not dest.is_dir():  # else another process finished the same extraction first
-            raise
-    except OSError:
+            return None
+    except (OSError, FileSystemError):
         return None  # a full disk, a folder that turned read-only: run without the cache
     evict(keep=digest)
     return dest
