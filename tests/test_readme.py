@@ -24,6 +24,7 @@ def test_exit_code_values_are_pinned() -> None:
         "USAGE": 2,
         "INVALID_INPUT": 3,
         "UNSAFE": 4,
+        "ENVIRONMENT": 5,
         "INTERRUPTED": 130,
     }
 

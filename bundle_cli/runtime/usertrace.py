@@ -6,7 +6,10 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bundle_cli.errors import UserCodeError
+from bundle_cli.errors import EnvironmentMismatchError, UserCodeError
+
+# Where a missing module means the environment lacks what the bundle needs (loading the model).
+_LOADING = ("__init__", "load")
 
 
 class PredictTimeoutError(UserCodeError):
@@ -43,10 +46,28 @@ class Guard:
     def traceback(self, exc: BaseException) -> str:
         return user_traceback(exc, self.roots, self.scrub)
 
-    def error(self, exc: BaseException, where: str) -> UserCodeError:
-        """The error to raise when the model's own code failed in `where` (a hook name)."""
+    def error(self, exc: BaseException, where: str) -> UserCodeError | EnvironmentMismatchError:
+        """The error to raise when the model's own code failed in `where` (a hook name).
+
+        A module missing while the model loads is the environment's problem, not the model's."""
+        loading = where in _LOADING or where.startswith("module ")
+        if isinstance(exc, ModuleNotFoundError) and exc.name and loading:
+            return self.missing_module(exc, where)
         message = f"error: the model's {where} raised {type(exc).__name__}"
         return UserCodeError(message, self.traceback(exc))
+
+    def missing_module(self, exc: ModuleNotFoundError, where: str) -> EnvironmentMismatchError:
+        top = str(exc.name).split(".")[0]
+        lines = [
+            ln.strip() for ln in self.traceback(exc).splitlines() if ln.strip().startswith("File ")
+        ]
+        at = f" ({lines[-1]})" if lines else ""
+        return EnvironmentMismatchError(
+            f"error: the model's {where} imports {top}, which is not installed in this "
+            f"environment{at}; this is the environment, not the model's code",
+            hint="declare it in config.yaml's requirements and install them: "
+            "pip install -r <(bundle requirements)",
+        )
 
     def timeout(self, exc: BaseException, seconds: float) -> PredictTimeoutError:
         """The error to raise when a request ran out of its --timeout budget."""
