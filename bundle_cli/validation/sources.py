@@ -1,0 +1,86 @@
+"""The Python files of a bundle's own code, for the checks that read every one of them.
+
+Model code (model_module_dir), bundled packages, external package folders inside the bundle, and a
+flow's `module:function` modules and build_flow sources (functions/*.py). Files are parsed once;
+a file that does not parse is left to the check that owns it (model_code reports the model file).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.validation.paths import escapes
+
+# A vendored library can hold thousands of files; past this many the import checks stop reading.
+MAX_FILES = 400
+_SKIPPED = {"__pycache__", ".git", ".venv", "venv", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    tree: ast.Module
+    # False for build_flow's saved excerpts: reviewed copies, not the code that runs
+    own_code: bool = True
+
+
+def bundle_sources(bundle_dir: Path, config: Any) -> tuple[list[Source], list[Path]]:
+    """The parsed files, and the folders a bundle's modules are imported from."""
+    roots = import_roots(bundle_dir, config)
+    paths: list[tuple[Path, bool]] = []
+    code_dirs = roots[1:] if config.flow else roots
+    for folder in code_dirs:
+        paths += [(p, True) for p in _python_files(folder)]
+    if config.flow:
+        functions = bundle_dir / "functions"
+        paths += [(p, False) for p in _python_files(functions)]
+        paths += [(p, True) for p in _flow_modules(bundle_dir, config, roots)]
+    seen: set[Path] = set()
+    sources = []
+    for path, own in paths[:MAX_FILES]:
+        if path in seen:
+            continue
+        seen.add(path)
+        tree = _parse(path)
+        if tree is not None:
+            sources.append(Source(path, tree, own))
+    return sources, roots
+
+
+def import_roots(bundle_dir: Path, config: Any) -> list[Path]:
+    """Where the runtime imports the bundle's modules from, as it puts them on sys.path."""
+    roots = [bundle_dir] if config.flow else []
+    roots.append(bundle_dir / config.model_module_dir)
+    roots.append(bundle_dir / config.bundled_packages_dir)
+    roots += [bundle_dir / d for d in config.external_package_dirs if not escapes(d)]
+    return [r for r in roots if r.is_dir()]
+
+
+def _python_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        if not _SKIPPED & set(path.relative_to(folder).parts):
+            found.append(path)
+    return found
+
+
+def _flow_modules(bundle_dir: Path, config: Any, roots: list[Path]) -> list[Path]:
+    found = []
+    for stage in config.flow:
+        for ref in (stage.pre, stage.post):
+            if ref and ":" in ref and not ref.endswith(".pkl"):
+                module = ref.split(":", 1)[0].replace(".", "/")
+                found += [r / f"{module}.py" for r in roots if (r / f"{module}.py").is_file()][:1]
+    return found
+
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
