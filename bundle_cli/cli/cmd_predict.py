@@ -50,6 +50,12 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
+    method: str = typer.Option(
+        "predict",
+        "--method",
+        metavar="NAME",
+        help="Call this method instead of predict: completions, chat_completions, embeddings, ...",
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -69,5 +75,6 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
+                method=method,
             )
         )

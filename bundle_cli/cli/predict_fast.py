@@ -30,6 +30,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--profile": ("profile", "flag"),
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
+    "--method": ("method", "value"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

@@ -32,6 +32,7 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
+    method: str = "predict"
 
 
 def run(opts: PredictOptions) -> None:
@@ -85,14 +86,17 @@ def _serve(
             out.lines(chunk, urgent=False)
             progress.tick(len(chunk))
         progress.done()
-    elif bundle.streaming:
-        for chunk in bundle.stream(request.value, files, timeout=opts.timeout, raw=True):
-            out.lines([bundle.encode(chunk)], urgent=True)
     else:
         if opts.batch_size is not None:
             raise UsageError("--batch-size applies to --jsonl runs only")
-        value = bundle.predict(request.value, files, timeout=opts.timeout, raw=True)
-        out.lines([bundle.encode(value, indent=2)], urgent=True)
+        from bundle_cli.runtime.pipeline import Stream
+
+        value = bundle.respond(request.value, files, timeout=opts.timeout, method=opts.method)
+        if isinstance(value, Stream):  # each chunk printed as soon as the model yields it
+            for chunk in value:
+                out.lines([bundle.encode(chunk)], urgent=True)
+        else:
+            out.lines([bundle.encode(value, indent=2)], urgent=True)
 
 
 def _check_sources(opts: PredictOptions) -> None:
@@ -102,6 +106,8 @@ def _check_sources(opts: PredictOptions) -> None:
     if len(given) != 1:
         what = "no input given" if not given else f"{' and '.join(given)} given together"
         raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")
+    if opts.jsonl and opts.method != "predict":
+        raise UsageError("--method applies to single requests, not --jsonl")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
 
