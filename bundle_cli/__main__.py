@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int | None:
     if text is not None:
         sys.stdout.write(text)
         return None
+    from bundle_cli.cli.plain import show_warnings
+
+    show_warnings()
     if args and args[0] in _FAST_COMMANDS:
         # Their budgets (~0.1 s over a model's imports; 0.2 s to validate) leave no room for
         # typer's import: plain command lines run without it, the rest fall through to typer.

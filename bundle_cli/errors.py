@@ -24,6 +24,10 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+class BundleWarning(UserWarning):
+    """Something the user should know that does not stop the command (shown as `warning: ...`)."""
+
+
 class BundleError(Exception):
     """Base of every error the tool reports to a user (never shown with a traceback)."""
 

@@ -8,8 +8,7 @@ when that CRC matches the cached one; otherwise it hashes the file again. Entrie
 for files whose times are at least two seconds older than the read, so a change within the same
 clock tick cannot hide behind equal times.
 
-Location: `$BUNDLE_CACHE_DIR/digests`, else `$XDG_CACHE_HOME/bundle/digests` or
-`~/.cache/bundle/digests`. `bundle package --rehash` hashes every file (and refreshes the
+Location: the `digests` folder of the user cache (`bundle_cli/cachedir.py`). `bundle package --rehash` hashes every file (and refreshes the
 entries); BUNDLE_DIGEST_CACHE=0 turns the cache off.
 """
 
@@ -52,9 +51,9 @@ class DigestCache:
         """The user's cache; `read=False` hashes everything but still records the digests."""
         if os.environ.get("BUNDLE_DIGEST_CACHE") == "0":
             return cls(None)
-        from bundle_cli.archive.cache import cache_root
+        from bundle_cli.cachedir import cache_path
 
-        return cls(cache_root().parent / "digests", read=read)
+        return cls(cache_path("digests"), read=read)
 
     def _file(self, key: str) -> Path:
         assert self.root is not None
@@ -80,6 +79,15 @@ class DigestCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(f"{known.sha256} {known.crc32}\n", encoding="ascii")
             os.replace(tmp, target)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def hash_file(path: Path) -> Known:

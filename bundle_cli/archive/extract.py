@@ -19,6 +19,7 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.scan import scan
 from bundle_cli.errors import UsageError
+from bundle_cli.tempnames import prefix, remove_stale
 
 
 @dataclass
@@ -87,15 +88,37 @@ def unpack(
     parent = target.absolute().parent
     if not parent.is_dir():
         raise UsageError(f"{parent}: no such folder to unpack into")
+    longest = _name_max(parent)
+    if len(os.fsencode(target.name)) > longest:
+        raise UsageError(
+            f"{target.name[:40]}...: a folder name of {len(os.fsencode(target.name))} bytes; "
+            f"this file system allows {longest}"
+        )
     return extract_into(archive, target, limits=limits)
 
 
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
 def extract_into(
-    archive: Path, target: Path, *, limits: Limits | None = None, expect_sha256: str | None = None
+    archive: Path,
+    target: Path,
+    *,
+    limits: Limits | None = None,
+    expect_sha256: str | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> UnpackResult:
-    """Extract beside `target` and rename into place; raises if `target` appeared meanwhile."""
+    """Extract beside `target` and rename into place; raises if `target` appeared meanwhile.
+
+    `prepare(folder)` runs on the complete, verified extraction just before the rename.
+    """
     parent = target.absolute().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".unpacking", dir=parent))
+    remove_stale(parent / target.name, ".unpacking")  # left by a run that was killed
+    tmp = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=".unpacking", dir=parent))
     sink = _FolderSink(tmp)
     try:
         manifest = scan(
@@ -103,6 +126,8 @@ def extract_into(
         ).manifest
         assert manifest is not None  # scan raises rather than return without one
         os.chmod(tmp, 0o755 & ~_umask())
+        if prepare is not None:
+            prepare(tmp)
         try:
             os.rename(tmp, target)
         except OSError:

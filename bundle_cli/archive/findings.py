@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bundle_cli.archive import manifest as manifest_mod
+from bundle_cli.textsafe import printable
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,10 @@ class Problem:
     message: str
 
     def format(self) -> str:
-        return (
-            f"{self.kind}: {self.path}: {self.message}"
-            if self.path
-            else f"{self.kind}: {self.message}"
-        )
+        """One line; the path is the archive's and may hold anything, so it is escaped."""
+        if self.path is None:
+            return f"{self.kind}: {self.message}"
+        return f"{self.kind}: {printable(self.path)}: {self.message}"
 
 
 class Sink(Protocol):

@@ -38,7 +38,7 @@ SECRET_PATTERNS = (
     ".ssh/",
     ".aws/",
     ".gnupg/",
-    ".docker/config.json",
+    "**/.docker/config.json",  # a pattern with an inner "/" is anchored to the root without **/
 )
 
 # Files that are not part of a model: version control, caches, build output, editor litter.
@@ -62,6 +62,7 @@ CLUTTER_PATTERNS = (
     "*.swp",
     "*~",
     "/dist/",
+    "/.bundle/",  # the tool's own files in a bundle: the schema for editors, init's backups
     f"/{MANIFEST_NAME}",
     # temp files of an interrupted `bundle package` writing into the bundle
     ".*.tar.gz.*.tmp",
@@ -87,16 +88,37 @@ class Rules:
     user_negations: Any = None  # the `!` lines of .bundleignore, to warn when they hit a secret
     ignore_file: str = IGNORE_FILENAME
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    secrets_left_out: list[str] = field(default_factory=list)  # what the credential rules excluded
+    user_lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, pattern)
 
     def excluded(self, rel: str, is_dir: bool) -> bool:
         """Whether the bundle-relative POSIX path is left out of the archive."""
         key = rel + "/" if is_dir else rel
         if self.secret.match_file(key):
             self._warn_negated_secret(rel, key)
+            self.secrets_left_out.append(key)
             return True
         if self.clutter.match_file(key):
             return True
         return bool(self.user is not None and self.user.match_file(key))
+
+    def explain(self, rel: str) -> str:
+        """Which rule leaves `rel` (or a folder above it) out of the archive, for messages."""
+        parts = rel.split("/")
+        keys = [("/".join(parts[:i]) + "/") for i in range(1, len(parts))] + [rel]
+        for key in keys:
+            for spec, patterns, what in (
+                (self.secret, SECRET_PATTERNS, "the default rule for credential files"),
+                (self.clutter, CLUTTER_PATTERNS, "the default rule"),
+            ):
+                hit = spec.check_file(key)
+                if hit.include and hit.index is not None:
+                    return f'{what} "{patterns[hit.index]}"'
+            hit = self.user.check_file(key) if self.user is not None else None
+            if hit is not None and hit.include and hit.index is not None:
+                number, line = self.user_lines[hit.index]
+                return f'{self.ignore_file}:{number}: "{line.strip()}"'
+        return "its folder is left out (a virtualenv or the archive itself)"
 
     def _warn_negated_secret(self, rel: str, key: str) -> None:
         if self.user_negations is not None and self.user_negations.match_file(key):
@@ -111,6 +133,20 @@ class Rules:
             )
 
 
+def secrets_warning(rules: Rules) -> Diagnostic | None:
+    """One warning that lists (by name only) the credential files the defaults left out."""
+    names = sorted(set(rules.secrets_left_out))
+    if not names:
+        return None
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    return Diagnostic(
+        "secrets-left-out",
+        "warning",
+        f"not packed, as files that may hold credentials: {shown}",
+        file=str(Path(rules.ignore_file).parent),
+    )
+
+
 def load_rules(bundle_dir: Path) -> Rules:
     """The default rules plus `.bundleignore` when the bundle has one."""
     path = bundle_dir / IGNORE_FILENAME
@@ -121,7 +157,7 @@ def load_rules(bundle_dir: Path) -> Rules:
     good: list[str] = []
     for number, line in enumerate(lines, start=1):
         try:
-            _spec([line])
+            one = _spec([line])
         except ValueError as exc:
             rules.diagnostics.append(
                 Diagnostic(
@@ -134,6 +170,8 @@ def load_rules(bundle_dir: Path) -> Rules:
             )
             continue
         good.append(line)
+        # pathspec drops blank lines: map each compiled pattern back to its line
+        rules.user_lines += [(number, line)] * len(one.patterns)
     rules.user = _spec(good)
     negations = [ln.strip()[1:] for ln in good if ln.strip().startswith("!")]
     rules.user_negations = _spec(negations) if negations else None

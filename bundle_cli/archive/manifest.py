@@ -20,6 +20,7 @@ FORMAT_VERSION = 1
 PLACEHOLDER = "0" * 64
 CONFIG_NAME = "config.yaml"
 MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
+MAX_FILE_SIZE = 2**63 - 1  # what a file system can hold (and what an os.stat size fits in)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FILES_MARK = "\x00files\x00"
 
@@ -83,12 +84,15 @@ def parse(data: bytes) -> Manifest:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise _bad("nested deeper than any manifest") from None
     _require(isinstance(doc, dict), "not a JSON object")
     _require(doc.get("format") == FORMAT, "unknown format")
     _require(doc.get("format_version") == FORMAT_VERSION, "unsupported format_version")
     tool = doc.get("tool")
     _require(isinstance(tool, dict) and isinstance(tool.get("version"), str), "bad tool")
     _require(isinstance(doc.get("bundle"), dict), "bad bundle section")
+    _check_bundle_section(doc["bundle"])
     _require(
         doc.get("spec_version") is None or isinstance(doc["spec_version"], str), "bad spec_version"
     )
@@ -118,10 +122,28 @@ def _file(item: Any) -> FileRecord:
     )
     size, executable = item["size"], item["executable"]
     _require(_is_name(item["path"]), f"unsafe path {item['path']!r}")
-    _require(type(size) is int and size >= 0, f"bad size for {item['path']}")
+    _require(type(size) is int and 0 <= size <= MAX_FILE_SIZE, f"bad size for {item['path']}")
     _require(_is_digest(item["sha256"]), f"bad sha256 for {item['path']}")
     _require(type(executable) is bool, f"bad executable flag for {item['path']}")
     return FileRecord(item["path"], size, item["sha256"], executable)
+
+
+# The fields `package` writes in the "bundle" section, with the types it writes.
+_BUNDLE_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "slug": (str,),
+    "version": (str,),
+    "description": (str, type(None)),
+    "python_version": (str, type(None)),
+    "requirements": (list,),
+    "requirements_file": (str, type(None)),
+}
+
+
+def _check_bundle_section(bundle: dict[str, Any]) -> None:
+    for key, types in _BUNDLE_FIELDS.items():
+        _require(isinstance(bundle.get(key), types), f"bad {key} in the bundle section")
+    _require(all(isinstance(r, str) for r in bundle["requirements"]), "bad requirements")
 
 
 def _is_name(value: Any) -> bool:

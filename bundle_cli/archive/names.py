@@ -12,6 +12,9 @@ import re
 import unicodedata
 
 MANIFEST_NAME = ".bundle-manifest.json"
+# What common file systems hold (ext4, xfs, APFS, NTFS): longer names cannot be created anywhere.
+MAX_COMPONENT_BYTES = 255
+MAX_PATH_BYTES = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -33,6 +36,10 @@ def name_problem(name: str) -> str | None:
     for part in name.split("/"):
         if part in ("", ".", ".."):
             return f"'{part or '//'}' component in the path"
+        if len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES:
+            return f"a name longer than {MAX_COMPONENT_BYTES} bytes, more than file systems hold"
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        return f"a path longer than {MAX_PATH_BYTES} bytes"
     return None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli._version import __version__
-from bundle_cli.archive.digests import DigestCache
+from bundle_cli.archive.derived import bundle_section
+from bundle_cli.archive.digests import DigestCache, file_sha256
 from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
+from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.writer import Progress, write_archive
 from bundle_cli.diagnostics import Diagnostic
@@ -110,6 +111,11 @@ def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, 
             file=str(bundle_dir / ".bundleignore"),
         )
         raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", [problem])
+    assert selection.rules is not None
+    packed = {e.name for e in selection.files}
+    missing = dropped(bundle_dir, config, packed, selection.rules)
+    if missing:
+        raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", missing)
     return config, selection, target
 
 
@@ -131,39 +137,19 @@ def archive_path(config: Any, output: Path | None) -> Path:
 
 def build_manifest(config: Any, selection: Selection) -> Manifest:
     """The manifest with placeholder digests (the writer fills them in)."""
-    bundle = {
-        "name": config.model_name,
-        "slug": config.slug,
-        "version": config.version,
-        "description": config.description,
-        "python_version": config.python_version,
-        "requirements": list(config.requirements) or _requirements_file(selection.root, config),
-        "requirements_file": config.requirements_file,
-    }
+    bundle = bundle_section(config, _requirements_text(selection.root, config))
     files = [FileRecord(e.name, e.size, executable=e.executable) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
     return Manifest(__version__, config.spec_version, bundle, files, dirs)
 
 
-def _requirements_file(root: Path, config: Any) -> list[str]:
-    """Requirement lines of requirements_file; option lines (index URLs may hold tokens) are left out."""
+def _requirements_text(root: Path, config: Any) -> str | None:
     if not config.requirements_file:
-        return []
+        return None
     try:
-        text = (root / config.requirements_file).read_text(encoding="utf-8")
+        return (root / config.requirements_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return []
-    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("-")]
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
+        return None
 
 
 def _validated_config(bundle_dir: Path) -> Any:

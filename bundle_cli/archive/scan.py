@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from bundle_cli.archive import derived
 from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
@@ -90,6 +91,7 @@ class Scanner:
             self.member_hasher.close()
             self.archive_hasher.close()
         self.report_missing(manifest)
+        self.check_derived(manifest)
         if self.expect_sha256 and self.whole.hexdigest() != self.expect_sha256:
             raise UnsafeArchiveError("refused: the archive file changed while it was being read")
         return self.result
@@ -124,6 +126,9 @@ class Scanner:
         self.kinds[MANIFEST_NAME] = False
         self.files = {f.path: f for f in manifest.files}
         self.dirs = set(manifest.directories)
+        # the files the manifest's derived fields come from, kept to recompute them at the end
+        wanted = (manifest_mod.CONFIG_NAME, manifest.bundle.get("requirements_file"))
+        self.kept: dict[str, list[bytes] | None] = {n: None for n in wanted if n in self.files}
         return manifest
 
     def member(self, reader: TarReader, manifest: manifest_mod.Manifest, member: Member) -> None:
@@ -172,11 +177,16 @@ class Scanner:
                 "altered", member.name, f"mode {member.mode:o}, expected {expected:o}"
             )
         write = self.sink.file(member.name, record.executable) if self.sink else None
+        keep: list[bytes] | None = (
+            [] if member.name in self.kept and member.size <= derived.MAX_TEXT else None
+        )
         h = hashlib.sha256()
         for chunk in reader.data(member):
             self.member_hasher.call(h.update, chunk)
             if write:
                 write(chunk)
+            if keep is not None:
+                keep.append(chunk)
         self.member_hasher.drain()
         if write:
             write(None)
@@ -184,6 +194,28 @@ class Scanner:
         self.result.bytes_checked += member.size
         if h.hexdigest() != record.sha256:
             self.problem("altered", member.name, "content differs from the manifest's sha256")
+        elif keep is not None:
+            self.kept[member.name] = keep
+
+    def check_derived(self, manifest: manifest_mod.Manifest) -> None:
+        """The manifest's config digest and bundle section must follow from the packed files."""
+        config = self.kept.get(manifest_mod.CONFIG_NAME)
+        if manifest_mod.CONFIG_NAME not in self.files:
+            return self.problem("missing", manifest_mod.CONFIG_NAME, "a bundle archive needs it")
+        if config is None:
+            return  # missing, altered or oversized: reported where it was found
+        requirements_file = manifest.bundle.get("requirements_file")
+        requirements = self.kept.get(requirements_file) if requirements_file else None
+        if requirements_file in self.files and requirements is None:
+            return  # altered or oversized: reported where it was found
+        found = derived.mismatches(
+            manifest.bundle,
+            manifest.config_sha256,
+            b"".join(config),
+            None if requirements is None else b"".join(requirements),
+        )
+        for what in found:
+            self.problem("altered", MANIFEST_NAME, what)
 
     def report_missing(self, manifest: manifest_mod.Manifest) -> None:
         for name in sorted(set(self.files) | self.dirs):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bundle_cli.archive.gzipfmt import is_bundle_archive
-from bundle_cli.archive.ignore import ENV_MARKERS, Rules, load_rules
+from bundle_cli.archive.ignore import ENV_MARKERS, Rules, load_rules, secrets_warning
 from bundle_cli.archive.names import collision_key, name_problem
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError
@@ -40,6 +40,7 @@ class Selection:
     root: Path
     entries: list[Entry] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    rules: Rules | None = None  # the rules that chose the entries, to say why a file is left out
 
     @property
     def files(self) -> list[Entry]:
@@ -55,12 +56,14 @@ def select_files(bundle_dir: Path, *, skip: Iterable[Path] = ()) -> Selection:
     walker = _Walker(bundle_dir, load_rules(bundle_dir), {os.path.realpath(p) for p in skip})
     walker.walk(bundle_dir, "", {os.path.realpath(bundle_dir)})
     walker.check_collisions()
-    problems = walker.rules.diagnostics + walker.problems
+    left_out = secrets_warning(walker.rules)
+    problems = walker.rules.diagnostics + walker.problems + ([left_out] if left_out else [])
     errors = [d for d in problems if d.severity == "error"]
     if errors:
         raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", problems)
     entries = sorted(walker.entries, key=lambda e: e.name.split("/"))
-    return Selection(bundle_dir, entries, [d for d in problems if d.severity == "warning"])
+    warnings = [d for d in problems if d.severity == "warning"]
+    return Selection(bundle_dir, entries, warnings, walker.rules)
 
 
 class _Walker:
@@ -75,13 +78,26 @@ class _Walker:
         self.problems.append(Diagnostic(code, "error", message, file=file))
 
     def walk(self, folder: Path, prefix: str, ancestors: set[str]) -> None:
-        with os.scandir(folder) as it:
-            items = sorted(it, key=lambda d: d.name)
+        try:
+            with os.scandir(folder) as it:
+                items = sorted(it, key=lambda d: d.name)
+        except OSError as exc:  # a folder of mode 000, or one removed meanwhile
+            shown = prefix.rstrip("/") or "."
+            self.error("unreadable", shown, f"cannot list this folder: {exc.strerror or exc}")
+            return
         for item in items:
             self.visit(item, prefix + item.name, ancestors)
 
     def visit(self, item: os.DirEntry[str], rel: str, ancestors: set[str]) -> None:
-        is_dir = item.is_dir()
+        try:
+            is_dir = item.is_dir()
+        except OSError as exc:  # a link to itself, or two links to each other (ELOOP)
+            if item.is_symlink():
+                target = os.readlink(item.path)
+                self.error("symlink-loop", rel, f"symlink -> {target} never reaches a file")
+            else:
+                self.error("unreadable", rel, f"cannot read: {exc.strerror or exc}")
+            return
         if self.rules.excluded(rel, is_dir) or os.path.realpath(item.path) in self.skip:
             return
         if is_dir and any(os.path.exists(os.path.join(item.path, m)) for m in ENV_MARKERS):

@@ -16,6 +16,7 @@ from bundle_cli.archive.reader import CHUNK, InflateStream, corrupt
 
 BLOCK = tarfile.BLOCKSIZE
 MAX_PAX = 1024 * 1024
+_MAX_SIZE_DIGITS = 20  # more than any real size; int() of more digits is slow, then an error
 _MAX_HEADERS = 4  # an extended header, then its member: a longer chain is not ours
 _KINDS = {
     tarfile.SYMTYPE: "a symbolic link",
@@ -98,6 +99,8 @@ class TarReader:
         for _ in range(_MAX_HEADERS):
             block = self._block()
             if block is None:
+                if pax:
+                    raise corrupt("an extended header with no member after it")
                 return None
             info = _decode(block)
             if info.type == tarfile.XHDTYPE:
@@ -158,6 +161,6 @@ def _pax_records(data: bytes) -> dict[str, str]:
 
 
 def _pax_int(value: str) -> int:
-    if not value.isascii() or not value.isdigit():
-        raise corrupt(f"bad size {value!r} in an extended header")
+    if not value.isascii() or not value.isdigit() or len(value) > _MAX_SIZE_DIGITS:
+        raise corrupt(f"bad size {value[:40]!r} in an extended header")
     return int(value)

@@ -25,6 +25,7 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
 from bundle_cli.archive.stream import HashLanes, PieceWriter
+from bundle_cli.tempnames import prefix, remove_stale
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -41,7 +42,8 @@ def write_archive(
     cache: DigestCache | None = None,
 ) -> int:
     """Write the archive to `target` atomically and return its size in bytes."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale(target, ".tmp")  # left by a run that was killed
+    fd, tmp = tempfile.mkstemp(prefix=prefix(target), suffix=".tmp", dir=target.parent)
     try:
         size = _write(
             fd, selection, manifest, mtime, progress or (lambda n: None), cache or DigestCache(None)

@@ -13,6 +13,7 @@ import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
 from bundle_cli.errors import ExitCode
+from bundle_cli.textsafe import printable
 
 TERMINATED = 128 + signal.SIGTERM
 
@@ -86,7 +87,7 @@ def _print_list(files: list[Any], as_json: bool) -> None:
         emit_json([{"path": e.name, "size": e.size, "executable": e.executable} for e in ordered])
     else:
         for e in ordered:
-            typer.echo(f"{human(e.size):>10}  {e.name}")
+            typer.echo(f"{human(e.size):>10}  {printable(e.name)}")
     say(f"{len(files)} files, {human(sum(e.size for e in files))}")
 
 
@@ -134,22 +135,11 @@ def unpack(
 
     with _sigterm_cleans_up(), boundary():
         from bundle_cli.archive.extract import unpack as run_unpack
+        from bundle_cli.sizes import parse_size
 
-        limits = Limits(max_members=max_files, max_total_size=_parse_size(max_size))
+        limits = Limits(max_members=max_files, max_total_size=parse_size(max_size, "--max-size"))
         result = run_unpack(archive, target, limits=limits)
     say(f"unpacked {result.file_count} files ({human(result.total_size)}) into {result.path}")
-
-
-def _parse_size(text: str) -> int:
-    from bundle_cli.errors import UsageError
-
-    units = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-    units |= {"ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
-    number = text.rstrip("KMGTkmgtiB")
-    unit = text[len(number) :].removesuffix("B").lower()
-    if not number.isdigit() or unit not in units:
-        raise UsageError(f"--max-size {text!r} is not a size; use e.g. 500Mi or 10Gi")
-    return int(number) * units[unit]
 
 
 @app.command()
@@ -178,5 +168,5 @@ def inspect(
         f"  {human(f.size):>10}  {f.path}{'  (executable)' if f.executable else ''}"
         for f in m.files
     ]
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(printable(line) for line in lines))  # the manifest is not verified
     say("not verified: `bundle verify` checks every byte")

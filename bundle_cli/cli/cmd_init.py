@@ -28,19 +28,20 @@ def init(
     force: bool = typer.Option(
         False,
         "--force",
-        help="Write into an existing non-empty folder; replaced files are kept as *.bak.",
+        help="Write into an existing non-empty folder; replaced files go to .bundle/backup/.",
     ),
 ) -> None:
     """Create a bundle from a template.
 
-    Never overwrites: a non-empty DIR is refused unless --force, which leaves files the template
-    does not produce alone and keeps each file it replaces as <name>.bak.
+    Never overwrites and never replaces a folder: an empty DIR (or .) is written into; a
+    non-empty one is refused unless --force, which leaves files the template does not produce
+    alone and keeps each file it replaces in .bundle/backup/.
     """
     from bundle_cli.scaffold import scaffold
 
     with boundary():
         result = scaffold(name, path, template=template, force=force)
-    verb = "wrote" if result.merged else "created"
+    verb = "wrote" if result.merged else "created"  # into an existing folder, or a new one
     say(f"{verb} {result.path}/ from the {result.template} template", color="green")
     for original, backup in result.backups:
         say(f"  kept the previous {original} as {backup}", color="yellow")

@@ -12,7 +12,14 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bundle_cli.errors import BundleError, ExitCode, InvalidBundleError, UserCodeError
+from bundle_cli.errors import (
+    BundleError,
+    BundleWarning,
+    ExitCode,
+    InvalidBundleError,
+    UserCodeError,
+)
+from bundle_cli.textsafe import printable
 
 if TYPE_CHECKING:
     from bundle_cli.diagnostics import Diagnostic
@@ -22,11 +29,30 @@ COLORS = {"red": "31", "green": "32", "yellow": "33"}
 
 
 def say(message: str, color: str | None = None) -> None:
-    """A message for the person at the terminal: always stderr, coloured only on a terminal."""
+    """A message for the person at the terminal: always stderr, coloured only on a terminal.
+
+    Control characters in it (from an archive's names, a config, a model's error) are escaped.
+    """
+    message = printable(message, keep_lines=True)
     if color and sys.stderr.isatty() and "NO_COLOR" not in os.environ:
         message = f"\x1b[{COLORS[color]}m{message}\x1b[0m"
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def show_warnings() -> None:
+    """Show the core's `BundleWarning`s as `warning: ...` lines; other warnings as Python does."""
+    import warnings
+
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kw: object) -> None:
+        if issubclass(category, BundleWarning):
+            say(f"warning: {message}", "yellow")
+        else:
+            previous(message, category, *args, **kw)  # type: ignore[arg-type]
+
+    warnings.showwarning = show
 
 
 def warning(message: str) -> None:
@@ -48,7 +74,7 @@ def report(exc: BundleError | KeyboardInterrupt) -> int:
         render_diagnostics(exc.diagnostics)
         say(exc.message, "red")
     elif isinstance(exc, UserCodeError):
-        sys.stderr.write(exc.user_traceback)
+        sys.stderr.write(printable(exc.user_traceback, keep_lines=True))
         say(exc.message, "red")
     else:
         say(f"error: {exc}", "red")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.config import truss
-from bundle_cli.config.yamlpos import REFUSED, KeyPath, load_yaml
+from bundle_cli.config.yamlpos import REFUSED, KeyPath, load_yaml_file
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
@@ -49,11 +49,10 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
     result = ConfigResult(path=path, config=None)
     report = _Reporter(result)
     try:
-        text = path.read_text(encoding="utf-8")
+        doc = load_yaml_file(path)
     except UnicodeDecodeError as exc:
         report.error("encoding", f"not UTF-8 text (byte {exc.start}); save it as UTF-8", ())
         return result
-    doc = load_yaml(text)
     result.positions = doc.positions
     for p in doc.problems:
         report.add("error", p.code, p.message, p.key_path, (p.line, p.column))

@@ -30,9 +30,9 @@ def read_examples(settings: Settings) -> list[Example]:
     shown = settings.show(path)
     if not path.is_file():
         return []
-    from bundle_cli.config.yamlpos import load_yaml
+    from bundle_cli.config.yamlpos import load_yaml_file
 
-    doc = load_yaml(path.read_text(encoding="utf-8"))
+    doc = load_yaml_file(path)
     if doc.problems:
         p = doc.problems[0]
         raise UsageError(f"{shown}:{p.line}:{p.column}: {p.message}")

@@ -74,12 +74,10 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
 
 
 def _no_model_file(settings: Settings, shown: str) -> UsageError:
-    import yaml
-
     from bundle_cli.config.truss import no_model_code_kind
+    from bundle_cli.config.yamlpos import load_yaml_file
 
-    with open(settings.root / "config.yaml", encoding="utf-8") as f:
-        data = yaml.safe_load(f)  # validated already: a safe, plain mapping
+    data = load_yaml_file(settings.root / "config.yaml").data  # validated already
     kind = no_model_code_kind(data if isinstance(data, dict) else {})
     if kind:
         return UsageError(

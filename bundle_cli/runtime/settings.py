@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.cachedir import origin, shown
 from bundle_cli.errors import UsageError
 
 
@@ -76,7 +77,9 @@ class Settings:
         return self.root / self.config["examples_filename"]
 
     def show(self, path: Path) -> str:
-        """A path inside the bundle as the user would open it."""
+        """A path inside the bundle as the user would open it (`ARCHIVE:member` in an archive)."""
+        if origin(self.root):
+            return shown(str(path))
         try:
             return str(self.shown / path.relative_to(self.root))
         except ValueError:

@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bundle_cli.cachedir import shown
 from bundle_cli.errors import EnvironmentMismatchError, UserCodeError
 
 # Where a missing module means the environment lacks what the bundle needs (loading the model).
@@ -28,6 +29,9 @@ def user_traceback(exc: BaseException, roots: Sequence[Path], scrub: Callable[[s
             continue
         seen.add(id(current))
         frames = [f for f in current.stack if f.filename.startswith(prefixes)]
+        for frame in frames:
+            _ = frame.line  # read the source line while the file still has its real name
+            frame.filename = shown(frame.filename)  # ARCHIVE:member for an unpacked archive
         current.stack = traceback.StackSummary.from_list(frames)
         pending += [c for c in (current.__cause__, current.__context__) if c is not None]
     return scrub("".join(te.format()))

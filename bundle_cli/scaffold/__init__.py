@@ -1,9 +1,10 @@
 """`bundle init`: a new bundle from the jinja2 templates, written all at once or not at all.
 
-`--force` writes into an existing non-empty folder: files the template does not produce are
-left untouched; a file it does produce that exists with other content is first renamed to
-`<name>.bak` (then `.bak2`, ...), so nothing is ever deleted. The tool's own `.bundle/` files
-are simply replaced.
+An existing empty folder (`bundle init NAME .`) is written into, never replaced. `--force` writes
+into an existing non-empty folder: files the template does not produce are left untouched; a file
+it does produce that exists with other content is first moved to `.bundle/backup/<file>.bak`
+(then `.bak2`, ...), so nothing is ever deleted and no backup lands in model/ or the archive. The
+tool's own `.bundle/` files are simply replaced.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def scaffold(
     staged = None
     try:
         created = place.make_parents(target)
-        staged = place.staging_dir(target)
+        staged = place.staging_dir(target, inside_target=merge)
         files = templates.render(root, template, _context(name, template), staged)
         files = sorted([*files, _write_schema(staged)])
         backups = place.merge_into(staged, target, files) if merge else []
@@ -98,18 +99,18 @@ def _real_target(given: Path) -> Path:
 
 
 def _check_target(target: Path, given: Path, *, force: bool) -> bool:
-    """True when the scaffold must be merged into an existing non-empty folder."""
+    """True when the scaffold must be merged into an existing folder (never replacing it)."""
     if not target.exists():
         return False
     if not target.is_dir():
         raise UsageError(f"{given} exists and is not a folder")
     if not any(target.iterdir()):
-        return False
+        return True
     if not force:
         raise UsageError(
             f"{given} already exists and is not empty",
             hint="choose another folder, or add --force to write the template into it "
-            "(other files stay; replaced ones are kept as <name>.bak)",
+            "(other files stay; replaced ones are kept in .bundle/backup/)",
         )
     return True
 

@@ -1,7 +1,10 @@
-"""Putting a rendered bundle in place: all at once, or merged into a folder with --force.
+"""Putting a rendered bundle in place: all at once, or merged into an existing folder.
 
-The bundle is rendered into a staging folder beside the target (same file system, so moving it
-is a rename). A new target is the staging folder renamed; a failure before that leaves nothing.
+The bundle is rendered into a staging folder on the target's file system, so moving it is a
+rename. A new target is the staging folder (made beside it) renamed; a failure before that leaves
+nothing. An existing folder (empty, or any with --force) is never replaced: the staging folder is
+made inside it and the files are moved in one by one, so the folder keeps its inode, mode and
+owner (and a shell inside it stays there); a failure moves everything back.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from pathlib import Path
 from bundle_cli.errors import UnsafePathError, UsageError
 from bundle_cli.scaffold.templates import inside
 
-# Files the tool owns inside a bundle: replaced without a backup.
+# Files the tool owns inside a bundle: replaced without a backup. Never packaged.
 TOOL_DIR = ".bundle"
+# Where --force keeps the files it replaces: outside model/ and every packaged folder.
+BACKUP_DIR = f"{TOOL_DIR}/backup"
 
 
 def make_parents(path: Path) -> list[Path]:
@@ -36,14 +41,15 @@ def remove_dirs(folders: list[Path]) -> None:
         try:
             folder.rmdir()
         except OSError:
-            return
+            continue
 
 
-def staging_dir(target: Path) -> Path:
-    """A new empty folder beside target, with the permissions of any folder the user makes."""
+def staging_dir(target: Path, *, inside_target: bool = False) -> Path:
+    """A new empty folder beside target (or inside it, for a merge), with the user's permissions."""
     while True:
         # A short prefix of the name: the staging name must stay within NAME_MAX as well.
-        path = target.with_name(f".{target.name[:40]}.bundle-init-{secrets.token_hex(4)}")
+        name = f".{target.name[:40]}.bundle-init-{secrets.token_hex(4)}"
+        path = target / name if inside_target else target.with_name(name)
         try:
             path.mkdir()
         except FileExistsError:
@@ -76,22 +82,38 @@ def check_merge(staged: Path, target: Path, files: list[str]) -> None:
 def merge_into(staged: Path, target: Path, files: list[str]) -> list[tuple[str, str]]:
     """Move the staged files into target; keep every file the template does not produce.
 
-    An existing file with other content is renamed to a free `<name>.bak` first; one with the
-    same content is left as it is. Returns (file, its backup) pairs.
+    An existing file with other content is first moved to a free `.bundle/backup/<file>.bak`
+    (never inside model/, never packaged); one with the same content is left as it is. On any
+    failure every move is undone. Returns (file, its backup) pairs.
     """
     check_merge(staged, target, files)
-    backups = []
-    for rel in files:
-        dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink() or dest.exists():
-            if _same_file_content(dest, staged / rel):
-                continue
-            if not rel.startswith(f"{TOOL_DIR}/"):
-                backup = _free_backup(dest)
-                os.replace(dest, backup)
-                backups.append((rel, backup.relative_to(target).as_posix()))
-        os.replace(staged / rel, dest)
+    backups: list[tuple[str, str]] = []
+    moved: list[tuple[Path, Path | None]] = []  # (file moved in, the backup of what was there)
+    made = make_parents(target / BACKUP_DIR / "x")
+    try:
+        for rel in files:
+            dest = target / rel
+            made += make_parents(dest)
+            backup = None
+            if dest.is_symlink() or dest.exists():
+                if _same_file_content(dest, staged / rel):
+                    continue
+                if not rel.startswith(f"{TOOL_DIR}/"):
+                    backup = _free_backup(target / BACKUP_DIR / rel)
+                    made += make_parents(backup)
+                    os.replace(dest, backup)
+                    backups.append((rel, backup.relative_to(target).as_posix()))
+            os.replace(staged / rel, dest)
+            moved.append((dest, backup))
+    except BaseException:
+        for dest, backup in reversed(moved):
+            dest.unlink(missing_ok=True)
+            if backup is not None:
+                os.replace(backup, dest)
+        remove_dirs(sorted(made, key=lambda p: -len(p.parts)))
+        raise
+    if not backups:
+        remove_dirs([target / BACKUP_DIR])
     shutil.rmtree(staged)
     return backups
 

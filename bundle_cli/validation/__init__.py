@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.cachedir import origin, shown
 from bundle_cli.diagnostics import Report
 from bundle_cli.errors import InvalidBundleError
 
@@ -51,6 +52,20 @@ def _run(bundle_dir: Path) -> tuple[Report, Any]:
         from bundle_cli.archive import materialize
 
         bundle_dir = materialize(bundle_dir)
+    report, config = _check(bundle_dir)
+    archive = origin(bundle_dir)
+    return (report if archive is None else _name_archive(report, archive)), config
+
+
+def _name_archive(report: Report, archive: str) -> Report:
+    """Diagnostics of an unpacked archive name `ARCHIVE:member`, not the cache folder."""
+    from dataclasses import replace
+
+    diagnostics = [replace(d, file=d.file and shown(d.file)) for d in report.diagnostics]
+    return Report(bundle=archive, diagnostics=diagnostics)
+
+
+def _check(bundle_dir: Path) -> tuple[Report, Any]:
     # Imported here: the config model costs ~0.2 s, which a cached verdict does not pay.
     from bundle_cli.config import load_config
 

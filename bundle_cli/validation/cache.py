@@ -16,8 +16,8 @@ Two entries use it:
   bundle whose config names folders outside it (`external_package_dirs`) is never cached: those
   folders are outside the fingerprint.
 
-Cache folder: $BUNDLE_CACHE_DIR, else $XDG_CACHE_HOME/bundle, else ~/.cache/bundle. When it
-cannot be written the bundle is simply validated every time.
+Cache folder: the user cache (`bundle_cli/cachedir.py`). When it cannot be written the bundle is
+simply validated every time.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 
 import bundle_cli
 from bundle_cli._version import __version__
+from bundle_cli.cachedir import cache_path
 from bundle_cli.diagnostics import Diagnostic, Report
 from bundle_cli.errors import InvalidBundleError
 
@@ -165,17 +166,9 @@ def _walk(top: str, skip_path: str) -> list[str]:
     return lines
 
 
-def cache_dir() -> Path:
-    explicit = os.environ.get("BUNDLE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "bundle"
-
-
 def _entry_path(bundle_dir: Path, kind: str = "validated", given: str = "") -> Path:
     key = hashlib.sha256(f"{bundle_dir}\0{given}".encode("utf-8", "surrogateescape"))
-    return cache_dir() / kind / f"{key.hexdigest()[:32]}.json"
+    return cache_path(kind) / f"{key.hexdigest()[:32]}.json"
 
 
 def _read_entry(path: Path) -> dict[str, Any] | None:

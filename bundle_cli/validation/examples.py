@@ -23,7 +23,7 @@ ENTRY_KEYS = ("name", "input", "expected", "tolerance", "files")
 
 def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     """Every problem of the examples file; none when the bundle has no such file."""
-    from bundle_cli.config.yamlpos import REFUSED, load_yaml
+    from bundle_cli.config.yamlpos import REFUSED, load_yaml_file
 
     relative = config.examples_filename
     path = bundle_dir / relative
@@ -33,14 +33,13 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     if not path.is_file():
         return [at("examples-not-a-file", f'"{display(relative)}" is a folder, not a file', ())]
     try:
-        text = path.read_text(encoding="utf-8")
+        doc = load_yaml_file(path)
     except UnicodeDecodeError as exc:
         return [
             at("examples-unreadable", f"not UTF-8 text (byte {exc.start}); save it as UTF-8", ())
         ]
     except OSError as exc:
         return [at("examples-unreadable", f"cannot read it: {exc.strerror or exc}", ())]
-    doc = load_yaml(text)
     at.positions = doc.positions
     found = [
         Diagnostic(p.code, "error", p.message, at.file, p.line, p.column) for p in doc.problems

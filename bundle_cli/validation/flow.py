@@ -101,8 +101,16 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
             (*key, "model"),
         )
         return None
+    if not path.is_file():  # every loader reads one file (a folder: IsADirectoryError at load)
+        findings.at_key(
+            "error",
+            "stage-model-not-a-file",
+            f"{where}: model {stage.model} is a folder, not a model file",
+            (*key, "model"),
+        )
+        return None
     suffixes = STAGE_SUFFIXES[stage.type]
-    if path.is_file() and path.suffix not in suffixes:
+    if path.suffix not in suffixes:
         message = (
             f"{where}: a {stage.type} model is usually {' or '.join(suffixes)}; got {path.name}"
         )

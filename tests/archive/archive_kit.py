@@ -39,6 +39,17 @@ requirements:
   - numpy>=1.24
 """
 
+# The manifest's "bundle" section that CONFIG gives, written out by hand (not by the packager).
+CONFIG_SECTION = {
+    "name": "Tiny Doubler",
+    "slug": "tiny-doubler",
+    "version": "1.0.0",
+    "description": "doubles numbers",
+    "python_version": "py311",
+    "requirements": ["numpy>=1.24"],
+    "requirements_file": None,
+}
+
 SCAFFOLD: dict[str, str | bytes] = {
     "config.yaml": CONFIG,
     "model/__init__.py": "",
@@ -150,7 +161,7 @@ def manifest_for(
         "format_version": 1,
         "tool": {"name": "bundle", "version": "0.1.0"},
         "spec_version": None,
-        "bundle": {"name": "evil", "version": "1"},
+        "bundle": dict(CONFIG_SECTION),
         "config_sha256": hashlib.sha256(files.get("config.yaml", b"")).hexdigest(),
         "total_size": sum(len(d) for d in files.values()),
         "file_count": len(records),

@@ -34,22 +34,23 @@ def test_materialize_unpacks_into_a_folder_named_by_digest(archive: Path, cache_
     assert folder == cache_dir / hashlib.sha256(archive.read_bytes()).hexdigest()
     assert (folder / "model/model.py").read_text() == SCAFFOLD["model/model.py"]
     assert (folder / "empty").is_dir()
-    assert os.listdir(cache_dir) == [folder.name], "no temp folder left beside it"
+    assert sorted(os.listdir(cache_dir)) == [folder.name, folder.name + ".json"], (
+        "the folder and its record, no temp folder left beside them"
+    )
 
 
 def test_second_call_reuses_the_extraction(
     archive: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = materialize(archive)
-    marker = folder / "marker-from-first-run"
-    marker.write_text("still here")
+    inode = folder.stat().st_ino
 
     def no_extraction(*args: object, **kwargs: object) -> None:
         raise AssertionError("extracted again")
 
     monkeypatch.setattr("bundle_cli.archive.cache.extract_into", no_extraction)
     assert materialize(archive) == folder
-    assert marker.read_text() == "still here"
+    assert folder.stat().st_ino == inode
 
 
 def test_default_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -97,7 +98,9 @@ def test_concurrent_materialize_of_the_same_archive(
     assert [p.returncode for p in procs] == [0, 0, 0]
     assert len(set(outputs)) == 1
     folder = Path(outputs[0])
-    assert os.listdir(folder.parent) == [folder.name], "the losers cleaned up their temp folders"
+    assert sorted(os.listdir(folder.parent)) == [folder.name, folder.name + ".json"], (
+        "the losers cleaned up their temp folders"
+    )
     assert (folder / "data/big.bin").read_bytes() == data
     assert tree_listing(folder) == sorted([*tree_listing(bundle), ".bundle-manifest.json"])
 

@@ -55,11 +55,11 @@ def test_bundleignore_cannot_reinclude_a_secret_and_says_so(tree: Callable[..., 
     )
     selection = select_files(bundle)
     assert [e.name for e in selection.files] == [".bundleignore", "config.yaml"]
-    warned = sorted(d.message.split(":")[0] for d in selection.diagnostics)
-    assert warned == [".env", "id_rsa"]
-    assert all(
-        d.code == "secret-not-reincluded" and d.severity == "warning" for d in selection.diagnostics
-    )
+    reincluded = [d for d in selection.diagnostics if d.code == "secret-not-reincluded"]
+    assert sorted(d.message.split(":")[0] for d in reincluded) == [".env", "id_rsa"]
+    assert all(d.severity == "warning" for d in selection.diagnostics)
+    [listed] = [d for d in selection.diagnostics if d.code == "secrets-left-out"]
+    assert listed.message.endswith("credentials: .env, id_rsa")
 
 
 def test_bundleignore_adds_and_negates_its_own_patterns(tree: Callable[..., Path]) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from archive_kit import CONFIG as KIT_CONFIG
 from archive_kit import (
     assert_holds_scaffold,
     frame,
@@ -33,7 +34,7 @@ from bundle_cli.archive.extract import unpack
 from bundle_cli.archive.findings import Limits
 from bundle_cli.errors import ExitCode, UnsafeArchiveError, UsageError
 
-CONFIG = {"config.yaml": b"model_name: x\n"}
+CONFIG = {"config.yaml": KIT_CONFIG.encode()}  # a real config: the manifest is checked against it
 ESCAPE = "escaped.txt"  # hostile members aim at tmp_path/ESCAPE (absolute) or ../ESCAPE (relative)
 
 

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_kit import MINIMAL, SCAFFOLD, frame, manifest_member, member, tar_of, write_bytes
+from archive_kit import (
+    CONFIG,
+    MINIMAL,
+    SCAFFOLD,
+    frame,
+    manifest_member,
+    member,
+    tar_of,
+    write_bytes,
+)
 from typer.testing import Result
 
 from bundle_cli.archive.inspect import inspect
@@ -91,10 +100,10 @@ def _kinds(path: Path) -> list[tuple[str, str | None]]:
 
 
 def test_missing_extra_and_altered_members_are_each_reported(tmp_path: Path) -> None:
-    listed = {"config.yaml": b"model_name: x\n", "a.txt": b"A", "gone.txt": b"G", "exec.sh": b"#!"}
+    listed = {"config.yaml": CONFIG.encode(), "a.txt": b"A", "gone.txt": b"G", "exec.sh": b"#!"}
     tar = tar_of(
         manifest_member(listed, dirs=["d"]),
-        member("config.yaml", b"model_name: x\n"),
+        member("config.yaml", CONFIG.encode()),
         member("a.txt", b"B"),  # content differs
         member(
             "exec.sh", b"#!", mode=0o644
@@ -113,12 +122,12 @@ def test_missing_extra_and_altered_members_are_each_reported(tmp_path: Path) -> 
 def test_unsafe_members_are_reported_without_stopping(tmp_path: Path) -> None:
     import tarfile
 
-    files = {"config.yaml": b"x"}
+    files = {"config.yaml": CONFIG.encode()}
     tar = tar_of(
         manifest_member(files),
         member("../escape.txt", b"E"),
         member("link", kind=tarfile.SYMTYPE, linkname="/etc/passwd"),
-        member("config.yaml", b"x"),
+        member("config.yaml", CONFIG.encode()),
     )
     problems = verify(write_bytes(tmp_path / "u.tar.gz", frame(tar))).problems
     assert [(p.kind, p.path) for p in problems] == [("unsafe", "../escape.txt"), ("unsafe", "link")]

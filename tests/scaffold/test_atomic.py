@@ -114,7 +114,7 @@ def test_a_folder_that_cannot_be_written_is_a_usage_error_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Result]
 ) -> None:
     # Tests run as root here, where permissions do not bite: the refusal is simulated.
-    def refuse(target: Path) -> Path:
+    def refuse(target: Path, **kwargs: object) -> Path:
         raise PermissionError(13, "Permission denied", str(target.parent))
 
     monkeypatch.setattr(place, "staging_dir", refuse)

@@ -27,15 +27,17 @@ def edited(tmp_path: Path) -> Path:
 def test_force_keeps_other_files_and_backs_up_replaced_ones(edited: Path, tmp_path: Path) -> None:
     fresh = init("demo", tmp_path / "fresh")
     result = scaffold("demo", edited, force=True)
-    assert result.merged and result.backups == [("model/model.py", "model/model.py.bak")]
-    assert (edited / "model/model.py.bak").read_text() == "# my model\n"
+    backup = ".bundle/backup/model/model.py.bak"
+    assert result.merged and result.backups == [("model/model.py", backup)]
+    assert (edited / backup).read_text() == "# my model\n"
+    assert not list((edited / "model").glob("*.bak*")), "no backup where the model code lives"
     assert (edited / "model/model.py").read_bytes() == (fresh / "model/model.py").read_bytes()
     assert (edited / "data/big.bin").read_bytes() == b"\x00" * 1000
     assert (edited / "notes.txt").read_text() == "mine"
     # the tool's own schema copy is simply brought up to date
     schema = edited / ".bundle/config.schema.json"
     assert schema.read_bytes() == (fresh / ".bundle/config.schema.json").read_bytes()
-    added = {"data/big.bin", "notes.txt", "model/model.py.bak"}
+    added = {"data/big.bin", "notes.txt", ".bundle/backup/", ".bundle/backup/model/", backup}
     assert entries(edited) == entries(fresh) | added
 
 
@@ -43,9 +45,9 @@ def test_force_again_never_overwrites_an_earlier_backup(edited: Path) -> None:
     scaffold("demo", edited, force=True)
     (edited / "model/model.py").write_text("# second edit\n")
     result = scaffold("demo", edited, force=True)
-    assert result.backups == [("model/model.py", "model/model.py.bak2")]
-    assert (edited / "model/model.py.bak").read_text() == "# my model\n"
-    assert (edited / "model/model.py.bak2").read_text() == "# second edit\n"
+    assert result.backups == [("model/model.py", ".bundle/backup/model/model.py.bak2")]
+    assert (edited / ".bundle/backup/model/model.py.bak").read_text() == "# my model\n"
+    assert (edited / ".bundle/backup/model/model.py.bak2").read_text() == "# second edit\n"
 
 
 def test_force_on_an_unchanged_scaffold_changes_nothing(tmp_path: Path) -> None:
@@ -94,5 +96,5 @@ def test_force_through_the_cli_reports_each_backup(
     result = cli("init", "demo", str(edited), "--force")
     assert result.exit_code == ExitCode.OK, result.output
     assert f"wrote {edited}/ from the numpy template" in result.stderr
-    assert "kept the previous model/model.py as model/model.py.bak" in result.stderr
+    assert "kept the previous model/model.py as .bundle/backup/model/model.py.bak" in result.stderr
     assert result.stdout == ""

@@ -69,13 +69,13 @@ def test_a_complete_bundle_is_valid(tree: Callable[..., Path]) -> None:
 def config_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The text of every config.yaml that load_config parses."""
     texts: list[str] = []
-    real = bundle_cli.config.load.load_yaml
+    real = bundle_cli.config.load.load_yaml_file
 
-    def counting(text: str) -> object:
-        texts.append(text)
-        return real(text)
+    def counting(path: Path) -> object:
+        texts.append(path.read_text())
+        return real(path)
 
-    monkeypatch.setattr(bundle_cli.config.load, "load_yaml", counting)
+    monkeypatch.setattr(bundle_cli.config.load, "load_yaml_file", counting)
     return texts
 
 
