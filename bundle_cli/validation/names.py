@@ -1,16 +1,19 @@
 """Names the bundle's code uses but never binds (an `np` never imported), found by pyflakes.
 
-Only pyflakes' undefined-name findings are reported (as errors: the code would raise NameError);
-style findings such as unused imports are the author's business.
+Only pyflakes' undefined-name findings are reported: errors in the model code (it would raise
+NameError), warnings in bundled packages, which often vendor whole libraries with dead corners.
+Annotations of local variables are left out, since Python never evaluates them. Style findings
+such as unused imports are the author's business.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 import types
 from typing import Any
 
-from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.validation.sources import Source
 
 
@@ -19,23 +22,41 @@ def check_names(sources: list[Source]) -> list[Diagnostic]:
     checker, messages = _pyflakes()
     found = []
     for source in sources:
-        if not source.own_code:
+        if source.kind == "excerpt":
             continue
         result = checker.Checker(source.tree, filename=str(source.path))
+        unevaluated = _local_annotations(source.tree)
         for message in result.messages:
-            if isinstance(message, messages.UndefinedName | messages.UndefinedLocal):
-                found.append(_diagnostic(message))
+            undefined = isinstance(message, messages.UndefinedName | messages.UndefinedLocal)
+            if undefined and (message.lineno, message.col) not in unevaluated:
+                found.append(_diagnostic(message, "error" if source.kind == "model" else "warning"))
     return found
 
 
-def _diagnostic(message: Any) -> Diagnostic:
+def _local_annotations(tree: ast.Module) -> set[tuple[int, int]]:
+    """(line, column) of every name in an annotation of a local variable (`x: T = ...` in a
+    function), which Python does not evaluate."""
+    found: set[tuple[int, int]] = set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.AnnAssign):
+                    found |= {
+                        (n.lineno, n.col_offset)
+                        for n in ast.walk(node.annotation)
+                        if isinstance(n, ast.Name)
+                    }
+    return found
+
+
+def _diagnostic(message: Any, severity: Severity) -> Diagnostic:
     name = message.message_args[0]
     if type(message).__name__ == "UndefinedLocal":
         text = f"{name} is used before it is assigned in this function; assign it first"
     else:
         text = f"{name} is used but never defined or imported; import or define it"
     return Diagnostic(
-        "undefined-name", "error", text, message.filename, message.lineno, message.col + 1
+        "undefined-name", severity, text, message.filename, message.lineno, message.col + 1
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bundle_cli.validation.paths import escapes
 
@@ -19,34 +19,40 @@ MAX_FILES = 400
 _SKIPPED = {"__pycache__", ".git", ".venv", "venv", "node_modules"}
 
 
+Kind = Literal["model", "package", "excerpt"]
+
+
 @dataclass(frozen=True)
 class Source:
     path: Path
     tree: ast.Module
-    # False for build_flow's saved excerpts: reviewed copies, not the code that runs
-    own_code: bool = True
+    # model: model_module_dir and flow modules; package: bundled packages and external folders
+    # (often vendored libraries); excerpt: build_flow's saved sources, reviewed copies only
+    kind: Kind = "model"
 
 
 def bundle_sources(bundle_dir: Path, config: Any) -> tuple[list[Source], list[Path]]:
     """The parsed files, and the folders a bundle's modules are imported from."""
     roots = import_roots(bundle_dir, config)
-    paths: list[tuple[Path, bool]] = []
-    code_dirs = roots[1:] if config.flow else roots
-    for folder in code_dirs:
-        paths += [(p, True) for p in _python_files(folder)]
+    model_dir = bundle_dir / config.model_module_dir
+    paths: list[tuple[Path, Kind]] = []
     if config.flow:
-        functions = bundle_dir / "functions"
-        paths += [(p, False) for p in _python_files(functions)]
-        paths += [(p, True) for p in _flow_modules(bundle_dir, config, roots)]
+        paths += [(p, "model") for p in _flow_modules(bundle_dir, config, roots)]
+        paths += [(p, "excerpt") for p in _python_files(bundle_dir / "functions")]
+    else:
+        paths += [(p, "model") for p in _python_files(model_dir)]
+    for folder in roots:
+        if folder not in (bundle_dir, model_dir):
+            paths += [(p, "package") for p in _python_files(folder)]
     seen: set[Path] = set()
     sources = []
-    for path, own in paths[:MAX_FILES]:
+    for path, kind in paths[:MAX_FILES]:
         if path in seen:
             continue
         seen.add(path)
         tree = _parse(path)
         if tree is not None:
-            sources.append(Source(path, tree, own))
+            sources.append(Source(path, tree, kind))
     return sources, roots
 
 

@@ -73,3 +73,20 @@ def test_validate_imports_no_model_code_and_leaves_doctest_real(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("]")[1].strip() == "True"
     assert "undefined-name" in out.stdout and "module-unresolved" in out.stdout
+
+
+def test_undefined_names_in_bundled_packages_warn_and_local_annotations_pass(
+    tree: Callable[..., Path],
+) -> None:
+    model = (
+        "class Model:\n    async def predict(self, model_input):\n"
+        "        task: Awaitable[int] | None = None\n        return task\n"
+    )
+    vendored = "def unused_corner():\n    return profile_macs()\n"
+    bundle = tree(
+        {"config.yaml": "model_name: m\n", "model/model.py": model, "packages/lib.py": vendored}
+    )
+    report = validate(bundle)
+    assert [(Path(str(d.file)).name, d.severity, d.line) for d in report.diagnostics] == [
+        ("lib.py", "warning", 2)
+    ]
