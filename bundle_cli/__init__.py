@@ -13,6 +13,7 @@ from bundle_cli._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from bundle_cli.archive.diff import diff as diff
     from bundle_cli.config import load_config as load_config
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from bundle_cli.flows.store import store as store
     from bundle_cli.runtime import load as load
     from bundle_cli.scaffold import init as init
+    from bundle_cli.signing.sign import sign as sign
     from bundle_cli.testing import run_examples as run_examples
     from bundle_cli.validation import validate as validate
 
@@ -38,6 +40,8 @@ _API = {
     "verify": "bundle_cli.archive.verify",
     "unpack": "bundle_cli.archive.extract",
     "inspect": "bundle_cli.archive.inspect",
+    "sign": "bundle_cli.signing.sign",
+    "diff": "bundle_cli.archive.diff",
 }
 
 __all__ = ["__version__", *_API]

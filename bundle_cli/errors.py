@@ -54,6 +54,12 @@ class InvalidBundleError(BundleError):
         self.diagnostics = diagnostics
 
 
+class UnsafePickleError(InvalidBundleError):
+    """The bundle holds pickles that import what nobody vouched for; none was loaded."""
+
+    exit_code = ExitCode.UNSAFE
+
+
 class InputDataError(BundleError):
     """The request data cannot be used: not JSON, wrong shape, fails the declared input type."""
 
@@ -62,6 +68,12 @@ class InputDataError(BundleError):
 
 class UnsafeArchiveError(BundleError):
     """An archive is corrupt, altered or tries to escape its target; nothing was written."""
+
+    exit_code = ExitCode.UNSAFE
+
+
+class BadSignatureError(BundleError):
+    """A signature does not check out: wrong key, altered content, or not a signature at all."""
 
     exit_code = ExitCode.UNSAFE
 

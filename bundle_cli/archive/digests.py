@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundle_cli.archive.gzipfmt import crc32
+from bundle_cli.archive.shards import cuts, sharded
 
 MIN_SIZE = 4 * 1024 * 1024  # smaller files are cheaper to hash than to look up
 _RACY_NS = 2_000_000_000
@@ -29,7 +30,7 @@ _RACY_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class Known:
-    sha256: str
+    sha256: str | list[str]  # a list: the digest of each shard (see archive/shards.py)
     crc32: int
 
 
@@ -59,14 +60,18 @@ class DigestCache:
         assert self.root is not None
         return self.root / key[:2] / key
 
-    def get(self, path: Path, st: os.stat_result) -> Known | None:
+    def get(self, path: Path, st: os.stat_result, shard_size: int | None = None) -> Known | None:
+        """The cached digest, in the form a manifest cut in `shard_size` shards needs."""
         if self.root is None or not self.read or st.st_size < MIN_SIZE:
             return None
         try:
             sha, crc = self._file(identity(path, st)).read_text(encoding="ascii").split()
-            return Known(sha, int(crc))
         except (OSError, ValueError):
             return None
+        wanted = len(cuts(st.st_size, shard_size)) if sharded(st.st_size, shard_size) else 0
+        if wanted != (sha.count(",") + 1 if "," in sha else 0):
+            return None  # cut otherwise (or not at all) when it was cached
+        return Known(sha.split(",") if wanted else sha, int(crc)) if crc.isdigit() else None
 
     def put(self, path: Path, st: os.stat_result, known: Known, read_started_ns: int) -> None:
         if self.root is None or st.st_size < MIN_SIZE:
@@ -77,7 +82,8 @@ class DigestCache:
         tmp = target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}")
         with suppress(OSError):
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(f"{known.sha256} {known.crc32}\n", encoding="ascii")
+            sha = ",".join(known.sha256) if isinstance(known.sha256, list) else known.sha256
+            tmp.write_text(f"{sha} {known.crc32}\n", encoding="ascii")
             os.replace(tmp, target)
 
 
@@ -90,11 +96,17 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def hash_file(path: Path) -> Known:
-    """sha256 and CRC-32 of a file, read in 1 MiB chunks."""
-    h, crc = hashlib.sha256(), 0
+def hash_file(path: Path, shard_size: int | None = None) -> Known:
+    """sha256 (or one per shard, for a file larger than shard_size) and CRC-32 of a file."""
+    size = os.stat(path).st_size
+    digests, crc = [], 0
     with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(1024 * 1024):
-            h.update(chunk)
-            crc = crc32(chunk, crc)
-    return Known(h.hexdigest(), crc)
+        for start, end in cuts(size, shard_size):
+            h = hashlib.sha256()
+            left = end - start
+            while left and (chunk := f.read(min(left, 1024 * 1024))):
+                h.update(chunk)
+                crc = crc32(chunk, crc)
+                left -= len(chunk)
+            digests.append(h.hexdigest())
+    return Known(digests if sharded(size, shard_size) else digests[0], crc)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 from bundle_cli.archive.digests import DigestCache, Known, hash_file
 from bundle_cli.archive.encode import PIECE_SIZE
 from bundle_cli.archive.select import Entry
+from bundle_cli.archive.shards import FileDigest
 from bundle_cli.errors import UsageError
 
 
@@ -58,18 +58,20 @@ class PendingDigest:
     st: os.stat_result
     read_started_ns: int
     known: Known | None
-    future: Future[tuple[str | None, int]]
+    digest: FileDigest
+    shard_size: int | None
 
-    def settle(self, cache: DigestCache) -> str:
-        """The sha256 of the bytes packed: computed, or cached and confirmed by their CRC."""
-        sha, crc = self.future.result()
+    def settle(self, cache: DigestCache) -> str | list[str]:
+        """The sha256 (or shard digests) of the bytes packed: computed, or cached and confirmed
+        by their CRC."""
+        sha, crc = self.digest.result()
         if self.known is None:
             assert sha is not None  # hashed on its lane because nothing was known
             cache.put(self.entry.source, self.st, Known(sha, crc), self.read_started_ns)
             return sha
         if crc == self.known.crc32:
             return self.known.sha256
-        fresh = hash_file(self.entry.source)  # a stale entry: hash the file as it is now
+        fresh = hash_file(self.entry.source, self.shard_size)  # a stale entry: hash it again
         if fresh.crc32 != crc:
             raise changed(self.entry)
         cache.put(self.entry.source, self.st, fresh, self.read_started_ns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ class InspectResult:
     archive: Path
     archive_size: int
     manifest: manifest_mod.Manifest
+    manifest_sha256: str = ""  # of the manifest member's bytes, as `unpack` writes them
+    manifest_size: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         m = self.manifest
@@ -54,5 +57,7 @@ def inspect(archive: str | Path) -> InspectResult:
             )
         if first.size > manifest_mod.MAX_MANIFEST_SIZE:
             raise UnsafeArchiveError("refused: the manifest is larger than any real one")
-        manifest = manifest_mod.parse(b"".join(reader.data(first)))
-    return InspectResult(archive, archive.stat().st_size, manifest)
+        raw = b"".join(reader.data(first))
+    manifest = manifest_mod.parse(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    return InspectResult(archive, archive.stat().st_size, manifest, digest, len(raw))

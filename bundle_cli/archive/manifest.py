@@ -31,8 +31,15 @@ class FileRecord:
 
     path: str
     size: int
-    sha256: str = PLACEHOLDER
+    sha256: str | None = PLACEHOLDER  # None when the file is recorded by shards
     executable: bool = False
+    shards: list[str] | None = None  # sha256 of each shard_size piece (see archive/shards.py)
+
+    def to_dict(self) -> dict[str, Any]:
+        row = asdict(self)
+        if self.shards is None:
+            del row["shards"]
+        return row
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Manifest:
     files: list[FileRecord] = field(default_factory=list)
     directories: list[str] = field(default_factory=list)
     config_sha256: str = PLACEHOLDER
+    shard_size: int | None = None  # set when some file is larger: it is then recorded by shards
 
     @property
     def total_size(self) -> int:
@@ -61,21 +69,27 @@ class Manifest:
             "config_sha256": self.config_sha256,
             "total_size": self.total_size,
             "file_count": len(self.files),
+            **({} if self.shard_size is None else {"shard_size": self.shard_size}),
             "directories": self.directories,
             "files": _FILES_MARK,
         }
         text = json.dumps(head, indent=2, ensure_ascii=False)
-        rows = ",\n    ".join(json.dumps(asdict(f), ensure_ascii=False) for f in self.files)
+        rows = ",\n    ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in self.files)
         body = f"[\n    {rows}\n  ]" if rows else "[]"
         # "files" is the last key, so its placeholder is the last occurrence of the mark
         before, _, after = text.rpartition(json.dumps(_FILES_MARK))
         return (before + body + after).encode("utf-8") + b"\n"
 
-    def fill(self, digests: dict[str, str]) -> None:
-        """Put in the real digests once every file has been hashed."""
+    def fill(self, digests: dict[str, str | list[str]]) -> None:
+        """Put in the real digests (a sha256, or a file's shard digests) once all are hashed."""
         for record in self.files:
-            record.sha256 = digests[record.path]
-        self.config_sha256 = digests.get(CONFIG_NAME, PLACEHOLDER)
+            found = digests[record.path]
+            if isinstance(found, list):
+                record.sha256, record.shards = None, found
+            else:
+                record.sha256 = found
+        config = digests.get(CONFIG_NAME, PLACEHOLDER)
+        self.config_sha256 = config if isinstance(config, str) else PLACEHOLDER
 
 
 def parse(data: bytes) -> Manifest:
@@ -97,6 +111,10 @@ def parse(data: bytes) -> Manifest:
         doc.get("spec_version") is None or isinstance(doc["spec_version"], str), "bad spec_version"
     )
     _require(_is_digest(doc.get("config_sha256")), "bad config_sha256")
+    shard_size = doc.get("shard_size")
+    _require(
+        "shard_size" not in doc or (type(shard_size) is int and shard_size > 0), "bad shard_size"
+    )
     dirs, files = doc.get("directories"), doc.get("files")
     _require(isinstance(dirs, list) and all(_is_name(d) for d in dirs), "bad directories")
     _require(isinstance(files, list), "bad files")
@@ -104,9 +122,10 @@ def parse(data: bytes) -> Manifest:
         tool_version=tool["version"],
         spec_version=doc["spec_version"],
         bundle=doc["bundle"],
-        files=[_file(f) for f in files],
+        files=[_file(f, shard_size) for f in files],
         directories=list(dirs),
         config_sha256=doc["config_sha256"],
+        shard_size=shard_size,
     )
     _require(doc.get("total_size") == manifest.total_size, "total_size does not add up")
     _require(doc.get("file_count") == len(manifest.files), "file_count does not add up")
@@ -115,17 +134,27 @@ def parse(data: bytes) -> Manifest:
     return manifest
 
 
-def _file(item: Any) -> FileRecord:
-    _require(
-        isinstance(item, dict) and set(item) == {"path", "size", "sha256", "executable"},
-        "bad file entry",
-    )
+def _file(item: Any, shard_size: int | None) -> FileRecord:
+    keys = {"path", "size", "sha256", "executable"}
+    _require(isinstance(item, dict) and set(item) in (keys, keys | {"shards"}), "bad file entry")
     size, executable = item["size"], item["executable"]
     _require(_is_name(item["path"]), f"unsafe path {item['path']!r}")
     _require(type(size) is int and 0 <= size <= MAX_FILE_SIZE, f"bad size for {item['path']}")
-    _require(_is_digest(item["sha256"]), f"bad sha256 for {item['path']}")
     _require(type(executable) is bool, f"bad executable flag for {item['path']}")
-    return FileRecord(item["path"], size, item["sha256"], executable)
+    shards = item.get("shards")
+    if shard_size is not None and size > shard_size:
+        count = -(-size // shard_size)
+        _require(
+            item["sha256"] is None
+            and isinstance(shards, list)
+            and len(shards) == count
+            and all(_is_digest(d) for d in shards),
+            f"bad shards for {item['path']}",
+        )
+    else:
+        _require("shards" not in item, f"shards for {item['path']}, a file of one shard")
+        _require(_is_digest(item["sha256"]), f"bad sha256 for {item['path']}")
+    return FileRecord(item["path"], size, item["sha256"], executable, shards)
 
 
 # The fields `package` writes in the "bundle" section, with the types it writes.

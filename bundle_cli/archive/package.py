@@ -11,9 +11,10 @@ from typing import Any
 from bundle_cli._version import __version__
 from bundle_cli.archive.derived import bundle_section
 from bundle_cli.archive.digests import DigestCache, file_sha256
-from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord, Manifest
+from bundle_cli.archive.manifest import CONFIG_NAME, Manifest
 from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
+from bundle_cli.archive.shards import placeholder, shard_size_for
 from bundle_cli.archive.writer import Progress, write_archive
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
@@ -138,9 +139,10 @@ def archive_path(config: Any, output: Path | None) -> Path:
 def build_manifest(config: Any, selection: Selection) -> Manifest:
     """The manifest with placeholder digests (the writer fills them in)."""
     bundle = bundle_section(config, _requirements_text(selection.root, config))
-    files = [FileRecord(e.name, e.size, executable=e.executable) for e in selection.files]
+    shard_size = shard_size_for(e.size for e in selection.files)
+    files = [placeholder(e.name, e.size, e.executable, shard_size) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
-    return Manifest(__version__, config.spec_version, bundle, files, dirs)
+    return Manifest(__version__, config.spec_version, bundle, files, dirs, shard_size=shard_size)
 
 
 def _requirements_text(root: Path, config: Any) -> str | None:

@@ -8,6 +8,7 @@ manifest lists, with the listed size, mode and sha256, pass.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,7 @@ from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
 from bundle_cli.archive.reader import InflateStream
+from bundle_cli.archive.shards import DigestPool
 from bundle_cli.archive.tarstream import Member, TarReader
 from bundle_cli.errors import UnsafeArchiveError
 
@@ -58,8 +60,10 @@ class Scanner:
         self.result = ScanResult()
         self.seen: dict[str, str] = {}  # collision key -> name
         self.kinds: dict[str, bool] = {}  # name -> is a folder
-        # hashing on threads of their own overlaps it with decompression
-        self.member_hasher, self.archive_hasher = _Background(), _Background()
+        # hashing on threads of their own overlaps it with decompression; the members' digests
+        # (one per file or per shard) run on every core
+        self.member_hasher = DigestPool(_workers(), crc=False)
+        self.archive_hasher = _Background()
 
     def problem(self, kind: str, path: str | None, message: str) -> None:
         found = Problem(kind, path, message)
@@ -125,6 +129,7 @@ class Scanner:
         self.seen[collision_key(MANIFEST_NAME)] = MANIFEST_NAME
         self.kinds[MANIFEST_NAME] = False
         self.files = {f.path: f for f in manifest.files}
+        self.shard_size = manifest.shard_size
         self.dirs = set(manifest.directories)
         # the files the manifest's derived fields come from, kept to recompute them at the end
         wanted = (manifest_mod.CONFIG_NAME, manifest.bundle.get("requirements_file"))
@@ -180,19 +185,19 @@ class Scanner:
         keep: list[bytes] | None = (
             [] if member.name in self.kept and member.size <= derived.MAX_TEXT else None
         )
-        h = hashlib.sha256()
+        digest = self.member_hasher.file(record.size, self.shard_size)
         for chunk in reader.data(member):
-            self.member_hasher.call(h.update, chunk)
+            digest.update(chunk)
             if write:
                 write(chunk)
             if keep is not None:
                 keep.append(chunk)
-        self.member_hasher.drain()
         if write:
             write(None)
         self.result.files_checked += 1
         self.result.bytes_checked += member.size
-        if h.hexdigest() != record.sha256:
+        found, _ = digest.result()
+        if found != (record.shards if record.shards is not None else record.sha256):
             self.problem("altered", member.name, "content differs from the manifest's sha256")
         elif keep is not None:
             self.kept[member.name] = keep
@@ -221,6 +226,12 @@ class Scanner:
         for name in sorted(set(self.files) | self.dirs):
             if name not in self.kinds:
                 self.problem("missing", name, "listed in the manifest but not in the archive")
+
+
+def _workers() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def scan(

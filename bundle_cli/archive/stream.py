@@ -1,22 +1,20 @@
 """The output side of the writer: encodes pieces in parallel and writes them in order.
 
-Reading and hashing happen in the caller's thread and in hash lanes; encoding runs in a small
-thread pool (zlib, ISA-L and hashlib release the GIL); one writer thread appends results to the
-file in order and keeps the two running CRCs. At most `depth` pieces are in flight, so memory
-stays bounded whatever the size of the files.
+Reading happens in the caller's thread and hashing in archive/shards.py's pool; encoding runs
+in a small thread pool (zlib, ISA-L and hashlib release the GIL); one writer thread appends
+results to the file in order and keeps the two running CRCs. At most `depth` pieces are in
+flight, so memory stays bounded whatever the size of the files.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bundle_cli.archive.encode import PIECE_SIZE, WINDOW, Encoded, Mode, encode
-from bundle_cli.archive.gzipfmt import crc32, crc32_combine
+from bundle_cli.archive.gzipfmt import crc32_combine
 
 _IOV_MAX = 512
 T = TypeVar("T")
@@ -96,52 +94,3 @@ def _writev_all(fd: int, parts: list[bytes | memoryview]) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
-
-
-class HashLanes:
-    """sha256 of several files at once: each file's chunks go, in order, to one lane."""
-
-    def __init__(self, lanes: int, depth: int = 16) -> None:
-        self.lanes = [ThreadPoolExecutor(1, thread_name_prefix="bundle-hash") for _ in range(lanes)]
-        self.turn = 0
-        self.depth = depth
-        self.pending: deque[Future[Any]] = deque()
-
-    def new(self, sha256: bool = True) -> LaneHash:
-        lane = self.lanes[self.turn % len(self.lanes)]
-        self.turn += 1
-        return LaneHash(self, lane, sha256)
-
-    def submit(self, lane: ThreadPoolExecutor, fn: Callable[..., T], *args: object) -> Future[T]:
-        future = lane.submit(fn, *args)
-        self.pending.append(future)
-        while len(self.pending) > self.depth:
-            self.pending.popleft().result()
-        return future
-
-    def close(self) -> None:
-        for lane in self.lanes:
-            lane.shutdown(wait=True, cancel_futures=True)
-
-
-class LaneHash:
-    """The CRC-32 and (unless its digest is already known) the sha256 of one file, on its lane."""
-
-    def __init__(self, lanes: HashLanes, lane: ThreadPoolExecutor, sha256: bool) -> None:
-        self.lanes, self.lane = lanes, lane
-        self.h = hashlib.sha256() if sha256 else None
-        self.crc = 0
-
-    def _update(self, chunk: bytes) -> None:
-        if self.h is not None:
-            self.h.update(chunk)
-        self.crc = crc32(chunk, self.crc)
-
-    def update(self, chunk: bytes) -> None:
-        self.lanes.submit(self.lane, self._update, chunk)
-
-    def result(self) -> Future[tuple[str | None, int]]:
-        """A future of (hex sha256 or None, CRC-32) of everything fed so far."""
-        return self.lanes.submit(
-            self.lane, lambda: (self.h.hexdigest() if self.h else None, self.crc)
-        )

@@ -29,7 +29,7 @@ class VerifyReport:
         return not self.problems
 
     def counts(self) -> dict[str, int]:
-        kinds = ("missing", "extra", "altered", "unsafe", "corrupt")
+        kinds = ("missing", "extra", "altered", "unsafe", "corrupt", "signature")
         return {kind: sum(p.kind == kind for p in self.problems) for kind in kinds}
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,14 +45,28 @@ class VerifyReport:
         }
 
 
-def verify(archive: str | Path, *, limits: Limits | None = None) -> VerifyReport:
-    """Check every byte of `archive`; raises UnsafeArchiveError when it is not a bundle archive at all."""
+def verify(
+    archive: str | Path,
+    *,
+    limits: Limits | None = None,
+    signature: str | Path | None = None,
+    public_key: str | Path | None = None,
+) -> VerifyReport:
+    """Check every byte of `archive`; raises UnsafeArchiveError when it is not a bundle archive at all.
+
+    With `signature` and `public_key`, the model-signing signature must also cover exactly the
+    archive's files (see bundle_cli/signing/check.py); a folder is then checked against it alone.
+    """
     archive = Path(archive)
+    if (signature is None) != (public_key is None):
+        raise UsageError("--signature and --public-key go together")
+    if signature is not None and archive.is_dir():
+        return _signed_folder(archive, Path(signature), Path(public_key or ""))
     if not archive.is_file():
         raise UsageError(f"{archive}: no such archive file")
     start = time.perf_counter()
     result = scan(archive, limits=limits)
-    return VerifyReport(
+    report = VerifyReport(
         archive,
         result.manifest,
         result.problems,
@@ -60,3 +74,22 @@ def verify(archive: str | Path, *, limits: Limits | None = None) -> VerifyReport
         result.bytes_checked,
         time.perf_counter() - start,
     )
+    if signature is not None and result.manifest is not None:
+        from bundle_cli.archive.contents import of_archive
+        from bundle_cli.signing.check import check_signature
+
+        report.problems += check_signature(
+            of_archive(archive), Path(signature), Path(public_key or "")
+        )
+    return report
+
+
+def _signed_folder(folder: Path, signature: Path, public_key: Path) -> VerifyReport:
+    from bundle_cli.archive.contents import of_folder
+    from bundle_cli.signing.check import check_signature
+
+    start = time.perf_counter()
+    found = of_folder(folder)
+    problems = check_signature(found, signature, public_key)
+    size = sum(f.size for f in found.files)
+    return VerifyReport(folder, None, problems, len(found.files), size, time.perf_counter() - start)

@@ -24,7 +24,8 @@ from bundle_cli.archive.files import PendingDigest, open_entry, read_chunks
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
-from bundle_cli.archive.stream import HashLanes, PieceWriter
+from bundle_cli.archive.shards import DigestPool
+from bundle_cli.archive.stream import PieceWriter
 from bundle_cli.tempnames import prefix, remove_stale
 
 BLOCK = tarfile.BLOCKSIZE
@@ -87,37 +88,38 @@ def _write(
     workers = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
-    out, lanes = PieceWriter(fd, workers), HashLanes(max(1, min(workers, 2)))
+    out, pool = PieceWriter(fd, workers), DigestPool(workers)
     pending: list[PendingDigest] = []
     try:
         for entry in selection.entries:
             if entry.is_dir:
                 out.add(Mode.TEXT, tar_header(entry.name, mtime=mtime, is_dir=True))
                 continue
-            pending.append(_add_file(out, lanes, entry, mtime, progress, cache))
+            pending.append(_add_file(out, pool, entry, manifest, progress, cache, mtime))
         out.add(Mode.TEXT, _end_blocks(head_len + out.added))
         out.finish()
         manifest.fill({p.entry.name: p.settle(cache) for p in pending})
     finally:
         out.close()
-        lanes.close()
+        pool.close()
     return _finish(fd, out, manifest, mtime, head_len)
 
 
 def _add_file(
     out: PieceWriter,
-    lanes: HashLanes,
+    pool: DigestPool,
     entry: Entry,
-    mtime: int,
+    manifest: Manifest,
     progress: Progress,
     cache: DigestCache,
+    mtime: int,
 ) -> PendingDigest:
     mode = probe(str(entry.source), entry.size)
     fd, st = open_entry(entry)
     try:
-        known = cache.get(entry.source, st)
+        known = cache.get(entry.source, st, manifest.shard_size)
         started = time.time_ns()
-        digest = lanes.new(sha256=known is None)
+        digest = pool.file(entry.size, manifest.shard_size, sha256=known is None)
         out.add(
             mode, tar_header(entry.name, mtime=mtime, size=entry.size, executable=entry.executable)
         )
@@ -128,7 +130,7 @@ def _add_file(
     finally:
         os.close(fd)
     out.add(mode, b"\0" * (-entry.size % BLOCK))
-    return PendingDigest(entry, st, started, known, digest.result())
+    return PendingDigest(entry, st, started, known, digest, manifest.shard_size)
 
 
 def _finish(fd: int, out: PieceWriter, manifest: Manifest, mtime: int, head_len: int) -> int:

@@ -95,13 +95,19 @@ def _print_list(files: list[Any], as_json: bool) -> None:
 def verify(
     archive: Path = typer.Argument(..., help="Archive written by `bundle package`."),
     as_json: bool = typer.Option(False, "--json", help="Print the report on stdout."),
+    signature: Path | None = typer.Option(
+        None, "--signature", help="Also check this model-signing signature (needs --public-key)."
+    ),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="EC public key (PEM) the signature must be made with."
+    ),
 ) -> None:
     """Check every byte of an archive against its manifest (exit 4 on any problem)."""
     from bundle_cli.archive.verify import verify as run_verify
     from bundle_cli.cli.progress import human
 
     with _sigterm_cleans_up(), boundary():
-        report = run_verify(archive)
+        report = run_verify(archive, signature=signature, public_key=public_key)
     if as_json:
         emit_json(report.to_dict())
     for problem in report.problems:

@@ -19,11 +19,16 @@ def validate(
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Check every file again, even when nothing changed."
     ),
+    trust_pickles: bool = typer.Option(
+        False, "--trust-pickles", help="Untrusted pickles are warnings, not errors."
+    ),
 ) -> None:
     """Check a bundle without importing its model code."""
     from bundle_cli.cli.validate_fast import run
 
     with boundary():
-        code = run(path, as_json=as_json, strict=strict, no_cache=no_cache)
+        code = run(
+            path, as_json=as_json, strict=strict, no_cache=no_cache, trust_pickles=trust_pickles
+        )
     if code:
         raise typer.Exit(code)

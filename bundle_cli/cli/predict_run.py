@@ -32,7 +32,11 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
+<<<<<<< HEAD
     method: str = "predict"
+=======
+    trust_pickles: bool = False
+>>>>>>> main
 
 
 def run(opts: PredictOptions) -> None:
@@ -64,7 +68,13 @@ def _run(
     from bundle_cli.cli.plain import warning
 
     bundle = stack.enter_context(
-        load(opts.path, secrets=secrets, secrets_file=opts.secrets_file, warn=warning)
+        load(
+            opts.path,
+            secrets=secrets,
+            secrets_file=opts.secrets_file,
+            warn=warning,
+            trust_pickles=opts.trust_pickles,
+        )
     )
     writer = output.Writer(out, scrub, stderr)
     _serve(bundle, request, files, opts, writer)

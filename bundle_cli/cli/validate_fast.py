@@ -15,7 +15,12 @@ from pathlib import Path
 from bundle_cli.cli.plain import bounded, render_diagnostics, say
 
 # option -> keyword of `run`
-FLAGS = {"--json": "as_json", "--strict": "strict", "--no-cache": "no_cache"}
+FLAGS = {
+    "--json": "as_json",
+    "--strict": "strict",
+    "--no-cache": "no_cache",
+    "--trust-pickles": "trust_pickles",
+}
 
 
 def parse(argv: list[str]) -> tuple[str, dict[str, bool]] | None:
@@ -43,17 +48,19 @@ def main(argv: list[str]) -> int | None:
     return bounded(lambda: run(Path(path), **flags))
 
 
-def run(path: Path, *, as_json: bool, strict: bool, no_cache: bool) -> int:
+def run(
+    path: Path, *, as_json: bool, strict: bool, no_cache: bool, trust_pickles: bool = False
+) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
     code: 0, or 2 when the bundle has errors (or warnings, with `strict`)."""
     if no_cache:
         from bundle_cli.validation import validate
 
-        report = validate(path, strict=strict)
+        report = validate(path, strict=strict, trust_pickles=trust_pickles)
     else:
         from bundle_cli.validation.cache import validate_cached
 
-        report = validate_cached(path).visible(strict=strict)
+        report = validate_cached(path, trust_pickles).visible(strict=strict)
     ok = report.ok(strict=strict)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(strict=strict), indent=2) + "\n")

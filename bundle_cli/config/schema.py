@@ -121,6 +121,14 @@ class BundleConfig(StrictModel):
     flow: list[FlowStage] | None = Field(
         None, description="A chain of stages run instead of the single Model class."
     )
+    trusted_pickle_globals: list[str] = Field(
+        default_factory=list,
+        description="Globals pickles may import beyond the allow-list, as module.name (or a pattern), after review.",
+    )
+    trusted_pickles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Pickle files trusted whole, path -> sha256; untrusted again once the file changes.",
+    )
     # Truss legacy or computed keys: accepted, without local meaning.
     model_type: str | None = Field(None, description="Truss legacy; accepted, unused.")
     model_framework: str | None = Field(None, description="Truss legacy; accepted, unused.")

@@ -134,8 +134,11 @@ def _check_functions(plans: list[_Plan]) -> None:
 
 
 def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
+    import hashlib
+
     from bundle_cli.flows.pickling import dump_function, source_of
 
+    trusted: dict[str, str] = {}  # the pickles written here, trusted by their sha256
     for plan in plans:
         target = root / plan.model_path
         target.parent.mkdir(parents=True)
@@ -146,11 +149,13 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
             label = f"{slot} function {getattr(fn, '__qualname__', fn)!s} of stage '{plan.name}'"
             source, first_line = source_of(fn, label)
             (root / f"{stem}.py").write_text(source, encoding="utf-8")
-            (root / f"{stem}.pkl").write_bytes(dump_function(fn, f"{stem}.py", first_line))
+            data = dump_function(fn, f"{stem}.py", first_line)
+            (root / f"{stem}.pkl").write_bytes(data)
+            trusted[f"{stem}.pkl"] = hashlib.sha256(data).hexdigest()
     from bundle_cli.flows.build_config import config_text
 
     stages = [(p.name, p.type.value, p.model_path, p.options, list(p.functions)) for p in plans]
-    (root / "config.yaml").write_text(config_text(stages, name), encoding="utf-8")
+    (root / "config.yaml").write_text(config_text(stages, name, trusted), encoding="utf-8")
 
 
 def _check_written(root: Path) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 StageEntry = tuple[str, str, str, dict[str, Any], list[str]]
 
 
-def config_text(stages: list[StageEntry], name: str) -> str:
-    """config.yaml of a flow: (name, type, model path, options, function slots) per stage."""
+def config_text(stages: list[StageEntry], name: str, trusted: dict[str, str] | None = None) -> str:
+    """config.yaml of a flow: (name, type, model path, options, function slots) per stage, and
+    the pickles build_flow wrote, trusted by their sha256 (`trusted_pickles`)."""
     import yaml
 
     flow = []
@@ -21,15 +22,18 @@ def config_text(stages: list[StageEntry], name: str) -> str:
         for slot in slots:
             stage[slot] = f"functions/{stage_name}_{slot}.pkl"
         flow.append(stage)
-    config = {
+    config: dict[str, Any] = {
         "model_name": name,
         "python_version": f"py3{sys.version_info.minor}",
         "requirements": requirements([entry[1] for entry in stages]),
         "flow": flow,
     }
+    if trusted:
+        config["trusted_pickles"] = dict(sorted(trusted.items()))
     head = (
         "# Written by bundle_cli.build_flow. The .pkl files under functions/ are code that runs\n"
-        "# when the bundle loads; the .py file beside each is its source, for review.\n"
+        "# when the bundle loads; the .py file beside each is its source, for review. They are\n"
+        "# trusted by their sha256 (trusted_pickles): a changed pickle is refused until reviewed.\n"
     )
     return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 

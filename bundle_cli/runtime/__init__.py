@@ -21,6 +21,7 @@ def load(
     *,
     secrets: Mapping[str, str] | None = None,
     secrets_file: str | Path | None = None,
+    trust_pickles: bool = False,
     warn: Callable[[str], Any] | None = None,
 ) -> LoadedBundle:
     """Load the bundle at `path` (a folder) and return it ready for `predict`.
@@ -28,13 +29,15 @@ def load(
     `secrets` maps declared secret names to values; `secrets_file` is a file of NAME=VALUE lines
     (or a JSON object) outside the bundle; `BUNDLE_SECRET_<NAME>` environment variables are read
     too. `warn` receives each warning a run should show before the model starts (a declared
-    requirement missing here, an ignored secret value). Raises InvalidBundleError (invalid bundle), UsageError, or UserCodeError when the
-    model's own import, `__init__` or `load` raised.
+    requirement missing here, an ignored secret value). Raises InvalidBundleError (invalid
+    bundle), UnsafePickleError (a pickle imports what nobody vouched for, unless
+    `trust_pickles`), UsageError, or UserCodeError when the model's own import, `__init__` or
+    `load` raised.
     """
     from bundle_cli.runtime import loader
 
     folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle
-    settings, pipeline, _ = loader.start(folder, secrets, secrets_file, warn)
+    settings, pipeline, _ = loader.start(folder, secrets, secrets_file, warn, trust_pickles)
     return LoadedBundle(settings, pipeline)
 
 

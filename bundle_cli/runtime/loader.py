@@ -32,9 +32,9 @@ def bundle_dir(path: str | Path) -> Path:
     return path
 
 
-def read_settings(path: Path, timings: Timings) -> Settings:
+def read_settings(path: Path, timings: Timings, trust_pickles: bool = False) -> Settings:
     with timings.measure("validate"):
-        config, warnings = validated(path)
+        config, warnings = validated(path, trust_pickles)
     return Settings(root=path.resolve(), shown=path, config=config, warnings=tuple(warnings))
 
 
@@ -93,9 +93,10 @@ def start(
     secrets: Mapping[str, str] | None,
     secrets_file: str | Path | None,
     warn: Callable[[str], Any] | None = None,
+    trust_pickles: bool = False,
 ) -> tuple[Settings, Pipeline, Secrets]:
     timings = Timings()
-    settings = read_settings(path, timings)
+    settings = read_settings(path, timings, trust_pickles)
     if warn is not None:
         for warning in settings.warnings:
             warn(warning)

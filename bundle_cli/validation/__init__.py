@@ -8,51 +8,67 @@ from typing import Any
 
 from bundle_cli.cachedir import origin, shown
 from bundle_cli.diagnostics import Report
-from bundle_cli.errors import InvalidBundleError
+from bundle_cli.errors import InvalidBundleError, UnsafePickleError
 
-__all__ = ["ensure_valid", "validate"]
+__all__ = ["checked", "ensure_valid", "refusal", "validate"]
 
 
-def validate(path: str | Path, *, strict: bool = False) -> Report:
+def validate(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Report:
     """Check a bundle directory and return every error and warning found.
 
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
     at all raises (UsageError). Without `strict`, the notes only --strict shows are left out
-    (diagnostics.STRICT_ONLY); see `Report.ok`.
+    (diagnostics.STRICT_ONLY); see `Report.ok`. `trust_pickles` turns untrusted pickles from
+    errors into warnings.
     """
-    return _run(Path(path))[0].visible(strict=strict)
+    return _run(Path(path), trust_pickles)[0].visible(strict=strict)
 
 
-def checked(path: str | Path) -> tuple[Report, Any]:
+def checked(path: str | Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     """The report (as shown without --strict) and the typed config, None when it has errors."""
-    report, config = _run(Path(path))
+    report, config = _run(Path(path), trust_pickles)
     return report.visible(strict=False), config
 
 
 def ensure_valid(
-    path: str | Path, *, strict: bool = False, refuse: frozenset[str] = frozenset()
+    path: str | Path,
+    *,
+    strict: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    trust_pickles: bool = False,
 ) -> Any:
     """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, or a
     warning whose code is in `refuse` (what one command cannot accept, such as a secret value
-    that `bundle package` would archive)."""
-    report, config = _run(Path(path))
+    that `bundle package` would archive), and UnsafePickleError (exit 4) when the only errors
+    are pickles nobody vouched for."""
+    report, config = _run(Path(path), trust_pickles)
     report = report.visible(strict=strict)
     refused = [d for d in report.diagnostics if d.code in refuse]
     if refused:
         errors = [replace(d, severity="error") for d in refused]
         raise InvalidBundleError(f"{path}: {len(errors)} refused", errors)
     if not report.ok(strict=strict):
-        raise InvalidBundleError(report.summary(), report.diagnostics)
+        raise refusal(report)
     return config
 
 
-def _run(bundle_dir: Path) -> tuple[Report, Any]:
+def refusal(report: Report) -> InvalidBundleError:
+    """The error of a bundle that cannot run: UnsafePickleError (exit 4) when its only errors
+    are pickles nobody vouched for, else InvalidBundleError."""
+    from bundle_cli.validation.pickles import UNTRUSTED
+
+    if report.errors and all(d.code == UNTRUSTED for d in report.errors):
+        return UnsafePickleError(report.summary(), report.diagnostics)
+    return InvalidBundleError(report.summary(), report.diagnostics)
+
+
+def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     """The report and the typed config (None when config.yaml has errors), from one read."""
     if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
         from bundle_cli.archive import materialize
 
         bundle_dir = materialize(bundle_dir)
-    report, config = _check(bundle_dir)
+    report, config = _check(bundle_dir, trust_pickles)
     archive = origin(bundle_dir)
     return (report if archive is None else _name_archive(report, archive)), config
 
@@ -65,7 +81,7 @@ def _name_archive(report: Report, archive: str) -> Report:
     return Report(bundle=archive, diagnostics=diagnostics)
 
 
-def _check(bundle_dir: Path) -> tuple[Report, Any]:
+def _check(bundle_dir: Path, trust_pickles: bool) -> tuple[Report, Any]:
     # Imported here: the config model costs ~0.2 s, which a cached verdict does not pay.
     from bundle_cli.config import load_config
 
@@ -78,13 +94,19 @@ def _check(bundle_dir: Path) -> tuple[Report, Any]:
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
     from bundle_cli.validation.model_code import check_model_code
+    from bundle_cli.validation.pickles import check_pickles
 
     kind = no_model_code_kind(result.data)
     report.diagnostics += check_model_code(bundle_dir, result.config, kind)
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
+<<<<<<< HEAD
     report.diagnostics += _code_and_environment(bundle_dir, result.config, result.positions)
+=======
+    report.diagnostics += check_environment(bundle_dir, result.config, result.positions)
+    report.diagnostics += check_pickles(bundle_dir, result.config, trust_pickles)
+>>>>>>> main
     return report, result.config
 
 

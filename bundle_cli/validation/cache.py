@@ -10,7 +10,7 @@ fingerprint and a full validation.
 
 Two entries use it:
 - `validated_config` (before `bundle predict` runs a bundle) keeps positive verdicts only, and
-  does not walk the data folder, whose contents no check reads for running;
+  walks every file too: the pickle inventory reads the data folder;
 - `validate_cached` (`bundle validate`) keeps whole reports, errors and warnings included, and
   walks every file, since checks such as examples' `files` read paths anywhere in the bundle. A
   bundle whose config names folders outside it (`external_package_dirs`) is never cached: those
@@ -34,7 +34,6 @@ import bundle_cli
 from bundle_cli._version import __version__
 from bundle_cli.cachedir import cache_path
 from bundle_cli.diagnostics import Diagnostic, Report
-from bundle_cli.errors import InvalidBundleError
 
 # Warnings `bundle predict` and `bundle test` print before the model runs: what may make the run
 # differ from the deployed one (codes of config/load.py and validation/environment.py).
@@ -52,29 +51,27 @@ _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache"
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 
 
-def validated_config(bundle_dir: Path) -> dict[str, Any]:
-    """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid."""
-    return validated(bundle_dir)[0]
+def validated_config(bundle_dir: Path, trust_pickles: bool = False) -> dict[str, Any]:
+    """The bundle's config as a JSON-ready dict; raises InvalidBundleError when it is invalid
+    (UnsafePickleError for pickles nobody vouched for, unless `trust_pickles`)."""
+    return validated(bundle_dir, trust_pickles)[0]
 
 
-def validated(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
+def validated(bundle_dir: Path, trust_pickles: bool = False) -> tuple[dict[str, Any], list[str]]:
     """The config, and the warnings a run prints before it starts (RUN_WARNINGS), formatted."""
     root = bundle_dir.resolve()
-    entry = _entry_path(root)
+    entry = _entry_path(root, "validated-trusting" if trust_pickles else "validated")
     cached = _read_entry(entry)
-    skip = cached["skip"] if cached else "data"
-    before = fingerprint(root, skip)
+    before = fingerprint(root, "")
     if cached and cached["fingerprint"] == before:
         return dict(cached["config"]), list(cached.get("warnings", []))
-    config, warnings = _validate(bundle_dir)  # as the user named it: diagnostics show that path
-    if config["data_dir"] != skip:
-        skip, before = config["data_dir"], fingerprint(root, config["data_dir"])
-    data = {"skip": skip, "fingerprint": before, "config": config, "warnings": warnings}
+    config, warnings = _validate(bundle_dir, trust_pickles)  # as named: diagnostics show it
+    data = {"skip": "", "fingerprint": before, "config": config, "warnings": warnings}
     _write_entry(entry, data)
     return config, warnings
 
 
-def validate_cached(path: str | Path) -> Report:
+def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
     """`validate(path, strict=True)` (every note; see `Report.visible`), or the report of an
     earlier run when nothing it read has changed."""
     from bundle_cli.validation import validate
@@ -86,15 +83,15 @@ def validate_cached(path: str | Path) -> Report:
     except OSError:
         config_bytes = None
     if config_bytes is None or b"external_package_dirs" in config_bytes:
-        return validate(path, strict=True)  # archives, missing configs, folders outside the bundle
+        return validate(path, strict=True, trust_pickles=trust_pickles)  # archives, no config...
     root = bundle_dir.resolve()
     # The report names files as the user wrote the path, so that is part of the key.
-    entry = _entry_path(root, "reports", str(bundle_dir))
+    entry = _entry_path(root, "reports", f"{bundle_dir}\0{trust_pickles}")
     before = fingerprint(root, "")
     cached = _read_report(entry)
     if cached is not None and cached[0] == before:
         return cached[1]
-    report = validate(path, strict=True)  # everything; the caller shows it as the run asks
+    report = validate(path, strict=True, trust_pickles=trust_pickles)  # the caller filters it
     data = {"fingerprint": before, "bundle": report.bundle}
     _write_entry(entry, data | {"diagnostics": [d.to_dict() for d in report.diagnostics]})
     return report
@@ -109,12 +106,12 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         return None  # unreadable or from another version: validate again
 
 
-def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    from bundle_cli.validation import checked
+def _validate(bundle_dir: Path, trust_pickles: bool) -> tuple[dict[str, Any], list[str]]:
+    from bundle_cli.validation import checked, refusal
 
-    report, config = checked(bundle_dir)
+    report, config = checked(bundle_dir, trust_pickles)
     if not report.ok() or config is None:
-        raise InvalidBundleError(report.summary(), report.diagnostics)
+        raise refusal(report)
     warnings = [d.format() for d in report.warnings if d.code in RUN_WARNINGS]
     return dict(config.model_dump(mode="json")), warnings
 
@@ -122,9 +119,9 @@ def _validate(bundle_dir: Path) -> tuple[dict[str, Any], list[str]]:
 def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(_TOOL_DIR.glob("validation/**/*.py")) + sorted(
-        _TOOL_DIR.glob("config/*.py")
-    ):
+    tool = [*_TOOL_DIR.glob("validation/**/*.py"), *_TOOL_DIR.glob("config/*.py")]
+    tool += _TOOL_DIR.glob("pickles/*")  # the scanner and its allow-list decide pickles' verdicts
+    for path in sorted(tool):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
     for folder in sys.path:  # the environment check reads installed packages' metadata:
         with contextlib.suppress(OSError):  # installing or removing one changes its folder

@@ -154,7 +154,7 @@ def _check_reference(
 
 
 def _list_pickle(findings: _Findings, stage: Any, slot: str, ref: str, key: KeyPath) -> None:
-    from bundle_cli.flows.pickle_scan import summarize
+    from bundle_cli.pickles.inventory import summarize
 
     where = f"stage '{stage.name}': {slot} {ref}"
     path = inside(findings.bundle_dir, ref)

@@ -3,6 +3,7 @@ not work where the bundle runs, written atomically."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 import pickle
@@ -93,7 +94,15 @@ def test_build_writes_a_complete_bundle_that_validates_and_runs(
         + inspect.getsource(label)
     )
     report = validate(dest)
-    assert report.ok(strict=True) and [d.code for d in report.diagnostics] == ["pickled-function"]
+    assert report.ok(strict=True), [d.format() for d in report.diagnostics]
+    # the pickled function (trusted by its sha256) and the classifier's pickle (allow-listed)
+    codes = sorted(d.code for d in report.diagnostics)
+    assert codes == ["pickle-inventory", "pickle-inventory", "pickled-function"], codes
+    assert config["trusted_pickles"] == {
+        "functions/sklearn_post.pkl": hashlib.sha256(
+            (dest / "functions/sklearn_post.pkl").read_bytes()
+        ).hexdigest()
+    }
     rows = X[:3].tolist()
     expected = {
         f"row{i}": int(p > THRESHOLD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import pickle
 import shutil
@@ -47,7 +48,15 @@ def test_the_example_validates_and_answers_its_examples(
     bundle = built if which == "trained now" else EXAMPLE / "bundle"
     report = validate(bundle)
     assert report.ok(strict=True), [d.format() for d in report.diagnostics]
-    assert [d.code for d in report.diagnostics] == ["pickled-function"] * 3
+    codes = sorted(d.code for d in report.diagnostics)
+    # three pickled functions (trusted by their sha256), the TorchScript archive's two pickles
+    assert codes == ["pickle-inventory"] * 5 + ["pickled-function"] * 3, codes
+    trusted = [d for d in report.diagnostics if "trusted_pickles" in d.message]
+    assert sorted(Path(d.file or "").name for d in trusted) == [
+        "encoder_pre.pkl",
+        "levels_post.pkl",
+        "levels_pre.pkl",
+    ]
     flow = load(bundle)
     for entry in examples(bundle):
         assert flow.predict(entry["input"]) == entry["expected"], entry["name"]
@@ -64,12 +73,25 @@ def test_the_committed_bundle_is_what_train_writes(built: Path) -> None:
 
     assert listing(built) == listing(committed)
     for name in sorted(listing(committed)):
-        if not name.startswith("models/") and not name.endswith(".pkl"):
+        if not name.startswith("models/") and not name.endswith(".pkl") and name != "config.yaml":
             assert (built / name).read_bytes() == (committed / name).read_bytes(), name
+    # config.yaml: the same, but for the digests of the pickles it trusts, each its own pickle's
+    configs = [config_without_digests(b) for b in (built, committed)]
+    assert configs[0] == configs[1]
     pickles = sorted(n for n in listing(committed) if n.endswith(".pkl"))
     assert pickles == [f"functions/{s}.pkl" for s in ("encoder_pre", "levels_post", "levels_pre")]
     for name in pickles:
         assert function_shape(built / name) == function_shape(committed / name), name
+
+
+def config_without_digests(bundle: Path) -> tuple[str, list[str]]:
+    """config.yaml with each trusted pickle's sha256 checked against the file, then masked."""
+    text = (bundle / "config.yaml").read_text()
+    trusted = yaml.safe_load(text)["trusted_pickles"]
+    for name, digest in trusted.items():
+        assert hashlib.sha256((bundle / name).read_bytes()).hexdigest() == digest, name
+        text = text.replace(digest, "<sha256>")
+    return text, sorted(trusted)
 
 
 def function_shape(path: Path) -> tuple[Any, ...]:

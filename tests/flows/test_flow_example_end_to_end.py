@@ -28,9 +28,14 @@ def test_built_validated_run_packaged_and_run_from_the_archive(
 
     checked = run_bundle("validate", str(bundle), "--json", "--strict")
     assert checked.returncode == ExitCode.OK, checked.stderr
-    assert [d["code"] for d in json.loads(checked.stdout)["diagnostics"]] == [
+    diagnostics = json.loads(checked.stdout)["diagnostics"]
+    assert [d["code"] for d in diagnostics if d["code"] == "pickled-function"] == [
         "pickled-function"
     ] * 3
+    # and every pickle listed by the inventory, the functions trusted by their sha256
+    inventory = [d for d in diagnostics if d["code"] == "pickle-inventory"]
+    assert {d["severity"] for d in diagnostics} == {"info"} and len(inventory) >= 3
+    assert sum("trusted by its sha256" in d["message"] for d in inventory) == 3
 
     request = bundle / "input.json"
     answer = run_bundle("predict", str(bundle), "-i", str(request))

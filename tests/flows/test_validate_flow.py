@@ -185,10 +185,13 @@ def test_pickled_functions_are_listed_without_being_unpickled(
     (bundle / "functions/s_post.pkl").write_bytes(data)
     result = cli("validate", str(bundle), "--json", "--strict")
     assert not marker.exists()
-    assert result.exit_code == ExitCode.OK, result.output  # info never fails, even --strict
-    [listed] = json.loads(result.stdout)["diagnostics"]
+    # listed for review; and refused, since it calls io.open, which nobody vouched for
+    assert result.exit_code == ExitCode.USAGE, result.output
+    listed, refused = json.loads(result.stdout)["diagnostics"]
     import hashlib
 
+    assert (refused["code"], refused["severity"]) == ("untrusted-pickle", "error")
+    assert "not on the allow-list: io.open" in refused["message"]
     assert listed["severity"] == "info" and listed["code"] == "pickled-function"
     assert listed["file"] == str(bundle / "functions/s_post.pkl")
     assert hashlib.sha256(data).hexdigest() in listed["message"]

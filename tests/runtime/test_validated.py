@@ -21,9 +21,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = bundle_cli.validation.checked
 
-    def counting(path: Path) -> object:
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
         calls.append(Path(path))
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(bundle_cli.validation, "checked", counting)
     return calls
