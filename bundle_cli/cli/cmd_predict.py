@@ -50,16 +50,14 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
-<<<<<<< HEAD
     method: str = typer.Option(
         "predict",
         "--method",
         metavar="NAME",
         help="Call this method instead of predict: completions, chat_completions, embeddings, ...",
-=======
+    ),
     trust_pickles: bool = typer.Option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
->>>>>>> main
     ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
@@ -80,10 +78,7 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
-<<<<<<< HEAD
                 method=method,
-=======
                 trust_pickles=trust_pickles,
->>>>>>> main
             )
         )

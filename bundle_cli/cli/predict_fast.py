@@ -30,11 +30,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--profile": ("profile", "flag"),
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
-<<<<<<< HEAD
     "--method": ("method", "value"),
-=======
     "--trust-pickles": ("trust_pickles", "flag"),
->>>>>>> main
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

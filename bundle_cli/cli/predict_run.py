@@ -32,11 +32,8 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
-<<<<<<< HEAD
     method: str = "predict"
-=======
     trust_pickles: bool = False
->>>>>>> main
 
 
 def run(opts: PredictOptions) -> None:

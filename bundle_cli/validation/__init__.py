@@ -101,12 +101,8 @@ def _check(bundle_dir: Path, trust_pickles: bool) -> tuple[Report, Any]:
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
-<<<<<<< HEAD
     report.diagnostics += _code_and_environment(bundle_dir, result.config, result.positions)
-=======
-    report.diagnostics += check_environment(bundle_dir, result.config, result.positions)
     report.diagnostics += check_pickles(bundle_dir, result.config, trust_pickles)
->>>>>>> main
     return report, result.config
 
 
