@@ -26,9 +26,9 @@ demo: $(VENV)/.installed
 	cd $(DEMO_DIR) && ../$(BIN)/bundle init hello-model
 	cd $(DEMO_DIR) && ../$(BIN)/bundle validate hello-model
 	cd $(DEMO_DIR) && ../$(BIN)/bundle predict hello-model -i hello-model/input.json
-	cd $(DEMO_DIR) && ../$(BIN)/bundle package hello-model -o dist
+	cd $(DEMO_DIR) && ../$(BIN)/bundle package hello-model -o dist/
 	cd $(DEMO_DIR) && ../$(BIN)/bundle verify dist/hello-model-0.1.0.tar.gz
-	@echo "demo done: see $(DEMO_DIR)/"
+	@echo "demo done: see $(DEMO_DIR)/; to run bundle yourself: source $(VENV)/bin/activate"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from bundle_cli.archive.diff import diff as diff
     from bundle_cli.config import load_config as load_config
+    from bundle_cli.errors import InvalidInput as InvalidInput
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.flows.store import Store as Store
@@ -42,6 +43,7 @@ _API = {
     "inspect": "bundle_cli.archive.inspect",
     "sign": "bundle_cli.signing.sign",
     "diff": "bundle_cli.archive.diff",
+    "InvalidInput": "bundle_cli.errors",
 }
 
 __all__ = ["__version__", *_API]

@@ -43,13 +43,23 @@ def _fast_path(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int | None:
     """Run the `bundle` command line."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--debug"]:  # before the command: the fast paths see the same line
+        os.environ["BUNDLE_DEBUG"] = "1"
+        args = args[1:]
     text = _fast_path(args)
     if text is not None:
         sys.stdout.write(text)
         return None
-    from bundle_cli.cli.plain import show_warnings
+    from bundle_cli.cli import plain
 
-    show_warnings()
+    plain.handle_sigterm()
+    plain.show_warnings()
+    # Whatever escapes a command's own boundary (option parsing, a bug) still gets one message
+    # and a documented code; a command's boundary adds --json output.
+    return plain.bounded(lambda: _dispatch(args))
+
+
+def _dispatch(args: list[str]) -> int:
     if args and args[0] in _FAST_COMMANDS:
         # Their budgets (~0.1 s over a model's imports; 0.2 s to validate) leave no room for
         # typer's import: plain command lines run without it, the rest fall through to typer.
@@ -58,10 +68,9 @@ def main(argv: list[str] | None = None) -> int | None:
         code = fast.main(args[1:])
         if code is not None:
             return int(code)
-    from bundle_cli.cli.app import app
+    from bundle_cli.cli.app import run_app
 
-    app(args=args, prog_name="bundle")
-    return None
+    return run_app(args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 3  # the input data is not valid for the model
     UNSAFE = 4  # refused as unsafe or corrupt (archive integrity, path escape)
     ENVIRONMENT = 5  # this environment lacks what the bundle declares (a module, a requirement)
+    INTERNAL = 70  # a bug of the tool itself (EX_SOFTWARE); traceback with --debug
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (128 + 15): a cancelled CI job, `docker stop`
 
 
 class BundleWarning(UserWarning):
@@ -32,6 +34,7 @@ class BundleError(Exception):
     """Base of every error the tool reports to a user (never shown with a traceback)."""
 
     exit_code: ExitCode = ExitCode.USAGE
+    raised: str | None = None  # for errors of the model's code: the name of what it raised
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -64,6 +67,34 @@ class InputDataError(BundleError):
     """The request data cannot be used: not JSON, wrong shape, fails the declared input type."""
 
     exit_code = ExitCode.INVALID_INPUT
+
+
+class InvalidInput(Exception):
+    """Raise it in model code to reject a request: `bundle predict` exits 3 with its message
+    (secret values masked) and no traceback; `bundle_cli.load(...).predict` raises
+    InputDataError. Public as `bundle_cli.InvalidInput`; an examples.yaml entry can expect it
+    (`expect_error: InvalidInput`). Not a BundleError: it is the model's, the runtime converts it.
+    """
+
+
+class FileSystemError(BundleError):
+    """A file or folder the command must read or write cannot be used (permission, read-only,
+    a parent that is a file, a full disk, a name too long); the message names the path and what
+    the command was doing."""
+
+    def __init__(self, operation: str, path: object, exc: OSError) -> None:
+        self.operation, self.path, self.errno = operation, str(path), exc.errno
+        super().__init__(f"cannot {operation} {path}: {_reason(exc)}")
+
+
+def _reason(exc: OSError) -> str:
+    """ "permission denied", "no space left on device", ...: the system's words, lower case."""
+    return exc.strerror.lower() if exc.strerror else str(exc) or type(exc).__name__
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM. A KeyboardInterrupt, so every handler that lets
+    Ctrl-C through (and every cleanup) treats a `docker stop` or a cancelled CI job the same."""
 
 
 class UnsafeArchiveError(BundleError):

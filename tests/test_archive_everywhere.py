@@ -14,7 +14,7 @@ def test_package_then_validate_and_predict_the_archive(
     env = {"BUNDLE_CACHE_DIR": str(tmp_path / "cache")}
     assert run_bundle("init", "demo", env=env).returncode == 0
     demo = tmp_path / "demo"
-    packed = run_bundle("package", str(demo), "-o", str(tmp_path / "out"), "--json", env=env)
+    packed = run_bundle("package", str(demo), "-o", f"{tmp_path / 'out'}/", "--json", env=env)
     assert packed.returncode == 0, packed.stderr
     archive = json.loads(packed.stdout)["path"]
     assert run_bundle("validate", archive, env=env).returncode == 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,9 @@ def test_exit_code_values_are_pinned() -> None:
         "INVALID_INPUT": 3,
         "UNSAFE": 4,
         "ENVIRONMENT": 5,
+        "INTERNAL": 70,
         "INTERRUPTED": 130,
+        "TERMINATED": 143,
     }
 
 
@@ -74,3 +79,45 @@ def test_python_api_example_runs_as_written(
     assert (tmp_path / "unpacked" / "config.yaml").is_file()
     summary, packed = scope["summary"], scope["packed"]
     assert len(summary.manifest.files) == packed.file_count  # type: ignore[attr-defined]
+
+
+def test_after_make_demo_the_readme_says_how_to_put_bundle_on_path() -> None:
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "source .venv/bin/activate" in quick and ".venv/bin:$PATH" in quick
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+    assert "source $(VENV)/bin/activate" in makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_the_five_minute_walk_through_runs_as_written_with_the_base_install(
+    tmp_path: Path,
+) -> None:
+    # The walk-through must work where `make demo` installs bundle: no framework extra.
+    block = README.split("## A bundle in five minutes", 1)[1].split("```sh\n", 1)[1]
+    commands = [line.split("#", 1)[0].strip() for line in block.split("```", 1)[0].splitlines()]
+    assert not any(" -t " in c for c in commands), "an extra the base install lacks"
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("BUNDLE_")}
+    script = " && ".join(c for c in commands if c)
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "iris" / "dist" / "iris-0.1.0.tar.gz").is_file()
+
+
+def test_nothing_suggests_installing_bundle_cli_from_an_index() -> None:
+    # bundle-cli is on no package index: `pip install 'bundle-cli[x]'` cannot work anywhere.
+    root = Path(__file__).resolve().parents[1]
+    places = [root / "README.md", *root.glob("bundle_cli/**/*.py"), *root.glob("examples/**/*.*")]
+    places += root.glob("examples/ci/.github/workflows/*.yml")
+    offenders = [
+        p for p in places if p.is_file() and "bundle-cli[" in p.read_text(errors="replace")
+    ]
+    assert offenders == []
+    workflow = (root / "examples/ci/.github/workflows/bundle.yml").read_text(encoding="utf-8")
+    install = re.search(r"^\s*BUNDLE_CLI: (.+)$", workflow, flags=re.MULTILINE)
+    assert install is not None and install.group(1).strip().endswith(".whl")

@@ -18,6 +18,7 @@ from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.scan import scan
+from bundle_cli.archive.where import require_archive_file
 from bundle_cli.errors import UsageError
 from bundle_cli.tempnames import prefix, remove_stale
 
@@ -81,8 +82,7 @@ def unpack(
 ) -> UnpackResult:
     """Verify `archive` while extracting it into a new folder `target`."""
     archive, target = Path(archive), Path(target)
-    if not archive.is_file():
-        raise UsageError(f"{archive}: no such archive file")
+    require_archive_file(archive)
     if os.path.lexists(target):
         raise UsageError(f"{target}: already exists; unpack into a new folder")
     parent = target.absolute().parent

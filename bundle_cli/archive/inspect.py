@@ -11,7 +11,8 @@ from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.reader import InflateStream
 from bundle_cli.archive.tarstream import TarReader
-from bundle_cli.errors import UnsafeArchiveError, UsageError
+from bundle_cli.archive.where import require_archive_file
+from bundle_cli.errors import UnsafeArchiveError
 
 
 @dataclass
@@ -46,8 +47,7 @@ class InspectResult:
 def inspect(archive: str | Path) -> InspectResult:
     """Read the manifest, the first member, without going through the rest of the archive."""
     archive = Path(archive)
-    if not archive.is_file():
-        raise UsageError(f"{archive}: no such archive file")
+    require_archive_file(archive)
     with open(archive, "rb") as f:
         reader = TarReader(InflateStream(f))
         first = next(reader.members(), None)

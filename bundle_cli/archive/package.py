@@ -16,6 +16,7 @@ from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.shards import placeholder, shard_size_for
 from bundle_cli.archive.writer import Progress, write_archive
+from bundle_cli.atomic import make_parents, output_path
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
@@ -24,6 +25,7 @@ from bundle_cli.errors import InvalidBundleError, UsageError
 DEFAULT_EPOCH = 315532800
 _MAX_EPOCH = 8**11 - 1  # the largest time a plain ustar header holds (year 2242)
 SUFFIXES = (".tar.gz", ".tar.zst")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")  # what package writes: a gzip-compressed tar
 
 
 @dataclass
@@ -67,15 +69,17 @@ def package(
     progress: Callable[[int, int], None] | None = None,
     with_digest: bool = False,
     rehash: bool = False,
+    warn: Callable[[str], Any] | None = None,
 ) -> PackageResult:
     """Validate the bundle and write `<slug>-<version>.tar.gz`; nothing is written if invalid.
 
     `progress(done, total)` is called with byte counts as file data is packed. `rehash` hashes
-    every file instead of reusing cached digests (see bundle_cli/archive/digests.py).
+    every file instead of reusing cached digests (see bundle_cli/archive/digests.py). `warn`
+    receives the validation warnings, if any, before anything is written.
     """
     mtime = source_date_epoch()
-    config, selection, target = plan(Path(bundle_dir), None if output is None else Path(output))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    config, selection, target = plan(Path(bundle_dir), output, warn)
+    make_parents(target)
     manifest = build_manifest(config, selection)
     counter = _counter(progress, manifest.total_size)
     cache = DigestCache.default(read=not rehash)
@@ -99,9 +103,13 @@ def _counter(progress: Callable[[int, int], None] | None, total: int) -> Progres
     return step
 
 
-def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, Path]:
+def plan(
+    bundle_dir: Path,
+    output: str | Path | None = None,
+    warn: Callable[[str], Any] | None = None,
+) -> tuple[Any, Selection, Path]:
     """The validated config, the files to pack (what `--list` shows) and the archive path."""
-    config = _validated_config(bundle_dir)
+    config = _validated_config(bundle_dir, warn)
     target = archive_path(config, output)
     selection = select_files(bundle_dir, skip=[target])  # the previous archive, if inside
     if not any(e.name == CONFIG_NAME for e in selection.files):
@@ -120,20 +128,19 @@ def plan(bundle_dir: Path, output: Path | None = None) -> tuple[Any, Selection, 
     return config, selection, target
 
 
-def archive_path(config: Any, output: Path | None) -> Path:
-    """Where the archive goes: `-o` when it names an archive, else a folder (default ./dist)."""
+def archive_path(config: Any, output: str | Path | None) -> Path:
+    """Where the archive goes (the `-o` rule of bundle_cli.atomic.output_path): into a folder
+    (./dist by default) as `<slug>-<version>.tar.gz`, or the file named, which must end in one of
+    ARCHIVE_SUFFIXES."""
     name = f"{config.slug}-{config.version}.tar.gz"
-    if output is None:
-        return Path.cwd() / "dist" / name
-    if output.name.endswith(".tar.zst"):
-        raise UsageError(f"{output}: only .tar.gz archives are written", hint="name it *.tar.gz")
-    if output.name.endswith(".tar.gz"):
-        if output.is_dir():
-            raise UsageError(f"{output}: is a folder, not an archive file")
-        return output.absolute()
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"{output}: exists and is not a folder", hint="name the archive *.tar.gz")
-    return output.absolute() / name
+    target = output_path(output if output is not None else "dist/", name)
+    if not target.name.endswith(ARCHIVE_SUFFIXES):
+        allowed = " or ".join(ARCHIVE_SUFFIXES)
+        raise UsageError(
+            f"{output}: an archive name ends in {allowed}",
+            hint=f"to write into a folder, end it with a slash: {output}/",
+        )
+    return target.absolute()
 
 
 def build_manifest(config: Any, selection: Selection) -> Manifest:
@@ -154,8 +161,8 @@ def _requirements_text(root: Path, config: Any) -> str | None:
         return None
 
 
-def _validated_config(bundle_dir: Path) -> Any:
+def _validated_config(bundle_dir: Path, warn: Callable[[str], Any] | None) -> Any:
     from bundle_cli.config.load import SECRET_VALUE
     from bundle_cli.validation import ensure_valid
 
-    return ensure_valid(bundle_dir, refuse=frozenset({SECRET_VALUE}))
+    return ensure_valid(bundle_dir, refuse=frozenset({SECRET_VALUE}), warn=warn)

@@ -10,6 +10,7 @@ from typing import Any
 from bundle_cli.archive.findings import Limits, Problem
 from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.scan import scan
+from bundle_cli.archive.where import require_archive_file
 from bundle_cli.errors import UsageError
 
 
@@ -62,8 +63,7 @@ def verify(
         raise UsageError("--signature and --public-key go together")
     if signature is not None and archive.is_dir():
         return _signed_folder(archive, Path(signature), Path(public_key or ""))
-    if not archive.is_file():
-        raise UsageError(f"{archive}: no such archive file")
+    require_archive_file(archive)
     start = time.perf_counter()
     result = scan(archive, limits=limits)
     report = VerifyReport(

@@ -10,8 +10,8 @@ CRCs are stitched together with crc32_combine instead of a second pass over the 
 from __future__ import annotations
 
 import os
+import stat
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -26,7 +26,8 @@ from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
 from bundle_cli.archive.shards import DigestPool
 from bundle_cli.archive.stream import PieceWriter
-from bundle_cli.tempnames import prefix, remove_stale
+from bundle_cli.atomic import destination, new_temp, place
+from bundle_cli.errors import FileSystemError, UsageError
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -42,17 +43,29 @@ def write_archive(
     progress: Progress | None = None,
     cache: DigestCache | None = None,
 ) -> int:
-    """Write the archive to `target` atomically and return its size in bytes."""
-    remove_stale(target, ".tmp")  # left by a run that was killed
-    fd, tmp = tempfile.mkstemp(prefix=prefix(target), suffix=".tmp", dir=target.parent)
+    """Write the archive to `target` atomically and return its size in bytes.
+
+    `target` follows the rules of bundle_cli.atomic, except that only a regular file (or a
+    symlink to one) is written: an archive is read back for its digest and by verify."""
+    real, before = destination(target)
+    if before is not None and not stat.S_ISREG(before.st_mode):
+        raise UsageError(f"{target}: is not a regular file; give an archive file name")
+    fd, tmp = new_temp(real, target)
     try:
-        size = _write(
-            fd, selection, manifest, mtime, progress or (lambda n: None), cache or DigestCache(None)
-        )
-        os.fchmod(fd, 0o666 & ~_umask())
+        try:
+            size = _write(
+                fd,
+                selection,
+                manifest,
+                mtime,
+                progress or (lambda n: None),
+                cache or DigestCache(None),
+            )
+        except OSError as exc:  # reading a packed file names it; this is the archive's write
+            raise FileSystemError("write", target, exc) from None
+        place(fd, tmp, real, None, target)
         os.close(fd)
         fd = -1
-        os.replace(tmp, target)
     except BaseException:
         if fd >= 0:
             os.close(fd)
@@ -163,9 +176,3 @@ def _end_blocks(length: int) -> bytes:
     """Two zero blocks, then zeros up to a whole tar record, as tar and tarfile write."""
     end = length + 2 * BLOCK
     return b"\0" * (2 * BLOCK + (-end % RECORD))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

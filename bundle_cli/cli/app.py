@@ -7,6 +7,7 @@ that `bundle --help` and argument errors stay fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,6 @@ import typer
 
 from bundle_cli._version import __version__
 from bundle_cli.cli import plain
-from bundle_cli.errors import BundleError
 
 app = typer.Typer(
     name="bundle",
@@ -41,8 +41,13 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
     ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an internal error (or BUNDLE_DEBUG=1)."
+    ),
 ) -> None:
     """Package ML models with their pre- and post-processing code."""
+    if debug:  # __main__ reads it first; this is for `bundle --debug` reaching typer directly
+        os.environ["BUNDLE_DEBUG"] = "1"
 
 
 def say(message: str, *, color: str | None = None) -> None:
@@ -58,13 +63,27 @@ def emit_json(data: Any) -> None:
 render_diagnostics = plain.render_diagnostics
 
 
+def warn(quiet: bool) -> Any:
+    """How a command shows validation warnings before it runs: printed, or not with --quiet."""
+    return None if quiet else plain.warning
+
+
 @contextmanager
-def boundary() -> Iterator[None]:
-    """Turn the core's exceptions into one message and a documented exit code."""
+def boundary(*, as_json: bool = False) -> Iterator[None]:
+    """Turn whatever stops a command into one message and a documented exit code; with
+    `as_json`, also a `{"ok": false, "error": ...}` document on stdout."""
     try:
         yield
-    except (BundleError, KeyboardInterrupt) as exc:
-        raise typer.Exit(plain.report(exc)) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        raise typer.Exit(plain.report(exc, as_json=as_json)) from None
+
+
+def run_app(args: list[str]) -> int:
+    """Run the typer app on `args` (it exits with typer's own codes for usage errors)."""
+    app(args=args, prog_name="bundle")
+    return 0
 
 
 # Registration order is the order of `bundle --help`.

@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say
+from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say, warn
+from bundle_cli.cli.plain import bundle_argument, failed
 from bundle_cli.errors import ExitCode
 from bundle_cli.textsafe import printable
-
-TERMINATED = 128 + signal.SIGTERM
-
-
-class _Terminated(BaseException):
-    """Raised in the main thread by SIGTERM so that every cleanup handler runs."""
-
-
-@contextmanager
-def _sigterm_cleans_up() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    except _Terminated:
-        say("terminated", color="red")
-        raise typer.Exit(TERMINATED) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
 def package(
     path: Path = typer.Argument(Path("."), help="Bundle directory."),
-    output: Path | None = typer.Option(
+    output: str | None = typer.Option(  # str: a Path would drop the trailing slash
         None,
         "-o",
         "--output",
-        help="Archive file (*.tar.gz), or folder to write it into. Default: ./dist/",
+        help="Archive file (*.tar.gz, *.tgz), or a folder (existing, or ending in /) to write "
+        "it into. Default: ./dist/",
     ),
     list_only: bool = typer.Option(
         False, "--list", help="Print what would be packed, largest first; write nothing."
@@ -55,28 +32,32 @@ def package(
     rehash: bool = typer.Option(
         False, "--rehash", help="Hash every file, even those whose digest is cached."
     ),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No validation warnings."),
 ) -> None:
     """Validate a bundle and write its reproducible archive."""
     from bundle_cli.archive.package import package as run_package
     from bundle_cli.archive.package import plan
     from bundle_cli.cli.progress import ProgressBar, human
 
-    with _sigterm_cleans_up(), boundary():
+    with boundary(as_json=as_json):
+        path = Path(bundle_argument(str(path)))
         if list_only:
-            _, selection, _ = plan(path, output)
+            _, selection, _ = plan(path, output, warn(quiet))
             render_diagnostics(selection.diagnostics)
             return _print_list(selection.files, as_json)
         bar = ProgressBar("packaging")
         try:
-            result = run_package(path, output, progress=bar, with_digest=as_json, rehash=rehash)
+            result = run_package(
+                path, output, progress=bar, with_digest=as_json, rehash=rehash, warn=warn(quiet)
+            )
         finally:
             bar.close()
-    render_diagnostics(result.warnings)
-    if as_json:
-        emit_json(result.to_dict())
-    say(
-        f"wrote {result.path} ({human(result.size)}, {result.file_count} files, {human(result.total_size)} unpacked)"
-    )
+        render_diagnostics(result.warnings)
+        if as_json:
+            emit_json({"ok": True, **result.to_dict()})
+        say(
+            f"wrote {result.path} ({human(result.size)}, {result.file_count} files, {human(result.total_size)} unpacked)"
+        )
 
 
 def _print_list(files: list[Any], as_json: bool) -> None:
@@ -106,22 +87,23 @@ def verify(
     from bundle_cli.archive.verify import verify as run_verify
     from bundle_cli.cli.progress import human
 
-    with _sigterm_cleans_up(), boundary():
+    with boundary(as_json=as_json):
         report = run_verify(archive, signature=signature, public_key=public_key)
-    if as_json:
-        emit_json(report.to_dict())
-    for problem in report.problems:
-        say(problem.format(), color="red")
-    if not report.ok:
-        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
-        say(f"{archive}: FAILED: {counts}", color="red")
-        raise typer.Exit(ExitCode.UNSAFE)
-    rate = report.bytes_checked / max(report.seconds, 1e-9)
-    say(
-        f"{archive}: ok: {report.files_checked} files, {human(report.bytes_checked)} "
-        f"checked ({human(rate)}/s)",
-        color="green",
-    )
+        if as_json:
+            failure = {} if report.ok else failed(ExitCode.UNSAFE, f"{archive}: does not verify")
+            emit_json(report.to_dict() | failure)
+        for problem in report.problems:
+            say(problem.format(), color="red")
+        if not report.ok:
+            counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
+            say(f"{archive}: FAILED: {counts}", color="red")
+            raise typer.Exit(ExitCode.UNSAFE)
+        rate = report.bytes_checked / max(report.seconds, 1e-9)
+        say(
+            f"{archive}: ok: {report.files_checked} files, {human(report.bytes_checked)} "
+            f"checked ({human(rate)}/s)",
+            color="green",
+        )
 
 
 @app.command()
@@ -134,18 +116,28 @@ def unpack(
     max_size: str = typer.Option(
         "128Gi", "--max-size", help="Refuse archives that unpack to more (e.g. 10Gi)."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print what was unpacked on stdout."),
 ) -> None:
     """Verify and extract an archive into a new folder; nothing is left behind on failure."""
     from bundle_cli.archive.findings import Limits
     from bundle_cli.cli.progress import human
 
-    with _sigterm_cleans_up(), boundary():
+    with boundary(as_json=as_json):
         from bundle_cli.archive.extract import unpack as run_unpack
         from bundle_cli.sizes import parse_size
 
         limits = Limits(max_members=max_files, max_total_size=parse_size(max_size, "--max-size"))
         result = run_unpack(archive, target, limits=limits)
-    say(f"unpacked {result.file_count} files ({human(result.total_size)}) into {result.path}")
+        if as_json:
+            emit_json(
+                {
+                    "ok": True,
+                    "path": str(result.path),
+                    "file_count": result.file_count,
+                    "total_size": result.total_size,
+                }
+            )
+        say(f"unpacked {result.file_count} files ({human(result.total_size)}) into {result.path}")
 
 
 @app.command()
@@ -157,7 +149,7 @@ def inspect(
     from bundle_cli.archive.inspect import inspect as run_inspect
     from bundle_cli.cli.progress import human
 
-    with boundary():
+    with boundary(as_json=as_json):
         result = run_inspect(archive)
     if as_json:
         return emit_json(result.to_dict())

@@ -28,7 +28,7 @@ def cache(
     from bundle_cli.archive.cache import cache_root, entries, max_size
     from bundle_cli.cli.progress import human
 
-    with boundary():
+    with boundary(as_json=as_json):
         held, cap = entries(), max_size()
     if as_json:
         return emit_json([e.to_dict() for e in held])

@@ -56,6 +56,15 @@ def predict(
         metavar="NAME",
         help="Call this method instead of predict: completions, chat_completions, embeddings, ...",
     ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
+    ),
+    keep_going: bool = typer.Option(
+        False, "--keep-going", help="With --jsonl: a failed line becomes an error record."
+    ),
     trust_pickles: bool = typer.Option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
     ),
@@ -79,6 +88,9 @@ def predict(
                 secrets=secrets,
                 secrets_file=secrets_file,
                 method=method,
+                quiet=quiet,
+                log_level=log_level,
+                keep_going=keep_going,
                 trust_pickles=trust_pickles,
             )
         )

@@ -32,7 +32,7 @@ def sign(
     """Sign an archive or bundle folder in the OpenSSF model-signing format."""
     from bundle_cli.cli.sign_fast import run
 
-    with boundary():
+    with boundary(as_json=as_json):
         run(target, key, output, password_file, keyless, as_json)
 
 
@@ -45,7 +45,7 @@ def diff(
     """Show what changed between two bundles: files, config keys, requirements, pickles."""
     from bundle_cli.archive.diff import diff as run_diff
 
-    with boundary():
+    with boundary(as_json=as_json):
         result = run_diff(a, b)
     if as_json:
         emit_json(result.to_dict())

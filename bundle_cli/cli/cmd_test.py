@@ -16,8 +16,8 @@ from typing import Any
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, say
-from bundle_cli.cli.plain import warning
-from bundle_cli.errors import ExitCode
+from bundle_cli.cli.plain import bundle_argument, failed, warning
+from bundle_cli.errors import BundleError, ExitCode
 
 _MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "ran": "RAN"}
 _COLORS = {"passed": "green", "failed": "red", "error": "red", "ran": "yellow"}
@@ -33,19 +33,55 @@ def test_command(
     junit_xml: Path | None = typer.Option(
         None, "--junit-xml", help="Also write a JUnit XML report to this file.", metavar="PATH"
     ),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
+    ),
 ) -> None:
     """Run examples.yaml and compare outputs with the expected ones."""
-    from bundle_cli.testing import run_examples, write_junit
+    from bundle_cli.cli import masking, model_logs
 
-    with boundary():
-        report = run_examples(path, names=names or None, warn=warning)
+    # Secret values are masked on both streams for the whole command: the table, --json, the
+    # JUnit report and whatever the model prints or logs (which goes to stderr).
+    scrub = masking.scrubber({}, None)
+    with masking.masked_streams(scrub), boundary(as_json=as_json):
+        level = model_logs.level_of(log_level, quiet=quiet)
+        path = Path(bundle_argument(str(path)))
         if junit_xml is not None:
-            write_junit(report, junit_xml, suite_name=_suite_name(path))
-    render(report)
-    if as_json:
-        emit_json(report.to_dict())
+            from bundle_cli.atomic import destination
+
+            destination(junit_xml)  # a folder or a device is refused before anything runs
+        warn = None if quiet else warning
+        report = _run(path, names, junit_xml, level, warn, scrub or str)
+        render(report)
+        if as_json:
+            failure = {} if report.ok else failed(ExitCode.USER_CODE, report.summary())
+            emit_json(report.to_dict() | failure)
     if not report.ok:
         raise typer.Exit(ExitCode.USER_CODE)
+
+
+def _run(
+    path: Path, names: list[str], junit_xml: Path | None, level: int, warn: Any, scrub: Any
+) -> Any:
+    """Run the examples; with --junit-xml, the report, or one error case when they cannot run."""
+    from bundle_cli.cli import masking, model_logs
+    from bundle_cli.testing import run_examples, write_junit
+
+    try:
+        with masking.user_output_to_stderr(None), model_logs.model_logging(level):
+            report = run_examples(path, names=names or None, warn=warn)
+    except BundleError as exc:
+        if junit_xml is not None:
+            from bundle_cli.testing.junit import write_junit_error
+
+            write_junit_error(exc, junit_xml, _suite_name(path), scrub)
+        raise
+    if junit_xml is not None:
+        write_junit(report, junit_xml, _suite_name(path), scrub)
+    return report
 
 
 def _suite_name(path: Path) -> str:

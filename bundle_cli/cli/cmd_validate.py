@@ -26,7 +26,7 @@ def validate(
     """Check a bundle without importing its model code."""
     from bundle_cli.cli.validate_fast import run
 
-    with boundary():
+    with boundary(as_json=as_json):
         code = run(
             path, as_json=as_json, strict=strict, no_cache=no_cache, trust_pickles=trust_pickles
         )

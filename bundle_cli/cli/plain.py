@@ -7,16 +7,22 @@ are written by hand so that typer (and click) are never imported on the fast pat
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from bundle_cli.errors import (
     BundleError,
     BundleWarning,
     ExitCode,
+    FileSystemError,
     InvalidBundleError,
+    Terminated,
     UserCodeError,
 )
 from bundle_cli.textsafe import printable
@@ -65,25 +71,96 @@ def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
         say(d.format(), {"error": "red", "warning": "yellow"}.get(d.severity))
 
 
-def report(exc: BundleError | KeyboardInterrupt) -> int:
-    """Render one of the core's exceptions as its message; return its documented exit code."""
+def debugging() -> bool:
+    """--debug (or BUNDLE_DEBUG=1): show the tool's own traceback of an internal error."""
+    return os.environ.get("BUNDLE_DEBUG", "") not in ("", "0")
+
+
+def failure(exc: BaseException) -> tuple[ExitCode, str, dict[str, Any]]:
+    """(exit code, one-line message, extra JSON fields) for anything that stopped a command."""
+    if isinstance(exc, Terminated):
+        return ExitCode.TERMINATED, "terminated", {}
     if isinstance(exc, KeyboardInterrupt):
-        say("interrupted", "red")
-        return int(ExitCode.INTERRUPTED)
+        return ExitCode.INTERRUPTED, "interrupted", {}
+    if isinstance(exc, BundleError):
+        return exc.exit_code, exc.message, _details(exc)
+    if isinstance(exc, OSError):
+        # Reached only where no core function named the operation: still the path, no traceback.
+        error = FileSystemError("use", exc.filename or "a file", exc)
+        return error.exit_code, error.message, _details(error)
+    what = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    hint = "" if debugging() else "; rerun with --debug (or BUNDLE_DEBUG=1) for the traceback"
+    message = f"internal error of bundle (a bug, not your input): {what}{hint}"
+    return ExitCode.INTERNAL, message, {}
+
+
+def _details(exc: BundleError) -> dict[str, Any]:
+    if isinstance(exc, InvalidBundleError):
+        return {"diagnostics": [d.to_dict() for d in exc.diagnostics]}
+    if isinstance(exc, UserCodeError):
+        return {"traceback": exc.user_traceback}
+    if isinstance(exc, FileSystemError):
+        return {"path": exc.path, "operation": exc.operation}
+    return {"hint": exc.hint} if exc.hint else {}
+
+
+def report(exc: BaseException, *, as_json: bool = False) -> int:
+    """Render what stopped a command (stderr; and stdout with --json); return its exit code."""
+    code, message, details = failure(exc)
     if isinstance(exc, InvalidBundleError):
         render_diagnostics(exc.diagnostics)
         say(exc.message, "red")
     elif isinstance(exc, UserCodeError):
         sys.stderr.write(printable(exc.user_traceback, keep_lines=True))
         say(exc.message, "red")
+    elif isinstance(exc, KeyboardInterrupt):
+        say(message, "red")
     else:
-        say(f"error: {exc}", "red")
-    return int(exc.exit_code)
+        if code is ExitCode.INTERNAL and debugging():
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        say(f"error: {exc}" if isinstance(exc, BundleError) else f"error: {message}", "red")
+    if as_json:
+        with contextlib.suppress(Exception):  # a closed stdout must not hide the exit code
+            sys.stdout.write(json.dumps(failed(code, message, **details), indent=2) + "\n")
+            sys.stdout.flush()
+    return int(code)
 
 
-def bounded(action: Callable[[], int]) -> int:
-    """Run `action` and return its exit code, or the one of the exception it raised."""
+def failed(code: ExitCode, message: str, **details: Any) -> dict[str, Any]:
+    """The `--json` document of a failed command: `{"ok": false, "error": {...}}`."""
+    error = {"code": code.name.lower(), "message": message, "exit_code": int(code), **details}
+    return {"ok": False, "error": error}
+
+
+def bounded(action: Callable[[], int], *, as_json: bool = False) -> int:
+    """Run `action` and return its exit code, or the one of whatever stopped it."""
     try:
         return action()
-    except (BundleError, KeyboardInterrupt) as exc:
-        return report(exc)
+    except Exception as exc:
+        return report(exc, as_json=as_json)
+    except KeyboardInterrupt as exc:
+        return report(exc, as_json=as_json)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def handle_sigterm() -> None:
+    """SIGTERM raises Terminated in the main thread: cleanups run as for Ctrl-C, exit 143."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def bundle_argument(path: str) -> str:
+    """The bundle a command works on: PATH as given, except that `.` (the default) in a folder
+    without config.yaml means the nearest folder above that holds one, as git finds its root."""
+    if os.path.normpath(path) != "." or os.path.exists("config.yaml"):
+        return path
+    here = folder = os.getcwd()
+    while (parent := os.path.dirname(folder)) != folder:
+        folder = parent
+        if os.path.isfile(os.path.join(folder, "config.yaml")):
+            return os.path.relpath(folder, here)
+    return path

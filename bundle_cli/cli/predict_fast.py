@@ -31,6 +31,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
     "--method": ("method", "value"),
+    "-q": ("quiet", "flag"),
+    "--quiet": ("quiet", "flag"),
+    "--log-level": ("log_level", "value"),
+    "--keep-going": ("keep_going", "flag"),
     "--trust-pickles": ("trust_pickles", "flag"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}

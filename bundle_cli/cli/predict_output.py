@@ -1,62 +1,39 @@
-"""Where `bundle predict` writes: results to stdout or -o (atomically), the model's prints and
-messages to stderr with secret values masked, progress and the profile table on stderr."""
+"""Where `bundle predict` writes: results to stdout or -o (atomically), progress and the profile
+table on stderr (the model's own prints: bundle_cli.cli.masking)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bundle_cli.errors import UsageError
 
-
-def scrubber(given: dict[str, str], secrets_file: str | None) -> Any:
-    """Every value that may be a secret: given, in the secrets file, or BUNDLE_SECRET_*."""
-    from bundle_cli.runtime.scrub import Scrubber
-    from bundle_cli.runtime.secrets import secret_file_values
-
-    values = [*given.values()]
-    values += [v for k, v in os.environ.items() if k.startswith("BUNDLE_SECRET_")]
-    if secrets_file:
-        values += secret_file_values(Path(secrets_file))
-    return Scrubber(values)
-
-
-@contextlib.contextmanager
-def user_output_to_stderr(scrub: Any) -> Iterator[None]:
-    """print() in model code goes to stderr (stdout carries results only), secrets scrubbed."""
-    saved = sys.stdout, sys.stderr
-    err = scrub.wrap(sys.stderr) if scrub else sys.stderr
-    sys.stdout, sys.stderr = err, err
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            err.flush()
-        sys.stdout, sys.stderr = saved
-
-
-@contextlib.contextmanager
-def sink(output: str | None, stdout: IO[str]) -> Iterator[IO[str]]:
-    """stdout, or a temp file beside -o PATH that replaces PATH only when the run succeeded."""
+def output_target(output: str | None, jsonl: bool) -> Path | None:
+    """The file `-o` names (checked before the model loads), by the rule `package -o` follows."""
     if output is None:
+        return None
+    from bundle_cli.atomic import destination, output_path
+
+    target = output_path(output, "predictions.jsonl" if jsonl else "prediction.json")
+    destination(target)  # a folder, device or unreachable path is refused now, not after the run
+    return target
+
+
+@contextlib.contextmanager
+def sink(target: Path | None, stdout: IO[str]) -> Iterator[IO[str]]:
+    """stdout, or -o's file written atomically: replaced only when the run succeeded."""
+    if target is None:
         yield stdout
         stdout.flush()
         return
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise UsageError(f"-o {output}: no such folder: {target.parent}")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from bundle_cli.atomic import atomic_write, make_parents
+
+    make_parents(target)
+    with atomic_write(target) as handle:
+        yield handle
 
 
 class Writer:

@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int | None:
     parsed = parse(argv)
     if parsed is None:
         return None
-    return bounded(lambda: run(**parsed))
+    return bounded(lambda: run(**parsed), as_json=bool(parsed.get("as_json")))
 
 
 def run(

@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from bundle_cli.cli.plain import bounded, render_diagnostics, say
+from bundle_cli.cli.plain import bounded, bundle_argument, failed, render_diagnostics, say
+from bundle_cli.errors import ExitCode
 
 # option -> keyword of `run`
 FLAGS = {
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     path, flags = parsed
-    return bounded(lambda: run(Path(path), **flags))
+    return bounded(lambda: run(Path(path), **flags), as_json=flags["as_json"])
 
 
 def run(
@@ -53,6 +54,7 @@ def run(
 ) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
     code: 0, or 2 when the bundle has errors (or warnings, with `strict`)."""
+    path = Path(bundle_argument(str(path)))
     if no_cache:
         from bundle_cli.validation import validate
 
@@ -63,8 +65,11 @@ def run(
         report = validate_cached(path, trust_pickles).visible(strict=strict)
     ok = report.ok(strict=strict)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_dict(strict=strict), indent=2) + "\n")
+        document = report.to_dict(strict=strict)
+        if not ok:
+            document |= failed(ExitCode.USAGE, report.summary())
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         render_diagnostics(report.diagnostics)
         say(report.summary(), "green" if ok else "red")
-    return 0 if ok else 2
+    return 0 if ok else int(ExitCode.USAGE)

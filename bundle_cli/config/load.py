@@ -79,7 +79,8 @@ def load_config(bundle_dir: str | Path) -> ConfigResult:
         _secret_values(clean["secrets"], report)
     if isinstance(clean.get("requirements"), list):
         clean["requirements"] = _requirement_lines(clean["requirements"], report)
-    if clean.get("model_name") is None:
+    unreadable = any(p.code == "yaml-syntax" for p in doc.problems)  # model_name may be there
+    if clean.get("model_name") is None and not unreadable:
         clean["model_name"] = bundle_dir.resolve().name
         report.add(
             "warning",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.errors import InvalidBundleError, UserCodeError
+from bundle_cli.errors import InvalidBundleError, InvalidInput, UserCodeError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -54,6 +54,8 @@ async def call_user(fn: Callable[..., Any], args: tuple[Any, ...], where: str) -
         result = fn(*args)
         if inspect.isawaitable(result):
             result = await result
+    except InvalidInput:
+        raise  # the runtime's guard turns it into exit 3 with the model's message
     except Exception as exc:
         raise user_code_error(exc, where) from exc
     return result
@@ -66,7 +68,9 @@ def user_code_error(exc: BaseException, where: str) -> UserCodeError:
     traceback, which the runtime formats (secret values removed) when it runs the flow.
     """
     message = f"error: {where} raised {type(exc).__name__}"
-    return UserCodeError(message, user_traceback=(_formatter.get() or user_traceback)(exc))
+    error = UserCodeError(message, user_traceback=(_formatter.get() or user_traceback)(exc))
+    error.raised = type(exc).__name__
+    return error
 
 
 # The runtime sets how user tracebacks are formatted (its frame filter and secret scrubbing).

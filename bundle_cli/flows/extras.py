@@ -1,4 +1,4 @@
-"""Optional frameworks: imported when a stage needs one, or an error naming the extra to install."""
+"""Optional frameworks: imported when a stage needs one, or an error naming what to install."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from types import ModuleType
 
 from bundle_cli.errors import MissingDependencyError
 
-# importable module -> the bundle-cli extra that installs it
-EXTRA_OF = {
+# importable module -> the distribution that installs it (bundle-cli's extras name the same
+# ones, but bundle-cli is not on a package index: installing an extra of it by name cannot work)
+DISTRIBUTION_OF = {
     "torch": "torch",
-    "sklearn": "sklearn",
-    "joblib": "sklearn",
+    "sklearn": "scikit-learn",
+    "joblib": "scikit-learn",
     "xgboost": "xgboost",
-    "onnxruntime": "onnx",
+    "onnxruntime": "onnxruntime",
 }
 
 
 def require(module: str, needed_by: str) -> ModuleType:
-    """Import `module`, or raise MissingDependencyError saying which extra provides it."""
+    """Import `module`, or raise MissingDependencyError saying which package provides it."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -27,8 +28,7 @@ def require(module: str, needed_by: str) -> ModuleType:
 
 def _missing(module: str, needed_by: str, exc: ImportError) -> MissingDependencyError:
     top = module.split(".")[0]
-    extra = EXTRA_OF.get(top)
-    install = f"pip install 'bundle-cli[{extra}]'" if extra else f"pip install {top}"
+    install = f"pip install {DISTRIBUTION_OF.get(top, top)}"
     # An import that fails inside the framework is a broken install, not a missing one.
     absent = exc.name in (module, top)
     why = "is not installed" if absent else f"failed to import: {exc}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.contract import CALLABLE_METHODS
-from bundle_cli.errors import UsageError
+from bundle_cli.errors import BundleError, InputDataError, UsageError, UserCodeError
 from bundle_cli.flows.store import Store
 from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
@@ -139,13 +139,19 @@ class LoadedBundle:
         *,
         batch_size: int | None = None,
         timeout: float | None = None,
+        failures: list[BundleError] | None = None,
     ) -> Iterator[list[str]]:
         """JSON Lines in; out, for each batch (each line without batches), its output lines
-        in order, without newlines. Memory holds one batch; errors name `source:line`."""
+        in order, without newlines. Memory holds one batch; errors name `source:line`.
+
+        With `failures` (a list: `--keep-going`), a line that fails (invalid JSON, invalid input,
+        the model raised) does not stop the run: its output line is an error record
+        `{"error": {"line", "code", "message", "exit_code"}}` and its error is appended."""
         with _files(files) as request_files:
-            labeled = codec.iter_jsonl(lines, source)
-            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
-                yield self._encode_all(chunk)
+            labeled = codec.iter_jsonl(lines, source, keep_going=failures is not None)
+            chunks = self._chunks(labeled, request_files, batch_size, timeout, failures, True)
+            for chunk in chunks:
+                yield [_error_record(o) if isinstance(o, BundleError) else o for o in chunk]
 
     def encode(self, value: Any, *, indent: int | None = None) -> str:
         """JSON text of an output returned with raw=True."""
@@ -180,21 +186,45 @@ class LoadedBundle:
         files: RequestFiles,
         batch_size: int | None,
         timeout: float | None,
+        failures: list[BundleError] | None = None,
+        encode: bool = False,
     ) -> Iterator[list[Any]]:
-        """Outputs in input order, a batch at a time (one at a time without batches)."""
+        """Outputs in input order (JSON text with `encode`), a batch at a time (one at a time
+        without batches); with `failures`, the error of a line that failed in its place."""
         size = self._batch_size(batch_size)
         pipeline = self._pipeline
         if self.streaming:  # each input's chunks, collected: one output per input
-            for label, value in labeled:
-                yield [list(pipeline.stream(value, files, label, timeout))]
-        elif size is None:
-            for label, value in labeled:
-                out = pipeline.run(value, files, label, timeout)
-                yield [list(out) if isinstance(out, Stream) else out]
+
+            def one(label: str, value: Any) -> list[Any]:
+                return [list(pipeline.stream(value, files, label, timeout))]
         else:
-            while batch := list(itertools.islice(labeled, size)):
-                labels, values = zip(*batch, strict=True)
-                yield pipeline.run_batch(list(values), files, list(labels), timeout)
+
+            def one(label: str, value: Any) -> list[Any]:
+                out = pipeline.run(value, files, label, timeout)
+                return [list(out) if isinstance(out, Stream) else out]  # a returned generator
+
+        batches = (
+            ([item] for item in labeled)
+            if size is None or self.streaming
+            else iter(lambda: list(itertools.islice(labeled, size)), [])
+        )
+        for batch in batches:
+            labels = [label for label, _ in batch]
+            try:
+                bad = next((v for _, v in batch if isinstance(v, BundleError)), None)
+                if bad is not None:
+                    raise bad
+                if size is None or self.streaming:
+                    outputs = one(*batch[0])
+                else:
+                    outputs = pipeline.run_batch([v for _, v in batch], files, labels, timeout)
+                yield self._encode_all(outputs) if encode else outputs
+            except (InputDataError, UserCodeError) as exc:
+                error = _at_lines(exc, labels)
+                if failures is None:
+                    raise error from None
+                failures.append(error)
+                yield [error] * len(batch)
 
     def _batch_size(self, requested: int | None) -> int | None:
         if requested is not None and requested < 1:
@@ -210,6 +240,34 @@ class LoadedBundle:
 
     def _plain(self, value: Any) -> Any:
         return json.loads(self.encode(value))
+
+
+def _at_lines(exc: BundleError, labels: list[str]) -> BundleError:
+    """`exc` with its message naming the line(s) it failed on: `requests.jsonl:7: ...`."""
+    where = labels[0] if len(labels) == 1 else f"{labels[0]}-{labels[-1].rpartition(':')[2]}"
+    said = exc.message.removeprefix("error: ")
+    if not said.startswith(labels[0]):
+        exc.message = f"{'error: ' if exc.message.startswith('error: ') else ''}{where}: {said}"
+        exc.args = (exc.message,)
+    exc.line = where  # type: ignore[attr-defined]
+    return exc
+
+
+def _error_record(exc: BundleError) -> str:
+    """The output line of a line that failed (--keep-going); the README documents the shape."""
+    code, where = exc.exit_code, str(getattr(exc, "line", ""))
+    message = exc.message.removeprefix("error: ")
+    said = [ln for ln in (getattr(exc, "user_traceback", "") or "").splitlines() if ln.strip()]
+    if said and ": " in said[-1]:  # `ValueError: boom`: what the model's exception said
+        message += ": " + said[-1].partition(": ")[2]
+    number = where.rpartition(":")[2].partition("-")[0]
+    error = {
+        "line": int(number) if number.isdigit() else None,
+        "code": code.name.lower(),
+        "message": message,
+        "exit_code": int(code),
+    }
+    return json.dumps({"error": error})
 
 
 class _files:

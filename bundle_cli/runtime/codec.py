@@ -40,10 +40,24 @@ def decode(text: str, source: str) -> Any:
         raise InputDataError(
             f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputDataError(f"{source}: {beyond_limits(exc)}") from None
 
 
-def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
-    """(`source:line`, value) for each non-blank line of a JSON Lines stream."""
+def beyond_limits(exc: ValueError | RecursionError) -> str:
+    """What json.loads refused in valid JSON: too deep a nesting, or too long an integer."""
+    if isinstance(exc, RecursionError):
+        return f"nested too deeply (the limit is about {sys.getrecursionlimit()} levels)"
+    if "digits" in str(exc):
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    return str(exc)
+
+
+def iter_jsonl(
+    lines: Iterable[str], source: str, *, keep_going: bool = False
+) -> Iterator[tuple[str, Any]]:
+    """(`source:line`, value) for each non-blank line of a JSON Lines stream. A line that is not
+    JSON raises InputDataError, or with `keep_going` is yielded with that error as its value."""
     loads = json.loads
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
@@ -51,9 +65,11 @@ def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[tuple[str, Any]]:
         try:
             value = loads(line)
         except json.JSONDecodeError as exc:
-            raise InputDataError(
-                f"{source}:{number}:{exc.colno}: not valid JSON: {exc.msg}"
-            ) from None
+            value = InputDataError(f"{source}:{number}:{exc.colno}: not valid JSON: {exc.msg}")
+        except (ValueError, RecursionError) as exc:
+            value = InputDataError(f"{source}:{number}: {beyond_limits(exc)}")
+        if isinstance(value, InputDataError) and not keep_going:
+            raise value
         yield f"{source}:{number}", value
 
 
@@ -63,10 +79,17 @@ def dumps(value: Any, hook: str, *, indent: int | None = None) -> str:
     try:
         try:
             return encode(value)
-        except ValueError as exc:  # NaN or infinity somewhere, or a circular reference
+        except ValueError as exc:  # NaN or infinity somewhere, a circular reference, a huge int
             if "ircular" in str(exc):
                 raise _failure(hook, "refers to itself (a circular reference)") from None
+            if "digits" in str(exc):
+                raise _failure(hook, f"holds {beyond_limits(exc)}") from None
         return encode(_finite(value))
+    except RecursionError:
+        depth = sys.getrecursionlimit()
+        raise _failure(
+            hook, f"is nested too deeply to write as JSON (about {depth} levels at most)"
+        ) from None
     except _Unencodable as exc:
         raise _encoding_error(value, exc.value, hook) from None
     except TypeError as exc:  # e.g. a dict key json refuses

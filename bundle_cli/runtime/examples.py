@@ -15,6 +15,27 @@ from bundle_cli.runtime.settings import Settings
 
 
 @dataclass(frozen=True)
+class ExpectedError:
+    """An example's `expect_error`: the name of the exception the model raises (InvalidInput,
+    ValueError, ...) and optionally a regular expression its message must contain."""
+
+    type: str
+    match: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> ExpectedError:
+        if isinstance(value, str) and value.isidentifier():
+            return cls(value)
+        if isinstance(value, dict) and set(value) <= {"type", "match"}:
+            kind, match = value.get("type"), value.get("match")
+            if isinstance(kind, str) and kind.isidentifier() and isinstance(match, str | None):
+                return cls(kind, match)
+        raise ValueError(
+            "expected an exception name such as InvalidInput, or {type: InvalidInput, match: TEXT}"
+        )
+
+
+@dataclass(frozen=True)
 class Example:
     name: str
     input: Any
@@ -22,6 +43,7 @@ class Example:
     has_expected: bool = False
     tolerance: float | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    expect_error: ExpectedError | None = None
 
 
 def read_examples(settings: Settings) -> list[Example]:
@@ -68,7 +90,14 @@ def _example(entry: Any, index: int, settings: Settings, shown: str) -> Example:
     if not isinstance(files, dict):
         raise UsageError(f"{where}: `files` must map names to paths inside the bundle")
     tolerance = entry.get("tolerance")
+    try:
+        expect_error = (
+            ExpectedError.parse(entry["expect_error"]) if "expect_error" in entry else None
+        )
+    except ValueError as exc:
+        raise UsageError(f"{where}: expect_error: {exc}") from None
     return Example(
+        expect_error=expect_error,
         name=entry["name"],
         input=entry["input"],
         expected=entry.get("expected"),

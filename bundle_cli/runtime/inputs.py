@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from bundle_cli.errors import UsageError
+from bundle_cli.errors import FileSystemError, UsageError
 
 FileSpec = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -19,6 +19,8 @@ def parse_file_option(option: str) -> tuple[str, Path]:
     if not sep or not name or not at_path.startswith("@") or len(at_path) < 2:
         raise UsageError(f"--file {option}: expected NAME=@PATH, such as image=@cat.png")
     path = Path(at_path[1:]).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--file {name}: {path} is a folder; give one file per --file")
     if not path.is_file():
         raise UsageError(f"--file {name}: no such file: {path}")
     return name, path
@@ -48,7 +50,10 @@ class RequestFiles:
             path = Path(source)
             if not path.is_file():
                 raise UsageError(f"file {name or path}: no such file: {path}")
-            handle = path.open("rb")
+            try:
+                handle = path.open("rb")
+            except OSError as exc:
+                raise FileSystemError("read the request file", path, exc) from None
             self._opened.append(handle)
             if name:
                 handle.raw.name = name  # type: ignore[attr-defined]

@@ -22,11 +22,9 @@ from bundle_cli.validation.cache import validated
 
 def bundle_dir(path: str | Path) -> Path:
     """The folder to run: a directory as it is, an archive verified and unpacked into the cache."""
-    path = Path(path)
-    if path.is_file():
-        from bundle_cli.archive import materialize
+    from bundle_cli.archive.where import bundle_folder
 
-        return materialize(path)  # refuses anything that is not a verified bundle archive
+    path = bundle_folder(Path(path))
     if not path.is_dir():
         raise UsageError(f"{path}: no such bundle directory")
     return path
@@ -71,6 +69,12 @@ def import_model_class(settings: Settings, scope: ImportScope, guard: Guard) -> 
         )
         raise InvalidBundleError(f"{shown}: the model cannot be run", [diag])
     return cls
+
+
+def check_runnable(settings: Settings) -> None:
+    """Refuse, before anything is imported, a bundle that has no model code to run."""
+    if not settings.config.get("flow") and not settings.model_file.is_file():
+        raise _no_model_file(settings, settings.show(settings.model_file))
 
 
 def _no_model_file(settings: Settings, shown: str) -> UsageError:

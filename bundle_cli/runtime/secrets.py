@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.errors import BundleError, ExitCode, UsageError
+from bundle_cli.errors import BundleError, ExitCode, FileSystemError, UsageError
 from bundle_cli.runtime.scrub import Scrubber
 
 WAYS = (
@@ -122,7 +123,7 @@ def parse_secret_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def _read_secrets_file(path: Path, bundle_root: Path, declared: tuple[str, ...]) -> dict[str, str]:
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"--secrets-file {path}: no such file")
     if path.resolve().is_relative_to(bundle_root):
         raise UsageError(
@@ -136,13 +137,41 @@ def secret_file_values(path: Path) -> list[str]:
     """Every value in a secrets file, declared or not (to keep them all out of any output)."""
     try:
         return list(_parse_secrets_file(path).values())
-    except (OSError, UnicodeDecodeError, UsageError):
-        return []
+    except (OSError, BundleError):
+        return []  # loading reads the file again and reports what is wrong with it
+
+
+MAX_SECRETS_FILE = 1024 * 1024  # bytes: far above any real secrets file, far below a device's
+
+
+def _read_secrets_text(path: Path) -> str:
+    """The file's text: a regular file (never a FIFO or device, which could block or never end)
+    of at most MAX_SECRETS_FILE bytes of UTF-8. Errors never show the contents."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens without a writer
+    except OSError as exc:
+        raise FileSystemError("read the secrets file", path, exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(
+                f"--secrets-file {path}: not a regular file; give a file of NAME=VALUE lines"
+            )
+        data = handle.read(MAX_SECRETS_FILE + 1)
+    if len(data) > MAX_SECRETS_FILE:
+        raise UsageError(
+            f"--secrets-file {path}: larger than {MAX_SECRETS_FILE // 1024} KiB; not a secrets file"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--secrets-file {path}: not UTF-8 text (byte {exc.start}; contents not shown)"
+        ) from None
 
 
 def _parse_secrets_file(path: Path) -> dict[str, str]:
     """NAME=VALUE lines (`#` comments, optional `export ` and quotes), or one JSON object."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = _read_secrets_text(path)
     if text.lstrip().startswith("{"):
         return _json_secrets(path, text)
     values: dict[str, str] = {}
@@ -163,6 +192,8 @@ def _parse_secrets_file(path: Path) -> dict[str, str]:
 def _json_secrets(path: Path, text: str) -> dict[str, str]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path}: JSON nested too deeply (contents not shown)") from None
     except ValueError as exc:
         line = getattr(exc, "lineno", "?")
         raise UsageError(f"{path}:{line}: not valid JSON (contents not shown)") from None

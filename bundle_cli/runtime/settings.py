@@ -17,7 +17,7 @@ class Settings:
     root: Path  # resolved bundle directory
     shown: Path  # the bundle directory as the user named it, for messages
     config: dict[str, Any]
-    # What a run prints before the model starts (validation.cache.RUN_WARNINGS), formatted.
+    # The validation warnings a run prints before the model starts (validation.cache), formatted.
     warnings: tuple[str, ...] = ()
 
     @property

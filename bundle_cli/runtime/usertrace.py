@@ -7,7 +7,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bundle_cli.cachedir import shown
-from bundle_cli.errors import EnvironmentMismatchError, UserCodeError
+from bundle_cli.errors import (
+    BundleError,
+    EnvironmentMismatchError,
+    InputDataError,
+    InvalidInput,
+    UserCodeError,
+)
 
 # Where a missing module means the environment lacks what the bundle needs (loading the model).
 _LOADING = ("__init__", "load")
@@ -50,15 +56,22 @@ class Guard:
     def traceback(self, exc: BaseException) -> str:
         return user_traceback(exc, self.roots, self.scrub)
 
-    def error(self, exc: BaseException, where: str) -> UserCodeError | EnvironmentMismatchError:
-        """The error to raise when the model's own code failed in `where` (a hook name).
-
-        A module missing while the model loads is the environment's problem, not the model's."""
+    def error(self, exc: BaseException, where: str) -> BundleError:
+        """The error to raise when the model's own code failed in `where` (a hook name), or
+        rejected the request with InvalidInput (its message, no traceback)."""
+        error: BundleError
         loading = where in _LOADING or where.startswith("module ")
         if isinstance(exc, ModuleNotFoundError) and exc.name and loading:
+            # A module missing while the model loads: the environment's problem, exit 5.
             return self.missing_module(exc, where)
-        message = f"error: the model's {where} raised {type(exc).__name__}"
-        return UserCodeError(message, self.traceback(exc))
+        if isinstance(exc, InvalidInput):
+            said = str(exc) or "invalid input"
+            error = InputDataError(self.scrub(f"{where}: {said}"))
+        else:
+            message = f"error: the model's {where} raised {type(exc).__name__}"
+            error = UserCodeError(message, self.traceback(exc))
+        error.raised = type(exc).__name__  # what `expect_error` in examples.yaml names
+        return error
 
     def missing_module(self, exc: ModuleNotFoundError, where: str) -> EnvironmentMismatchError:
         top = str(exc.name).split(".")[0]

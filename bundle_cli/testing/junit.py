@@ -6,12 +6,11 @@ text); ran -> a passing test case whose <system-out> says it had no expected out
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from bundle_cli.errors import UsageError
-from bundle_cli.testing.report import TestReport
+from bundle_cli.errors import BundleError
+from bundle_cli.testing.report import ExampleResult, TestReport
 
 
 def junit_xml(report: TestReport, suite_name: str) -> bytes:
@@ -50,21 +49,29 @@ def junit_xml(report: TestReport, suite_name: str) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def write_junit(report: TestReport, path: Path, suite_name: str) -> None:
-    """Write the XML next to its destination first, then move it into place."""
-    data = junit_xml(report, suite_name)
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(
-            f"--junit-xml {path}: cannot write there ({exc.strerror})",
-            hint="point it at a file in an existing, writable folder",
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, 0o644)  # a report for CI to read, not a private file
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+Scrub = Callable[[str], str]
+
+
+def write_junit(report: TestReport, path: Path, suite_name: str, scrub: Scrub = str) -> None:
+    """Write the XML to `path` atomically (by the rules of bundle_cli.atomic); `scrub` masks
+    secret values in it."""
+    _write(junit_xml(report, suite_name), path, scrub)
+
+
+def write_junit_error(error: BundleError, path: Path, suite_name: str, scrub: Scrub = str) -> None:
+    """A report of one error case, `load`, for a run that could not start (an invalid bundle, a
+    model that fails to load): CI shows why instead of a missing report."""
+    report = TestReport(bundle=suite_name)
+    detail = error.message.removeprefix("error: ")
+    diagnostics = "\n".join(d.format() for d in getattr(error, "diagnostics", []))
+    trace = getattr(error, "user_traceback", "") or diagnostics or str(error)
+    report.results = [ExampleResult("load", "error", 0.0, error=detail, traceback=trace)]
+    _write(junit_xml(report, suite_name), path, scrub)
+
+
+def _write(data: bytes, path: Path, scrub: Scrub) -> None:
+    from bundle_cli.atomic import atomic_write, make_parents
+
+    make_parents(path)
+    with atomic_write(path, binary=True) as f:
+        f.write(scrub(data.decode("utf-8")).encode("utf-8"))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.errors import InputDataError, UserCodeError
+from bundle_cli.errors import BundleError, InputDataError, UserCodeError
 from bundle_cli.testing.compare import first_difference
 from bundle_cli.testing.report import ExampleResult, TestReport
 
@@ -26,29 +26,23 @@ def run_examples(
     InvalidBundleError, UsageError (no examples, an unknown name), UnsafeArchiveError, or
     UserCodeError when the model cannot even be loaded.
     """
-    from bundle_cli.runtime import load
+    from bundle_cli.runtime import load, loader
     from bundle_cli.runtime.examples import read_examples
+    from bundle_cli.runtime.timings import Timings
     from bundle_cli.testing.select import select
 
-    folder = bundle_folder(Path(path))
+    folder = loader.bundle_dir(path)
+    # Which examples run is settled before the model loads: a typo in -k costs no load time.
+    settings = loader.read_settings(folder, Timings())
+    loader.check_runnable(settings)
+    examples = select(read_examples(settings), names, settings.show(settings.examples_file))
     started = time.perf_counter()
     with load(folder, warn=warn) as bundle:
         report = TestReport(bundle=str(path), load_seconds=time.perf_counter() - started)
-        where = bundle.settings.show(bundle.settings.examples_file)
-        examples = select(read_examples(bundle.settings), names, where)
         started = time.perf_counter()
         report.results = [run_one(bundle, example) for example in examples]
         report.seconds = time.perf_counter() - started
     return report
-
-
-def bundle_folder(path: Path) -> Path:
-    """The folder to run: the path itself, or a verified extraction when it is an archive."""
-    if path.is_file():
-        from bundle_cli.archive import materialize
-
-        return materialize(path)
-    return path
 
 
 def run_one(bundle: Any, example: Any) -> ExampleResult:
@@ -57,6 +51,8 @@ def run_one(bundle: Any, example: Any) -> ExampleResult:
     try:
         output = bundle.predict(example.input, dict(example.files) or None)
     except (UserCodeError, InputDataError) as exc:
+        if example.expect_error is not None:
+            return _expected_error(example, exc, time.perf_counter() - started)
         return ExampleResult(
             example.name,
             "error",
@@ -65,6 +61,11 @@ def run_one(bundle: Any, example: Any) -> ExampleResult:
             traceback=getattr(exc, "user_traceback", None) or None,
         )
     seconds = time.perf_counter() - started
+    if example.expect_error is not None:
+        wanted = example.expect_error.type
+        return ExampleResult(
+            example.name, "failed", seconds, output, error=f"expected {wanted}, got an output"
+        )
     if not example.has_expected:
         return ExampleResult(example.name, "ran", seconds, output=output)
     difference = first_difference(output, example.expected, example.tolerance)
@@ -73,7 +74,22 @@ def run_one(bundle: Any, example: Any) -> ExampleResult:
     return ExampleResult(example.name, "passed", seconds, output)
 
 
-def _one_line(exc: UserCodeError | InputDataError) -> str:
+def _expected_error(example: Any, exc: BundleError, seconds: float) -> ExampleResult:
+    """passed when the model raised the exception named (with a matching message), else failed."""
+    import re
+
+    wanted, said = example.expect_error, _one_line(exc)
+    if exc.raised != wanted.type:
+        return ExampleResult(
+            example.name, "failed", seconds, error=f"expected {wanted.type}; {said}"
+        )
+    if wanted.match and not re.search(wanted.match, said):  # what the exception said
+        detail = f"expected {wanted.type} matching {wanted.match!r}; {said}"
+        return ExampleResult(example.name, "failed", seconds, error=detail)
+    return ExampleResult(example.name, "passed", seconds, error=None)
+
+
+def _one_line(exc: BundleError) -> str:
     """`the model's preprocess raised RuntimeError: boom`: the message and what the exception said."""
     message = exc.message.removeprefix("error: ").strip()
     lines = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,12 @@ def ensure_valid(
     strict: bool = False,
     refuse: frozenset[str] = frozenset(),
     trust_pickles: bool = False,
+    warn: Callable[[str], Any] | None = None,
 ) -> Any:
     """The bundle's BundleConfig; raises InvalidBundleError when validation finds errors, or a
     warning whose code is in `refuse` (what one command cannot accept, such as a secret value
     that `bundle package` would archive), and UnsafePickleError (exit 4) when the only errors
-    are pickles nobody vouched for."""
+    are pickles nobody vouched for. `warn` receives each remaining warning, formatted."""
     report, config = _run(Path(path), trust_pickles)
     report = report.visible(strict=strict)
     refused = [d for d in report.diagnostics if d.code in refuse]
@@ -49,6 +51,9 @@ def ensure_valid(
         raise InvalidBundleError(f"{path}: {len(errors)} refused", errors)
     if not report.ok(strict=strict):
         raise refusal(report)
+    if warn is not None:
+        for warning in report.warnings:
+            warn(warning.format())
     return config
 
 
@@ -64,10 +69,9 @@ def refusal(report: Report) -> InvalidBundleError:
 
 def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     """The report and the typed config (None when config.yaml has errors), from one read."""
-    if bundle_dir.is_file():  # an archive: verified and unpacked into the cache first
-        from bundle_cli.archive import materialize
+    from bundle_cli.archive.where import bundle_folder
 
-        bundle_dir = materialize(bundle_dir)
+    bundle_dir = bundle_folder(bundle_dir)  # an archive: verified and unpacked into the cache
     report, config = _check(bundle_dir, trust_pickles)
     archive = origin(bundle_dir)
     return (report if archive is None else _name_archive(report, archive)), config

@@ -35,18 +35,6 @@ from bundle_cli._version import __version__
 from bundle_cli.cachedir import cache_path
 from bundle_cli.diagnostics import Diagnostic, Report
 
-# Warnings `bundle predict` and `bundle test` print before the model runs: what may make the run
-# differ from the deployed one (codes of config/load.py and validation/environment.py).
-RUN_WARNINGS = frozenset(
-    {
-        "secret-value-ignored",
-        "requirement-not-installed",
-        "requirement-version",
-        "python-version-mismatch",
-        "module-unresolved",
-    }
-)
-
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
 _TOOL_DIR = Path(bundle_cli.__file__).resolve().parent
 
@@ -58,13 +46,15 @@ def validated_config(bundle_dir: Path, trust_pickles: bool = False) -> dict[str,
 
 
 def validated(bundle_dir: Path, trust_pickles: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """The config, and the warnings a run prints before it starts (RUN_WARNINGS), formatted."""
+    """The config, and its validation warnings, formatted: what `bundle predict` and `bundle
+    test` print once before the model runs (a misspelt hook, an ignored Truss key, a declared
+    requirement missing here)."""
     root = bundle_dir.resolve()
     entry = _entry_path(root, "validated-trusting" if trust_pickles else "validated")
     cached = _read_entry(entry)
     before = fingerprint(root, "")
     if cached and cached["fingerprint"] == before:
-        return dict(cached["config"]), list(cached.get("warnings", []))
+        return dict(cached["config"]), list(cached["warnings"])
     config, warnings = _validate(bundle_dir, trust_pickles)  # as named: diagnostics show it
     data = {"skip": "", "fingerprint": before, "config": config, "warnings": warnings}
     _write_entry(entry, data)
@@ -102,7 +92,7 @@ def _read_report(path: Path) -> tuple[str, Report] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
         return str(data["fingerprint"]), Report(str(data["bundle"]), diagnostics)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None  # unreadable or from another version: validate again
 
 
@@ -112,7 +102,7 @@ def _validate(bundle_dir: Path, trust_pickles: bool) -> tuple[dict[str, Any], li
     report, config = checked(bundle_dir, trust_pickles)
     if not report.ok() or config is None:
         raise refusal(report)
-    warnings = [d.format() for d in report.warnings if d.code in RUN_WARNINGS]
+    warnings = [d.format() for d in report.warnings]
     return dict(config.model_dump(mode="json")), warnings
 
 
@@ -168,13 +158,20 @@ def _entry_path(bundle_dir: Path, kind: str = "validated", given: str = "") -> P
     return cache_path(kind) / f"{key.hexdigest()[:32]}.json"
 
 
+_ENTRY_TYPES = {"skip": str, "fingerprint": str, "config": dict, "warnings": list}
+
+
 def _read_entry(path: Path) -> dict[str, Any] | None:
+    """A cache entry whose every field has its type, else None: an entry that is unreadable,
+    corrupt or of another version is validated afresh and rewritten, never trusted."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    ok = isinstance(data, dict) and {"skip", "fingerprint", "config"} <= data.keys()
-    return data if ok and isinstance(data["config"], dict) else None
+    ok = isinstance(data, dict) and all(
+        isinstance(data.get(key), kind) for key, kind in _ENTRY_TYPES.items()
+    )
+    return data if ok and all(isinstance(w, str) for w in data["warnings"]) else None
 
 
 def _write_entry(path: Path, data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
     from bundle_cli.config.yamlpos import KeyPath
 
-ENTRY_KEYS = ("name", "input", "expected", "tolerance", "files")
+ENTRY_KEYS = ("name", "input", "expected", "expect_error", "tolerance", "files")
 
 
 def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
@@ -124,7 +124,29 @@ def _check_entry(
         found += _check_tolerance(entry, index, label, at)
     if "files" in entry:
         found += _check_files(entry["files"], index, label, bundle_dir, at)
+    if "expect_error" in entry:
+        found += _check_expect_error(entry, index, label, at)
     return found
+
+
+def _check_expect_error(
+    entry: dict[Any, Any], index: int, label: str, at: _Locator
+) -> list[Diagnostic]:
+    """`expect_error: InvalidInput`, or `{type: InvalidInput, match: REGEX}`; not with expected."""
+    import re
+
+    from bundle_cli.runtime.examples import ExpectedError
+
+    key = (index, "expect_error")
+    try:
+        expected = ExpectedError.parse(entry["expect_error"])
+        re.compile(expected.match or "")
+    except (ValueError, re.error) as exc:
+        return [at("example-invalid-expect-error", f"{label}: expect_error: {exc}", key)]
+    if "expected" in entry:
+        message = f"{label}: give `expected` (an output) or `expect_error`, not both"
+        return [at("example-invalid-expect-error", message, key)]
+    return []
 
 
 def _unknown_key(key: Any, index: int, label: str, at: _Locator) -> Diagnostic:

@@ -6,7 +6,6 @@ unpickled here, since loading a pickle runs its code.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
@@ -121,11 +120,11 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
 def _check_python_stage(findings: _Findings, stage: Any, path: Path, key: KeyPath) -> None:
     """The stage's Model class, checked like a single-model bundle's (hooks, signatures)."""
     from bundle_cli.validation.hooks import check_class
-    from bundle_cli.validation.model_code import class_view, module_classes
+    from bundle_cli.validation.model_code import class_view, module_classes, parse_python
 
     class_name = stage.options.get("class_name", "Model")
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = parse_python(path.read_bytes(), str(path))
     except (SyntaxError, ValueError) as exc:
         message = f"stage '{stage.name}': {path.name} does not parse: {exc}"
         line = getattr(exc, "lineno", None)

@@ -47,7 +47,9 @@ def find_function(roots: list[Path], ref: str) -> FunctionDef:
         raise NotFound(f'"{ref}" is not "module:function" or a path ending in .pkl')
     path = find_module(roots, module)
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        from bundle_cli.validation.model_code import parse_python
+
+        tree = parse_python(path.read_bytes(), str(path))
     except SyntaxError as exc:
         raise NotFound(f"{path.name} does not parse: {exc.msg} (line {exc.lineno})") from None
     found = _definition(tree, name)
@@ -103,7 +105,9 @@ def arity_problem(fn: FunctionDef, low: int, high: int) -> str | None:
 def source_imports(path: Path) -> list[str]:
     """Top-level names of the modules a source file imports (for the review listing)."""
     try:
-        tree = ast.parse(path.read_bytes())
+        from bundle_cli.validation.model_code import parse_python
+
+        tree = parse_python(path.read_bytes(), str(path))
     except (OSError, SyntaxError, ValueError):
         return []
     names = set()

@@ -116,6 +116,21 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 extra[0],
             )
         )
+    elif (
+        len(rest) < low
+        and not args.vararg
+        and not takes_request
+        and positional[0].arg not in ("self", "cls")
+    ):
+        first = positional[0].arg
+        found.append(
+            at(
+                "hook-no-self",
+                f"{name} has no self parameter: its only parameter, {first}, would receive "
+                f"the model instance, not the data; write {_example(name)}",
+                fn,
+            )
+        )
     elif len(rest) < low and not args.vararg and not takes_request:
         found.append(
             at(

@@ -67,7 +67,7 @@ def check_model_code(
         message = f"cannot read the model file: {exc.strerror or exc}; check its permissions"
         return [Diagnostic("model-file-unreadable", "error", message, file)]
     try:
-        tree = ast.parse(source, filename=file)
+        tree = parse_python(source, file)
     except (SyntaxError, ValueError) as exc:
         return [_syntax_error(exc, file)]
     classes = module_classes(tree)
@@ -93,6 +93,17 @@ def _missing_file(path: Path, relative: str) -> Diagnostic:
     )
 
 
+def parse_python(source: str | bytes, filename: str) -> ast.Module:
+    """ast.parse, with the parser's own limits (an expression nested thousands deep exhausts
+    its stack: RecursionError or MemoryError) reported as the SyntaxError they are to a user."""
+    try:
+        return ast.parse(source, filename=filename)
+    except (RecursionError, MemoryError):
+        raise SyntaxError(
+            "nested too deeply for Python's parser (an expression thousands of levels deep)"
+        ) from None
+
+
 def _syntax_error(exc: SyntaxError | ValueError, file: str) -> Diagnostic:
     line = getattr(exc, "lineno", None)
     offset = getattr(exc, "offset", None)
@@ -100,7 +111,8 @@ def _syntax_error(exc: SyntaxError | ValueError, file: str) -> Diagnostic:
     return Diagnostic(
         code="model-syntax-error",
         severity="error",
-        message=f"Python cannot parse the model file: {detail}; fix the syntax at this position",
+        message=f"Python cannot parse the model file: {detail}"
+        + ("; fix the syntax at this position" if line else ""),
         file=file,
         line=line,
         column=offset if line and offset else (1 if line else None),
@@ -180,20 +192,25 @@ def class_view(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> ClassVie
 def _collect(
     node: ast.ClassDef, classes: dict[str, ast.ClassDef], view: ClassView, seen: set[str]
 ) -> None:
-    seen.add(node.name)
-    for stmt in node.body:
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            view.methods.setdefault(stmt.name, stmt)
-        elif isinstance(stmt, ast.Assign | ast.AnnAssign):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            view.attributes |= {t.id for t in targets if isinstance(t, ast.Name)}
-    for base in node.bases:
-        name = _base_name(base)
-        if name in classes:
-            if name not in seen:
-                _collect(classes[name], classes, view, seen)
-        elif name not in _NEUTRAL_BASES:
-            view.open = True
+    # A loop, not recursion: a chain of a thousand classes must not exhaust the stack.
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        if node.name in seen:
+            continue
+        seen.add(node.name)
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                view.methods.setdefault(stmt.name, stmt)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                view.attributes |= {t.id for t in targets if isinstance(t, ast.Name)}
+        for base in reversed(node.bases):  # reversed: the first base is visited first
+            name = _base_name(base)
+            if name in classes:
+                pending.append(classes[name])
+            elif name not in _NEUTRAL_BASES:
+                view.open = True
 
 
 def _base_name(base: ast.expr) -> str | None:

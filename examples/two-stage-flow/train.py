@@ -7,7 +7,7 @@ stage 2 is an xgboost classifier on that embedding. The readings arrive as text 
 in percent), so stage 1's pre function parses them, and stage 2's post function answers with
 `{reading: load level}`, one entry per input line.
 
-Needs torch, xgboost and numpy (pip install 'bundle-cli[torch,xgboost]').
+Needs torch, xgboost and numpy (pip install torch xgboost).
 """
 
 from __future__ import annotations

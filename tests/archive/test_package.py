@@ -21,7 +21,7 @@ from typer.testing import Result
 from bundle_cli._version import __version__
 from bundle_cli.archive.encode import PIECE_SIZE
 from bundle_cli.archive.package import DEFAULT_EPOCH, package
-from bundle_cli.errors import ExitCode, UsageError
+from bundle_cli.errors import ExitCode, FileSystemError, UsageError
 
 
 @pytest.fixture(autouse=True)
@@ -164,11 +164,14 @@ def test_output_option_names_a_file_or_a_folder(
     bundle = scaffold()
     assert package(bundle, tmp_path / "x" / "named.tar.gz").path == tmp_path / "x" / "named.tar.gz"
     assert (
-        package(bundle, tmp_path / "outdir").path
+        package(bundle, f"{tmp_path}/outdir/").path
         == tmp_path / "outdir" / "tiny-doubler-1.0.0.tar.gz"
     )
-    with pytest.raises(UsageError, match=r"\.tar\.gz"):
-        package(bundle, tmp_path / "z.tar.zst")
+    assert package(bundle, tmp_path / "outdir").path.parent == tmp_path / "outdir"  # exists now
+    assert package(bundle, tmp_path / "short.tgz").path == tmp_path / "short.tgz"
+    for other in ("z.tar.zst", "z.zip", "missing-folder"):
+        with pytest.raises(UsageError, match=r"ends in \.tar\.gz or \.tgz"):
+            package(bundle, tmp_path / other)
 
 
 def test_archive_written_inside_the_bundle_is_never_packed_again(
@@ -262,7 +265,7 @@ def test_failure_midway_leaves_previous_archive_and_no_temp(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("bundle_cli.archive.stream._writev_all", boom)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(FileSystemError, match=f"cannot write {target}: no space left"):
         package(bundle)
     assert target.read_bytes() == before
     assert os.listdir(target.parent) == [target.name]

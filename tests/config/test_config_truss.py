@@ -163,5 +163,5 @@ def test_a_truss_directory_validates_runs_tests_and_packages_as_it_is(
     tested = run_bundle("test", str(bundle), "--json")
     assert tested.returncode == 0, tested.stderr
     assert json.loads(tested.stdout)["counts"]["ran"] == 1
-    packed = run_bundle("package", str(bundle), "-o", str(bundle.parent / "dist"))
+    packed = run_bundle("package", str(bundle), "-o", f"{bundle.parent / 'dist'}/")
     assert packed.returncode == 0, packed.stderr

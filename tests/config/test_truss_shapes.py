@@ -230,7 +230,7 @@ def test_a_bundle_without_model_code_validates_packages_and_refuses_to_run(
     checked = run_bundle("validate", str(bundle))
     assert checked.returncode == 0, checked.stderr
     assert f"this bundle is {kind}" in checked.stderr
-    packed = run_bundle("package", str(bundle), "-o", str(tmp_path / "dist"))
+    packed = run_bundle("package", str(bundle), "-o", f"{tmp_path / 'dist'}/")
     assert packed.returncode == 0, packed.stderr
     (archive,) = (tmp_path / "dist").glob("*.tar.gz")
     assert run_bundle("verify", str(archive)).returncode == 0
@@ -254,7 +254,7 @@ def test_placeholder_secret_values_warn_everywhere_and_block_packaging(
     ran = run_bundle("predict", str(bundle), "-d", "{}", "--secret", "hf_access_token=real-value")
     assert ran.returncode == 0, ran.stderr
     assert warning in ran.stderr and "ENTER HF" not in ran.stdout
-    packed = run_bundle("package", str(bundle), "-o", str(tmp_path / "dist"))
+    packed = run_bundle("package", str(bundle), "-o", f"{tmp_path / 'dist'}/")
     assert packed.returncode == 2
     assert "hf_access_token" in packed.stderr and "would be archived" in packed.stderr
     assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())

@@ -43,7 +43,7 @@ def test_built_validated_run_packaged_and_run_from_the_archive(
     readings = json.loads(request.read_text())
     assert json.loads(answer.stdout) == {r: expected[r] for r in readings}
 
-    packed = run_bundle("package", str(bundle), "-o", str(tmp_path / "dist"), "--json")
+    packed = run_bundle("package", str(bundle), "-o", f"{tmp_path / 'dist'}/", "--json")
     assert packed.returncode == ExitCode.OK, packed.stderr
     archive = Path(json.loads(packed.stdout)["path"])
     assert archive.is_file()

@@ -17,13 +17,13 @@ from bundle_cli.errors import ExitCode, MissingDependencyError
     ("stage_type", "module", "extra"),
     [
         ("torch", "torch", "torch"),
-        ("sklearn", "sklearn", "sklearn"),
+        ("sklearn", "sklearn", "scikit-learn"),
         ("xgboost", "xgboost", "xgboost"),
         ("xgboost_classifier", "xgboost", "xgboost"),
-        ("onnx", "onnxruntime", "onnx"),
+        ("onnx", "onnxruntime", "onnxruntime"),
     ],
 )
-def test_a_missing_framework_names_the_extra_to_install(
+def test_a_missing_framework_names_the_package_to_install(
     tree: Callable[..., Path],
     run_flow: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
@@ -46,7 +46,7 @@ def test_a_missing_framework_names_the_extra_to_install(
     assert caught.value.exit_code == ExitCode.USAGE
     assert str(caught.value) == (
         f"flow stage 'net' needs {module}, which is not installed; "
-        f"install it with: pip install 'bundle-cli[{extra}]'"
+        f"install it with: pip install {extra}"  # bundle-cli is on no index: not its extra
     )
     assert not (bundle / "packages/ran").exists()  # the stage's functions were never imported
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,44 @@ def test_unwritable_cache_still_validates(
     assert validated_config(path)["model_name"] == "echo"
     assert validated_config(path)["model_name"] == "echo"
     assert len(validations) == 2
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '{"skip": null, "fingerprint": "x", "config": {}}',
+        '{"skip": "data", "fingerprint": 5, "config": {}, "warnings": []}',
+        '{"skip": "data", "fingerprint": "x", "config": [], "warnings": []}',
+        '{"skip": "data", "fingerprint": "x", "config": {}, "warnings": [{"bad": 1}]}',
+        "[" * 5000,
+        "not json",
+    ],
+)
+def test_a_corrupt_cache_entry_is_ignored_and_rewritten(
+    bundle_copy: Copy, validations: list[Path], entry: str
+) -> None:
+    from bundle_cli.validation.cache import _entry_path
+
+    path = bundle_copy("echo")
+    validated_config(path)
+    cached = _entry_path(path.resolve())
+    cached.write_text(entry)
+    assert validated_config(path)["model_name"] == "echo"
+    assert len(validations) == 2
+    assert json.loads(cached.read_text())["config"]["model_name"] == "echo"  # rewritten whole
+
+
+def test_predict_and_test_run_over_the_corrupt_entry_of_findings_16(
+    bundle_copy: Copy, run_bundle: Callable[..., Any]
+) -> None:
+    # Such an entry broke predict and test until the cache was deleted.
+    from bundle_cli.validation.cache import _entry_path
+
+    path = bundle_copy("echo")
+    validated_config(path)
+    cached = _entry_path(path.resolve())
+    env = {"BUNDLE_CACHE_DIR": os.environ["BUNDLE_CACHE_DIR"]}
+    for args in (["predict", str(path), "-d", "{}"], ["test", str(path)]):
+        cached.write_text('{"skip": null, "fingerprint": "x", "config": {}}')
+        result = run_bundle(*args, env=env)
+        assert result.returncode == 0, result.stderr

@@ -222,7 +222,7 @@ def test_junit_xml_is_well_formed_and_counts_every_outcome(
     assert [p.name for p in out.parent.iterdir()] == ["junit.xml"]  # no temp file left
 
 
-def test_junit_xml_is_not_written_when_the_tests_cannot_run(
+def test_junit_xml_has_one_error_case_when_the_tests_cannot_run(
     calc: Callable[[str], Path],
     cli: Callable[..., Result],
     tmp_path: Path,
@@ -236,18 +236,33 @@ def test_junit_xml_is_not_written_when_the_tests_cannot_run(
     result = cli("test", str(bundle), "--junit-xml", str(out))
     assert result.exit_code == ExitCode.USAGE
     assert 'unknown key "expect"; did you mean "expected"?' in result.stderr
-    assert out.read_text() == "old report"
+    suite = ET.fromstring(out.read_bytes()).find("testsuite")
+    assert suite is not None and suite.get("errors") == "1" and suite.get("tests") == "1"
+    case = suite.find("testcase")
+    assert case is not None and case.get("name") == "load"
+    error = case.find("error")
+    assert error is not None and 'unknown key "expect"' in (error.text or "")
     assert not marker.exists()  # the model was never loaded
 
 
-def test_junit_xml_in_a_missing_folder_is_a_usage_error(
+def test_junit_xml_in_a_missing_folder_creates_it_as_o_does(
     calc: Callable[[str], Path], cli: Callable[..., Result], tmp_path: Path
 ) -> None:
-    out = tmp_path / "no-such-folder" / "junit.xml"
+    out = tmp_path / "reports" / "ci" / "junit.xml"
+    result = cli("test", str(calc(PASSING)), "--junit-xml", str(out))
+    assert result.exit_code == 0, result.output
+    assert ET.fromstring(out.read_bytes()).find("testsuite") is not None
+
+
+def test_junit_xml_under_a_file_is_a_usage_error_naming_it(
+    calc: Callable[[str], Path], cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "junit.xml"
     result = cli("test", str(calc(PASSING)), "--junit-xml", str(out))
     assert result.exit_code == ExitCode.USAGE
-    assert "--junit-xml" in result.stderr and "Traceback" not in result.output
-    assert not out.parent.exists()
+    assert f"cannot write {out}: not a directory" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_name_selects_examples_and_an_unknown_name_is_a_usage_error(

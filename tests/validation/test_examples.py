@@ -108,7 +108,7 @@ CASES = [
         "example-unknown-key",
         3,
         3,
-        ["the keys are name, input, expected, tolerance, files"],
+        ["the keys are name, input, expected, expect_error, tolerance, files"],
     ),
     (
         "negative-tolerance",

@@ -258,6 +258,25 @@ def test_file_that_is_not_utf8_is_a_syntax_error(tree: Tree) -> None:
     assert "utf-8" in found[0].message
 
 
+@pytest.mark.parametrize(
+    "expression", ["-" * 5000 + "1", "not " * 30000 + "1"], ids=["5000 minus signs", "30000 nots"]
+)
+def test_an_expression_too_deep_for_the_parser_is_a_syntax_error(
+    tree: Tree, expression: str
+) -> None:
+    _, found = run(tree, f"class Model:\n    def predict(self, x):\n        return {expression}\n")
+    assert [d.code for d in found] == ["model-syntax-error"]
+    assert "nested too deeply for Python's parser" in found[0].message
+
+
+def test_a_chain_of_a_thousand_classes_is_followed_to_its_hooks(tree: Tree) -> None:
+    chain = "".join(f"class C{i}(C{i - 1}):\n    pass\n" for i in range(1, 1500))
+    source = f"class C0:\n    def predict(self, x):\n        return x\n{chain}class Model(C1499):\n    pass\n"
+    assert run(tree, source)[1] == []
+    _, found = run(tree, source.replace("def predict", "def predictt"))
+    assert "model-predict-missing" in [d.code for d in found]
+
+
 def test_null_bytes_are_reported_not_raised(tree: Tree) -> None:
     _, found = run(tree, b"class Model:\x00\n")
     assert [d.code for d in found] == ["model-syntax-error"]
