@@ -19,7 +19,8 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.scan import scan
 from bundle_cli.archive.where import require_archive_file
-from bundle_cli.errors import UsageError
+from bundle_cli.atomic import umask
+from bundle_cli.errors import FileSystemError, UsageError
 from bundle_cli.tempnames import prefix, remove_stale
 
 
@@ -118,14 +119,20 @@ def extract_into(
     """
     parent = target.absolute().parent
     remove_stale(parent / target.name, ".unpacking")  # left by a run that was killed
-    tmp = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=".unpacking", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=".unpacking", dir=parent))
+    except OSError as exc:  # a read-only or missing parent
+        raise FileSystemError("unpack into", target, exc) from None
     sink = _FolderSink(tmp)
     try:
-        manifest = scan(
-            archive, limits=limits, sink=sink, fail_fast=True, expect_sha256=expect_sha256
-        ).manifest
+        try:
+            manifest = scan(
+                archive, limits=limits, sink=sink, fail_fast=True, expect_sha256=expect_sha256
+            ).manifest
+        except OSError as exc:  # writing the files: a full disk, a file size limit
+            raise FileSystemError("unpack into", target, exc) from None
         assert manifest is not None  # scan raises rather than return without one
-        os.chmod(tmp, 0o755 & ~_umask())
+        os.chmod(tmp, 0o755 & ~umask())
         if prepare is not None:
             prepare(tmp)
         try:
@@ -139,9 +146,3 @@ def extract_into(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return UnpackResult(target, manifest, len(manifest.files), manifest.total_size)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -168,3 +168,26 @@ def test_progress_bar_only_on_a_terminal_and_only_for_big_bundles(
     small = tree(MINIMAL, name="small")
     code, err = _run_with_stderr(package_cmd(small, tmp_path / "small.tar.gz"), tmp_path, tty=True)
     assert code == 0 and "packaging [" not in err
+
+
+def test_a_slow_load_shows_a_spinner_on_a_terminal_only(
+    tmp_path: Path, tree: Callable[..., Path]
+) -> None:
+    # issue 11 item 13: a load over a second shows a spinner; a pipe (CI logs) never gets one.
+    slow = tree(
+        {
+            "config.yaml": "model_name: slow-load\n",
+            "model/__init__.py": "",
+            "model/model.py": (
+                "import time\n\n\nclass Model:\n    def load(self):\n        time.sleep(1.5)\n\n"
+                "    def predict(self, x):\n        return x\n"
+            ),
+        },
+        name="slow",
+    )
+    command = [bundle_script(), "predict", str(slow), "-d", "{}"]
+    code, err = _run_with_stderr(command, tmp_path, tty=True)
+    assert code == 0, err
+    assert "loading the model" in err
+    code, err = _run_with_stderr(command, tmp_path, tty=False)
+    assert code == 0 and "loading the model" not in err

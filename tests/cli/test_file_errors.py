@@ -189,7 +189,7 @@ def _limited(limit: int) -> Callable[[], None]:
     return apply
 
 
-@pytest.mark.parametrize("command", ["predict", "package", "test"])
+@pytest.mark.parametrize("command", ["predict", "package", "test", "unpack"])
 def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp(
     tree: Callable[..., Path], tmp_path: Path, command: str
 ) -> None:
@@ -203,24 +203,31 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temp(
     )
     request = tmp_path / "request.json"
     request.write_text(json.dumps({"kind": "echo", "pad": big}))
-    target = (
-        tmp_path / "out" / {"predict": "x.json", "package": "x.tar.gz", "test": "j.xml"}[command]
-    )
+    names = {"predict": "x.json", "package": "x.tar.gz", "test": "j.xml", "unpack": "folder"}
+    target = tmp_path / "out" / names[command]
     target.parent.mkdir()
-    target.write_text("old")
+    home = tmp_path / "home"
+    home.mkdir()
+    archive = tmp_path / "packed.tar.gz"
+    if command == "unpack":
+        packed = subprocess.run([bundle_executable(), "package", str(bundle), "-o", str(archive)],
+                                capture_output=True, env=isolated_env(home), timeout=300)  # fmt: skip
+        assert packed.returncode == 0, packed.stderr
+    else:
+        target.write_text("old")
     args = {
         "predict": ["predict", str(bundle), "-i", str(request), "-o", str(target)],
         "package": ["package", str(bundle), "-o", str(target)],
         "test": ["test", str(bundle), "--junit-xml", str(target)],
+        "unpack": ["unpack", str(archive), str(target)],
     }[command]
-    home = tmp_path / "home"
-    home.mkdir()
     result = subprocess.run(
         [bundle_executable(), *args], capture_output=True, text=True, cwd=tmp_path,
         env=isolated_env(home), preexec_fn=_limited(64 * 1024), timeout=300,
     )  # fmt: skip
-    _clean_failure(result, ExitCode.USAGE, f"cannot write {target}", "file too large")
-    assert target.read_text() == "old"
+    operation = "unpack into" if command == "unpack" else "write"
+    _clean_failure(result, ExitCode.USAGE, f"cannot {operation} {target}", "file too large")
+    assert (target.read_text() == "old") if command != "unpack" else not target.exists()
     assert leftovers(target.parent) == []
 
 
