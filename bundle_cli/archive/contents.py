@@ -8,7 +8,6 @@ that); a folder's are what `bundle package` would pack, hashed now. `sign`, `ver
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +58,8 @@ def of_archive(path: Path) -> Contents:
 def of_folder(path: Path, shard_size: int | str | None = "as packed") -> Contents:
     """A folder's files hashed as `package` would record them, or cut in `shard_size` pieces
     (None: one sha256 per file), as a signature made elsewhere may ask."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from bundle_cli.archive.select import select_files
     from bundle_cli.archive.shards import hash_entry, shard_size_for
 

@@ -2,8 +2,8 @@
 
 The signature's own serialization decides the comparison: per file, or per shard of the size it
 names. An archive's manifest answers when it holds digests at that granularity; otherwise (a
-signature cut differently from the manifest) the archive's bytes must be hashed again, which
-`unpack` followed by a check of the folder does.
+signature cut differently from the manifest, such as whole-file digests of files the manifest
+records by shards) the archive is unpacked into a temporary folder and its files hashed again.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bundle_cli.archive.contents import Contents, of_folder
 from bundle_cli.archive.findings import Problem
+from bundle_cli.archive.manifest import FileRecord
 from bundle_cli.errors import BadSignatureError, UsageError
 
 
@@ -37,13 +38,28 @@ def check_signature(found: Contents, signature: Path, public_key: Path) -> list[
         records.append(found.manifest_record)  # model-signing of an unpacked folder lists it
     try:
         actual = resources(records, size)
-    except NotDerivable as exc:
-        raise UsageError(
-            f"{signature}: cuts files in {'shards of ' + str(size) if size else 'whole files'}, "
-            f"but the manifest of {found.path} records {exc} otherwise",
-            hint="unpack the archive and verify the folder against the signature",
-        ) from None
+    except NotDerivable:
+        # the signature cuts files otherwise than the manifest: hash the archive's files again
+        extra = records[len(found.files) :]
+        actual = resources(_rehashed(found.path, size) + extra, size)
     return _differences(signed.resources, actual, size)
+
+
+def _rehashed(archive: Path, shard_size: int | None) -> list[FileRecord]:
+    """The archive's files hashed in `shard_size` pieces (None: whole), from a verified unpack."""
+    import tempfile
+
+    from bundle_cli.archive.extract import unpack
+
+    try:
+        with tempfile.TemporaryDirectory(prefix=".bundle-signed-", dir=archive.parent) as tmp:
+            folder = unpack(archive, Path(tmp) / "unpacked").path
+            return of_folder(folder, shard_size).files
+    except OSError as exc:
+        raise UsageError(
+            f"{archive.parent}: cannot unpack the archive beside itself to hash it as the "
+            f"signature asks: {exc.strerror}"
+        ) from None
 
 
 def _differences(signed: dict[str, str], actual: dict[str, str], size: int | None) -> list[Problem]:

@@ -162,6 +162,18 @@ def test_large_files_are_signed_by_shards_that_model_signing_checks(
     ms_verify(folder, sig, public)
     ok = run_bundle("verify", str(archive), "--signature", str(sig), "--public-key", str(public))
     assert ok.returncode == 0, ok.stderr
+    # model-signing's default cuts no shards: whole-file digests, which the manifest lacks for
+    # the big file, so verify hashes the archive's files again to compare
+    whole = tmp_path / "whole.sig"
+    made = ms("sign", "key", folder, "--private_key", private, "--signature", whole)
+    assert made.returncode == 0, made.stdout + made.stderr
+    args = ("verify", str(archive), "--signature", str(whole), "--public-key", str(public))
+    assert run_bundle(*args).returncode == 0
+    (folder / "data" / "weights.bin").write_bytes(big[:-1] + b"!")
+    assert ms("sign", "key", folder, "--private_key", private, "--signature", whole).returncode == 0
+    differs = run_bundle(*args)
+    assert differs.returncode == 4 and "data/weights.bin: sha256 differs" in differs.stderr
+    assert not list(archive.parent.glob(".bundle-signed-*"))  # its temporary unpack is gone
 
 
 def test_keys_with_passwords_and_what_is_refused(
