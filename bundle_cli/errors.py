@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line, invalid bundle or config
     INVALID_INPUT = 3  # the input data is not valid for the model
     UNSAFE = 4  # refused as unsafe or corrupt (archive integrity, path escape)
+    ENVIRONMENT = 5  # this environment lacks what the bundle declares (a module, a requirement)
     INTERNAL = 70  # a bug of the tool itself (EX_SOFTWARE); traceback with --debug
     INTERRUPTED = 130  # Ctrl-C
     TERMINATED = 143  # SIGTERM (128 + 15): a cancelled CI job, `docker stop`
@@ -122,6 +123,12 @@ class UnsafePathError(BundleError):
     """A file would be written outside its target folder (a path escape); nothing was written."""
 
     exit_code = ExitCode.UNSAFE
+
+
+class EnvironmentMismatchError(BundleError):
+    """Loading the model needed a module this environment does not have (not the model's fault)."""
+
+    exit_code = ExitCode.ENVIRONMENT
 
 
 class MissingDependencyError(BundleError):

@@ -27,6 +27,7 @@ def test_exit_code_values_are_pinned() -> None:
         "USAGE": 2,
         "INVALID_INPUT": 3,
         "UNSAFE": 4,
+        "ENVIRONMENT": 5,
         "INTERNAL": 70,
         "INTERRUPTED": 130,
         "TERMINATED": 143,
@@ -120,3 +121,32 @@ def test_nothing_suggests_installing_bundle_cli_from_an_index() -> None:
     workflow = (root / "examples/ci/.github/workflows/bundle.yml").read_text(encoding="utf-8")
     install = re.search(r"^\s*BUNDLE_CLI: (.+)$", workflow, flags=re.MULTILINE)
     assert install is not None and install.group(1).strip().endswith(".whl")
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+BUILD_SCRIPTS = sorted(
+    str(p.relative_to(EXAMPLES))
+    for name in ("build.py", "train.py")
+    for p in EXAMPLES.glob(f"*/{name}")
+)
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "torch": "torch", "xgboost": "xgboost", "PIL": "pillow"}
+
+
+@pytest.mark.parametrize("script", BUILD_SCRIPTS)
+def test_every_example_readme_names_what_its_build_script_imports(script: str) -> None:
+    # issue 11 item 14: the example README's install line names what its build script imports.
+    import ast
+
+    folder = (EXAMPLES / script).parent
+    tree = ast.parse((EXAMPLES / script).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    lines = (folder / "README.md").read_text(encoding="utf-8").splitlines()
+    install = " ".join(line for line in lines if line.startswith("pip install"))
+    for module, distribution in DISTRIBUTIONS.items():
+        if module in imported:
+            assert distribution in install, f"{folder.name}/README.md: {script} imports {module}"

@@ -77,8 +77,10 @@ def test_wheel_installs_into_a_clean_venv_and_scaffolds_outside_the_repo(tmp_pat
     assert "pip install scikit-learn" in created  # the clean venv has no scikit-learn
     validated = run([bundle, "validate", "demo"], cwd=outside, env=env)
     timings["init + validate"] = time.perf_counter() - start
-    # The one warning is true: the scaffold declares scikit-learn, which this venv lacks.
-    assert "demo: valid: 0 errors, 1 warning" in validated
+    # Both warnings are true: the scaffold declares and imports scikit-learn, which this venv lacks.
+    assert "demo: valid: 0 errors, 2 warnings" in validated
     assert "scikit-learn>=1.3 is not installed here" in validated
+    assert "sklearn is imported but found neither" in validated
+    assert "config.yaml's requirements list scikit-learn" in validated
     assert (outside / "demo/model/model.py").is_file()
     print(", ".join(f"{step}: {seconds:.1f} s" for step, seconds in timings.items()))

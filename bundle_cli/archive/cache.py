@@ -33,7 +33,7 @@ from bundle_cli.archive.digests import file_sha256
 from bundle_cli.archive.extract import extract_into
 from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
-from bundle_cli.errors import BundleWarning, UsageError
+from bundle_cli.errors import BundleWarning, FileSystemError, UsageError
 from bundle_cli.sizes import parse_size
 from bundle_cli.tempnames import prefix, remove_stale, remove_tree
 
@@ -79,7 +79,10 @@ def _reuse(archive: Path, root: Path, digest: str) -> Path | None:
     dest = root / digest
     if not dest.is_dir():
         return None
-    change = _changed(dest, _read_record(root / (digest + _RECORD)))
+    try:
+        change = _changed(dest, _read_record(root / (digest + _RECORD)))
+    except OSError as exc:  # removed or made unreadable meanwhile (another process evicting it)
+        change = f"it cannot be read ({exc.strerror or exc})"
     if change is None:
         _touch(root / (digest + _RECORD))
         return dest
@@ -90,6 +93,7 @@ def _reuse(archive: Path, root: Path, digest: str) -> Path | None:
 
 def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Path | None:
     dest, record = root / digest, root / (digest + _RECORD)
+    max_size()  # a malformed BUNDLE_CACHE_MAX is an error before anything is unpacked
 
     def prepare(tmp: Path) -> None:
         _seal(tmp)
@@ -99,10 +103,10 @@ def _unpack(archive: Path, root: Path, digest: str, limits: Limits | None) -> Pa
     remove_stale(record, ".tmp")
     try:
         extract_into(archive, dest, limits=limits, expect_sha256=digest, prepare=prepare)
-    except UsageError:
+    except UsageError:  # not enough free space, or the folder appeared meanwhile
         if not dest.is_dir():  # else another process finished the same extraction first
-            raise
-    except OSError:
+            return None
+    except (OSError, FileSystemError):
         return None  # a full disk, a folder that turned read-only: run without the cache
     evict(keep=digest)
     return dest
@@ -142,16 +146,21 @@ def _seal(folder: Path) -> None:
 
 
 def _snapshot(folder: Path) -> dict[str, Any]:
+    """Every file's [size, mtime_ns, mode] and every folder, by path inside `folder`."""
     files: dict[str, list[int]] = {}
     dirs: list[str] = []
-    for top, subdirs, names in os.walk(folder):
-        rel_top = os.path.relpath(top, folder)
-        prefix = "" if rel_top == "." else rel_top + "/"
-        subdirs.sort()
-        dirs += [prefix + d for d in subdirs]
-        for name in names:
-            st = os.lstat(os.path.join(top, name))
-            files[prefix + name] = [st.st_size, st.st_mtime_ns, st.st_mode]
+    pending = [("", str(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        with os.scandir(path) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(rel)
+                    pending.append((rel + "/", entry.path))
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    files[rel] = [st.st_size, st.st_mtime_ns, st.st_mode]
     return {"files": files, "dirs": sorted(dirs)}
 
 

@@ -45,7 +45,11 @@ def cache(
 @cache_app.command()
 def clean(
     older_than: float | None = typer.Option(
-        None, "--older-than", min=0, help="Only what was last used more than DAYS days ago."
+        None,
+        "--older-than",
+        min=0,
+        metavar="DAYS",
+        help="Only what was last used more than DAYS days ago.",
     ),
 ) -> None:
     """Empty the user cache (or only its entries unused for --older-than DAYS)."""

@@ -50,6 +50,12 @@ def predict(
     secrets_file: str | None = typer.Option(
         None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
     ),
+    method: str = typer.Option(
+        "predict",
+        "--method",
+        metavar="NAME",
+        help="Call this method instead of predict: completions, chat_completions, embeddings, ...",
+    ),
     quiet: bool = typer.Option(
         False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
     ),
@@ -81,6 +87,7 @@ def predict(
                 profile=profile,
                 secrets=secrets,
                 secrets_file=secrets_file,
+                method=method,
                 quiet=quiet,
                 log_level=log_level,
                 keep_going=keep_going,

@@ -1,8 +1,13 @@
-"""`bundle schema`."""
+"""`bundle schema` and `bundle requirements`: what config.yaml declares, printed."""
 
 from __future__ import annotations
 
-from bundle_cli.cli.app import app, emit_json
+import sys
+from pathlib import Path
+
+import typer
+
+from bundle_cli.cli.app import app, boundary, emit_json
 
 
 @app.command()
@@ -11,3 +16,14 @@ def schema() -> None:
     from bundle_cli.config import json_schema
 
     emit_json(json_schema())
+
+
+@app.command()
+def requirements(
+    path: Path = typer.Argument(Path("."), help="Bundle directory."),
+) -> None:
+    """Print the bundle's requirements as a requirements file."""
+    from bundle_cli.config.requirements import requirements_text
+
+    with boundary():
+        sys.stdout.write(requirements_text(path))

@@ -59,6 +59,8 @@ def show_warnings() -> None:
             previous(message, category, *args, **kw)  # type: ignore[arg-type]
 
     warnings.showwarning = show
+    # shown each time, and never turned into an exception by PYTHONWARNINGS=error or -W error
+    warnings.filterwarnings("always", category=BundleWarning)
 
 
 def warning(message: str) -> None:

@@ -30,6 +30,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--profile": ("profile", "flag"),
     "--secret": ("secrets", "many"),
     "--secrets-file": ("secrets_file", "value"),
+    "--method": ("method", "value"),
     "-q": ("quiet", "flag"),
     "--quiet": ("quiet", "flag"),
     "--log-level": ("log_level", "value"),

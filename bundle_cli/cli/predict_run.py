@@ -35,6 +35,7 @@ class PredictOptions:
     profile: bool = False
     secrets: list[str] = field(default_factory=list)
     secrets_file: str | None = None
+    method: str = "predict"
     quiet: bool = False
     log_level: str | None = None
     keep_going: bool = False
@@ -125,12 +126,15 @@ def _serve(
             out.lines(chunk, urgent=False)
             progress.tick(len(chunk))
         progress.done()
-    elif bundle.streaming:
-        for chunk in bundle.stream(request.value, files, timeout=opts.timeout, raw=True):
-            out.lines([bundle.encode(chunk)], urgent=True)
     else:
-        value = bundle.predict(request.value, files, timeout=opts.timeout, raw=True)
-        out.lines([bundle.encode(value, indent=2)], urgent=True)
+        from bundle_cli.runtime.pipeline import Stream
+
+        value = bundle.respond(request.value, files, timeout=opts.timeout, method=opts.method)
+        if isinstance(value, Stream):  # each chunk printed as soon as the model yields it
+            for chunk in value:
+                out.lines([bundle.encode(chunk)], urgent=True)
+        else:
+            out.lines([bundle.encode(value, indent=2)], urgent=True)
 
 
 MAX_TIMEOUT = 1e9  # seconds (about 31 years): what every clock and wait of the runtime can hold
@@ -146,6 +150,8 @@ def _check_sources(opts: PredictOptions) -> None:
     if len(given) != 1:
         what = "no input given" if not given else f"{' and '.join(given)} given together"
         raise UsageError(f"{what}; give one of -i FILE, -i - (stdin), -d JSON or --example NAME")
+    if opts.jsonl and opts.method != "predict":
+        raise UsageError("--method applies to single requests, not --jsonl")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
     if opts.keep_going and not opts.jsonl:

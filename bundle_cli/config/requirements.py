@@ -51,6 +51,16 @@ class Entry:
     problem: str | None = None
 
 
+def requirements_text(bundle_dir: str | Path) -> str:
+    """The bundle's requirements as one requirements file (`-r` files inlined), for pip."""
+    from bundle_cli.config.load import load_config, read_config
+
+    bundle_dir = Path(bundle_dir)
+    config = read_config(bundle_dir)
+    entries = bundle_entries(bundle_dir, config, load_config(bundle_dir).positions)
+    return "".join(f"{e.text}\n" for e in entries)
+
+
 def bundle_entries(bundle_dir: Path, config: Any, positions: Any = None) -> list[Entry]:
     """Every entry a bundle declares, from `requirements` or its requirements_file."""
     if config.requirements_file:

@@ -20,14 +20,19 @@ ANY = "any"
 MAP = "map"
 EACH = "*"
 
+# Shapes Truss uses in more than one place.
+_CHECKPOINT_REPOSITORY: dict[str, Any] = dict.fromkeys(
+    ("repo", "revision", "runtime_secret_name", "source"), ANY
+)
+_MODEL_REPO: dict[str, Any] = dict.fromkeys(
+    ("allow_patterns", "ignore_patterns", "kind", "repo_id", "revision", "runtime_secret_name",
+     "use_volume", "volume_folder"),
+    ANY,
+)  # fmt: skip
+
 _TRT_BUILD: dict[str, Any] = {
     "base_model": ANY,
-    "checkpoint_repository": {
-        "repo": ANY,
-        "revision": ANY,
-        "runtime_secret_name": ANY,
-        "source": ANY,
-    },
+    "checkpoint_repository": _CHECKPOINT_REPOSITORY,
     "gather_all_token_logits": ANY,
     "lora_adapters": {
         EACH: {
@@ -67,12 +72,7 @@ _TRT_BUILD: dict[str, Any] = {
 }
 _TRT_BUILD["speculator"] = {
     "build": _TRT_BUILD,
-    "checkpoint_repository": {
-        "repo": ANY,
-        "revision": ANY,
-        "runtime_secret_name": ANY,
-        "source": ANY,
-    },
+    "checkpoint_repository": _CHECKPOINT_REPOSITORY,
     "enable_b10_lookahead": ANY,
     "lookahead_ngram_size": ANY,
     "lookahead_verification_set_size": ANY,
@@ -156,18 +156,7 @@ KEYS: dict[str, Any] = {
     },
     "build_commands": ANY,
     "bundled_packages_dir": ANY,
-    "cache_internal": [
-        {
-            "allow_patterns": ANY,
-            "ignore_patterns": ANY,
-            "kind": ANY,
-            "repo_id": ANY,
-            "revision": ANY,
-            "runtime_secret_name": ANY,
-            "use_volume": ANY,
-            "volume_folder": ANY,
-        }
-    ],
+    "cache_internal": [_MODEL_REPO],
     "data_dir": ANY,
     "description": ANY,
     "docker_server": {
@@ -192,18 +181,7 @@ KEYS: dict[str, Any] = {
     "external_package_dirs": ANY,
     "input_type": ANY,
     "live_reload": ANY,
-    "model_cache": [
-        {
-            "allow_patterns": ANY,
-            "ignore_patterns": ANY,
-            "kind": ANY,
-            "repo_id": ANY,
-            "revision": ANY,
-            "runtime_secret_name": ANY,
-            "use_volume": ANY,
-            "volume_folder": ANY,
-        }
-    ],
+    "model_cache": [_MODEL_REPO],
     "model_class_filename": ANY,
     "model_class_name": ANY,
     "model_framework": ANY,

@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.contract import CALLABLE_METHODS
 from bundle_cli.errors import BundleError, InputDataError, UsageError, UserCodeError
 from bundle_cli.flows.store import Store
 from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
-from bundle_cli.runtime.pipeline import Pipeline
+from bundle_cli.runtime.pipeline import Pipeline, Stream
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
 
@@ -71,11 +72,37 @@ class LoadedBundle:
         if self.streaming:
             return list(self.stream(input, files, timeout=timeout, raw=raw))
         with _files(files) as request_files:
-            if self.spec.batch_size:
-                out = self._pipeline.run_batch([input], request_files, ["input"], timeout)[0]
-            else:
-                out = self._pipeline.run(input, request_files, "input", timeout)
+            out = self.respond(input, request_files, timeout=timeout)
+            if isinstance(out, Stream):  # predict returned a generator: its chunks, collected
+                return [chunk if raw else self._plain(chunk) for chunk in out]
         return out if raw else self._plain(out)
+
+    def respond(
+        self,
+        input: Any,
+        files: Files = None,
+        *,
+        timeout: float | None = None,
+        method: str = "predict",
+    ) -> Any:
+        """One request to predict (through pre/postprocess) or to another of the model's
+        request/response methods (`completions`, ...); the raw output, or a Stream of raw
+        chunks when the method returned a generator. Give open RequestFiles to read a Stream
+        after this returns."""
+        if method not in CALLABLE_METHODS:
+            raise UsageError(
+                f"--method {method}: not a method bundle can call; use one of {', '.join(CALLABLE_METHODS)}"
+            )
+        if self.spec.hook(method) is None:
+            defined = [m for m in CALLABLE_METHODS if self.spec.hook(m) is not None]
+            raise UsageError(
+                f"--method {method}: {self.settings.show(self.settings.model_file)} defines no "
+                f"{method}; it defines {', '.join(defined)}"
+            )
+        with _files(files) as request_files:
+            if self.spec.batch_size and method == "predict":
+                return self._pipeline.run_batch([input], request_files, ["input"], timeout)[0]
+            return self._pipeline.run(input, request_files, "input", timeout, method)
 
     def stream(
         self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
@@ -173,7 +200,8 @@ class LoadedBundle:
         else:
 
             def one(label: str, value: Any) -> list[Any]:
-                return [pipeline.run(value, files, label, timeout)]
+                out = pipeline.run(value, files, label, timeout)
+                return [list(out) if isinstance(out, Stream) else out]  # a returned generator
 
         batches = (
             ([item] for item in labeled)

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bundle_cli.contract import (
+    ENDPOINTS,
+    ENGINE_KWARGS,
+    HOOKS,
+    INIT_KWARGS,
+    is_request_annotation,
+)
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.errors import InvalidBundleError
+from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime import typed
 
-INIT_KWARGS = ("config", "data_dir", "secrets", "environment", "store")
 BATCH_ATTRIBUTE = "predict_batch_size"
 # positional arguments each hook may take, after self: (fewest, most)
-ARITY = {"load": (0, 0), "preprocess": (1, 2), "predict": (1, 1), "postprocess": (1, 3)}
-SIGNATURES = {
-    "load": "load(self)",
-    "preprocess": "preprocess(self, model_input[, files])",
-    "predict": "predict(self, model_input)",
-    "postprocess": "postprocess(self, model_output[, model_input[, files]])",
+ARITY = {name: (low, high) for name, (low, high, _) in HOOKS.items()} | dict.fromkeys(
+    ENDPOINTS, (1, 1)
+)
+SIGNATURES = {name: call for name, (_, _, call) in HOOKS.items()} | {
+    name: f"{name}(self, model_input)" for name in ENDPOINTS
 }
 Kind = Literal["function", "coroutine", "generator", "async_generator"]
 
@@ -32,8 +37,9 @@ Kind = Literal["function", "coroutine", "generator", "async_generator"]
 @dataclass(frozen=True)
 class Hook:
     name: str
-    nargs: int  # how many positional arguments the runtime passes
+    nargs: int  # how many positional arguments the runtime passes, besides the request
     kind: Kind
+    request_at: int | None = None  # where the request object goes (a parameter annotated Request)
 
     @property
     def is_async(self) -> bool:
@@ -52,6 +58,10 @@ class ModelSpec:
     batch_size: int | None
     input_type: Any  # a pydantic model class, or None
     output_type: Any
+    endpoints: dict[str, Hook] = field(default_factory=dict)  # completions, ... when defined
+
+    def hook(self, name: str) -> Hook | None:
+        return self.endpoints[name] if name in self.endpoints else getattr(self, name, None)
 
     @property
     def streaming(self) -> bool:
@@ -70,6 +80,14 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
     """
     where = _Where(cls, shown_file, show)
     hooks = {name: _hook(cls, name, where) for name in ARITY}
+    endpoints = {name: h for name in ENDPOINTS if (h := hooks[name]) is not None}
+    if hooks["predict"] is None and inspect.getattr_static(cls, "websocket", None) is not None:
+        raise where.error(
+            "websocket-only",
+            f"class {cls.__name__} serves a websocket and has no predict; a websocket needs a "
+            "server, which `bundle predict` is not: add predict to run it here",
+            None,
+        )
     if hooks["predict"] is None:
         raise where.error(
             "model-predict-missing", f"class {cls.__name__} has no predict method", None
@@ -83,6 +101,7 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
         batch_size=_batch_size(cls, where),
         input_type=typed.input_model(cls, "preprocess" if hooks["preprocess"] else "predict"),
         output_type=typed.output_model(cls, "postprocess" if hooks["postprocess"] else "predict"),
+        endpoints=endpoints,
     )
     _check_combinations(spec, where)
     return spec
@@ -111,10 +130,13 @@ def _hook(cls: type, name: str, where: _Where) -> Hook | None:
     func = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
     if not callable(func):
         raise where.error("hook-not-callable", f"{name} is not a method", name)
-    params = list(inspect.signature(func).parameters.values())
+    params = list(_signature(func).parameters.values())
     if not isinstance(raw, staticmethod) and params:
         params = params[1:]  # self or cls
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    request_at = next((i for i, p in enumerate(positional) if _is_request(p)), None)
+    if request_at is not None:
+        positional = positional[:request_at] + positional[request_at + 1 :]
     required = [p for p in positional if p.default is p.empty]
     required_kw = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
     fewest, most = ARITY[name]
@@ -123,7 +145,7 @@ def _hook(cls: type, name: str, where: _Where) -> Hook | None:
     problem = (
         "hook-too-many-params" if len(required) > most
         else "hook-required-keyword" if required_kw
-        else "hook-missing-param" if takes < fewest
+        else "hook-missing-param" if takes < fewest and request_at is None
         else None
     )  # fmt: skip
     if problem:
@@ -133,7 +155,22 @@ def _hook(cls: type, name: str, where: _Where) -> Hook | None:
             f"{SIGNATURES[name]}",
             name,
         )
-    return Hook(name, takes, _kind(func))
+    return Hook(name, takes, _kind(func), request_at)
+
+
+def _signature(func: Any) -> inspect.Signature:
+    """With string annotations (`from __future__ import annotations`) resolved when they can be."""
+    try:
+        return inspect.signature(func, eval_str=True)
+    except Exception:  # a name the module does not bind: annotations stay text
+        return inspect.signature(func)
+
+
+def _is_request(param: inspect.Parameter) -> bool:
+    annotation = param.annotation
+    if isinstance(annotation, type):
+        annotation = f"{annotation.__module__}.{annotation.__qualname__}"
+    return is_request_annotation(annotation if isinstance(annotation, str) else None)
 
 
 def _describe(positional: list[inspect.Parameter], required_kw: list[inspect.Parameter]) -> str:
@@ -158,6 +195,12 @@ def _init_kwargs(cls: type, where: _Where) -> tuple[str, ...]:
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return INIT_KWARGS
     for p in params:
+        if p.name in ENGINE_KWARGS and p.default is p.empty:
+            raise UsageError(
+                f"{where.file}: __init__ requires {p.name}, the handle of a {p.name} engine that "
+                "Truss's server passes; no such engine runs here, so this model cannot run locally",
+                hint="`bundle validate`, `package`, `verify` and `inspect` work on it",
+            )
         unknown = p.name not in INIT_KWARGS or p.kind is p.POSITIONAL_ONLY
         if unknown and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL,):
             raise where.error(

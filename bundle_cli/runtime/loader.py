@@ -12,6 +12,7 @@ from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.isolation import ImportScope
 from bundle_cli.runtime.pipeline import Pipeline
+from bundle_cli.runtime.request import LocalDataResolver
 from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
@@ -137,5 +138,7 @@ def _init_kwargs(
         # As in Truss: where the model is deployed (a name, settings). A local run has none;
         # config.yaml's environment_variables are in os.environ while the model's code runs.
         "environment": {},
+        # As in Truss: an object that waits for data downloads; here the data is on disk.
+        "lazy_data_resolver": LocalDataResolver(settings.data_dir),
     }
     return {name: available[name] for name in names}

@@ -7,18 +7,21 @@ carries the model's frames only.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bundle_cli.errors import BundleError, UsageError, UserCodeError
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import BundleError, InvalidBundleError, UsageError, UserCodeError
 from bundle_cli.flows.store import Store
 from bundle_cli.flows.store import active as active_store
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.request import LocalRequest
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.typed import parse_typed
 from bundle_cli.runtime.usertrace import Guard
@@ -56,16 +59,41 @@ class Pipeline:
             if self.spec.load:
                 self._call("load", stage="load")
 
-    def run(self, value: Any, files: RequestFiles, label: str, seconds: float | None) -> Any:
-        """One request: the output of the last hook."""
+    def run(
+        self,
+        value: Any,
+        files: RequestFiles,
+        label: str,
+        seconds: float | None,
+        method: str = "predict",
+    ) -> Any:
+        """One request: the output of the last hook, or a Stream when predict (or `method`)
+        returned a generator, as Truss streams it."""
         deadline = Deadline(seconds)
+        request = LocalRequest(value)
+        hooks = method == "predict"  # preprocess and postprocess wrap predict only, as in Truss
         with self.scope, self._deadline(deadline), deadline.running():
-            original = self._typed(value, label)
-            data = self._call("preprocess", original, files) if self.spec.preprocess else original
-            output = self._call("predict", data)
-            if self.spec.postprocess:
-                output = self._call("postprocess", output, original, files)
+            original = self._typed(value, label) if hooks else value
+            data = original
+            if hooks and self.spec.preprocess:
+                data = self._call("preprocess", original, files, request=request)
+            output = self._call(method, data, request=request, stage="predict")  # its timing row
+            if inspect.isgenerator(output) or inspect.isasyncgen(output):
+                if hooks and self.spec.postprocess:
+                    raise self._stream_with_postprocess()
+                return Stream(self, output, deadline)
+            if hooks and self.spec.postprocess:
+                output = self._call("postprocess", output, original, files, request=request)
             return output
+
+    def _stream_with_postprocess(self) -> InvalidBundleError:
+        diag = Diagnostic(
+            "hook-generator-postprocess",
+            "error",
+            "predict returned a generator (a stream), so postprocess would never see one "
+            "output; remove postprocess or process each chunk before yielding it",
+        )
+        return InvalidBundleError("the model cannot be run", [diag])
 
     def run_batch(
         self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
@@ -89,14 +117,18 @@ class Pipeline:
     def stream(
         self, value: Any, files: RequestFiles, label: str, seconds: float | None
     ) -> Iterator[Any]:
-        """The chunks of a generator predict, each as soon as the model yields it."""
-        deadline = Deadline(seconds)
-        with self.scope, self._deadline(deadline), deadline.running():
-            data = self._typed(value, label)
-            if self.spec.preprocess:
-                data = self._call("preprocess", data, files)
-            chunks = self._call("predict", data)
-        is_async = self.spec.predict.is_async
+        """The chunks of a streaming predict, each as soon as the model yields it (one item
+        when predict returns a single output)."""
+        output = self.run(value, files, label, seconds)
+        if isinstance(output, Stream):
+            yield from output
+        else:
+            yield output
+
+    def chunks(self, stream: Stream) -> Iterator[Any]:
+        """A Stream's chunks, each produced inside the bundle's scope, within its deadline."""
+        chunks, deadline = stream.generator, stream.deadline
+        is_async = inspect.isasyncgen(chunks)
         try:
             while True:
                 with self.scope, self._deadline(deadline), deadline.running():
@@ -114,10 +146,15 @@ class Pipeline:
             self._loop.close()
             self._loop = None
 
-    def _call(self, name: str, *args: Any, stage: str | None = None) -> Any:
-        hook = getattr(self.spec, name)
+    def _call(self, name: str, *args: Any, stage: str | None = None, request: Any = None) -> Any:
+        hook = self.spec.hook(name)
+        if hook is None:
+            raise UsageError(f"the model has no method {name}")
         # Pass as many arguments as the hook takes; files are read from their start by each hook.
         args = tuple(a.rewound() if isinstance(a, RequestFiles) else a for a in args[: hook.nargs])
+        if hook.request_at is not None:
+            given = request if request is not None else LocalRequest(args[0] if args else None)
+            args = (*args[: hook.request_at], given, *args[hook.request_at :])
         start = time.perf_counter()
         try:
             with active_store(self.store):
@@ -201,3 +238,13 @@ class Pipeline:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         return self._loop.run_until_complete(awaitable)
+
+
+class Stream:
+    """What a hook returned when it returned a generator: its chunks, produced on iteration."""
+
+    def __init__(self, pipeline: Pipeline, generator: Any, deadline: Deadline) -> None:
+        self.pipeline, self.generator, self.deadline = pipeline, generator, deadline
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.pipeline.chunks(self)

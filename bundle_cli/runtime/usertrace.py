@@ -7,7 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bundle_cli.cachedir import shown
-from bundle_cli.errors import BundleError, InputDataError, InvalidInput, UserCodeError
+from bundle_cli.errors import (
+    BundleError,
+    EnvironmentMismatchError,
+    InputDataError,
+    InvalidInput,
+    UserCodeError,
+)
+
+# Where a missing module means the environment lacks what the bundle needs (loading the model).
+_LOADING = ("__init__", "load")
 
 
 class PredictTimeoutError(UserCodeError):
@@ -51,6 +60,10 @@ class Guard:
         """The error to raise when the model's own code failed in `where` (a hook name), or
         rejected the request with InvalidInput (its message, no traceback)."""
         error: BundleError
+        loading = where in _LOADING or where.startswith("module ")
+        if isinstance(exc, ModuleNotFoundError) and exc.name and loading:
+            # A module missing while the model loads: the environment's problem, exit 5.
+            return self.missing_module(exc, where)
         if isinstance(exc, InvalidInput):
             said = str(exc) or "invalid input"
             error = InputDataError(self.scrub(f"{where}: {said}"))
@@ -59,6 +72,19 @@ class Guard:
             error = UserCodeError(message, self.traceback(exc))
         error.raised = type(exc).__name__  # what `expect_error` in examples.yaml names
         return error
+
+    def missing_module(self, exc: ModuleNotFoundError, where: str) -> EnvironmentMismatchError:
+        top = str(exc.name).split(".")[0]
+        lines = [
+            ln.strip() for ln in self.traceback(exc).splitlines() if ln.strip().startswith("File ")
+        ]
+        at = f" ({lines[-1]})" if lines else ""
+        return EnvironmentMismatchError(
+            f"error: the model's {where} imports {top}, which is not installed in this "
+            f"environment{at}; this is the environment, not the model's code",
+            hint="declare it in config.yaml's requirements and install them: "
+            "pip install -r <(bundle requirements)",
+        )
 
     def timeout(self, exc: BaseException, seconds: float) -> PredictTimeoutError:
         """The error to raise when a request ran out of its --timeout budget."""

@@ -94,7 +94,6 @@ def _check(bundle_dir: Path, trust_pickles: bool) -> tuple[Report, Any]:
     if result.config is None:
         return report, None  # the code checks need a valid config to know where the code is
     from bundle_cli.config.truss import no_model_code_kind
-    from bundle_cli.validation.environment import check_environment
     from bundle_cli.validation.examples import check_examples
     from bundle_cli.validation.files import check_files
     from bundle_cli.validation.flow import check_flow
@@ -106,6 +105,22 @@ def _check(bundle_dir: Path, trust_pickles: bool) -> tuple[Report, Any]:
     report.diagnostics += check_files(bundle_dir, result.config, result.positions)
     report.diagnostics += check_examples(bundle_dir, result.config)
     report.diagnostics += check_flow(bundle_dir, result.config, result.positions)
-    report.diagnostics += check_environment(bundle_dir, result.config, result.positions)
+    report.diagnostics += _code_and_environment(bundle_dir, result.config, result.positions)
     report.diagnostics += check_pickles(bundle_dir, result.config, trust_pickles)
     return report, result.config
+
+
+def _code_and_environment(bundle_dir: Path, config: Any, positions: Any) -> list[Any]:
+    """Names and imports of every file of the bundle's code; requirements against this Python."""
+    from bundle_cli.config.requirements import bundle_entries
+    from bundle_cli.validation.environment import check_environment
+    from bundle_cli.validation.imports import check_imports
+    from bundle_cli.validation.names import check_names
+    from bundle_cli.validation.sources import bundle_sources
+
+    entries = bundle_entries(bundle_dir, config, positions)
+    sources, roots = bundle_sources(bundle_dir, config)
+    declared = {e.name for e in entries if e.name}
+    own = {Path(config.model_module_dir).name}
+    found = check_names(sources) + check_imports(sources, roots, own, declared)
+    return found + check_environment(bundle_dir, config, entries)

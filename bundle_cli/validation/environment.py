@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bundle_cli.config.requirements import Entry, bundle_entries
+from bundle_cli.config.requirements import Entry
 from bundle_cli.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -25,11 +25,11 @@ UNPINNED = "requirement-unpinned"
 
 
 def check_environment(
-    bundle_dir: Path, config: BundleConfig, positions: Any = None
+    bundle_dir: Path, config: BundleConfig, entries: list[Entry]
 ) -> list[Diagnostic]:
     """Each declared requirement missing or at another version here, and a Python mismatch."""
     found = _python(bundle_dir, config)
-    for entry in bundle_entries(bundle_dir, config, positions):
+    for entry in entries:
         if entry.problem:
             continue  # reported as invalid by the config or files checks
         found += _installed(entry) + _unpinned(entry)

@@ -1,7 +1,7 @@
 """Paths named in config.yaml: inside the bundle, present when named, requirements that parse.
 
-Folders left at their default names (data/, packages/) may be absent; a folder named explicitly in
-config.yaml must exist. `positions` (from the config loader) tells which keys the file names and where.
+Folders at their default names (data/, packages/) may be absent, even when config.yaml names them
+(Truss writes them out, and git drops empty folders); a folder under any other name must exist. `positions` (from the config loader) tells which keys the file names and where.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ _INSIDE_KEYS = (
     "examples_filename",
 )
 _NAMED_DIRS = {"data_dir": "data-dir-missing", "bundled_packages_dir": "packages-dir-missing"}
+# Named explicitly with their default names (as Truss writes config.yaml), these folders may be
+# absent: git keeps no empty folder.
+_DEFAULT_NAMES = {"data_dir": "data", "bundled_packages_dir": "packages"}
 
 
 def check_files(bundle_dir: Path, config: BundleConfig, positions: Positions) -> list[Diagnostic]:
@@ -38,7 +41,8 @@ def check_files(bundle_dir: Path, config: BundleConfig, positions: Positions) ->
     if config.requirements_file and "requirements_file" not in outside:
         found += _check_requirements_file(bundle_dir, config.requirements_file, at)
     for key, code in _NAMED_DIRS.items():
-        if key not in outside and (key,) in positions:
+        default = display(getattr(config, key)).strip("/") == _DEFAULT_NAMES[key]
+        if key not in outside and (key,) in positions and not default:
             found += _check_dir(bundle_dir, key, code, getattr(config, key), at)
     for index, folder in enumerate(config.external_package_dirs):
         found += _check_external(bundle_dir, index, folder, at)

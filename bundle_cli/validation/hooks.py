@@ -12,28 +12,38 @@ import ast
 import difflib
 from typing import TYPE_CHECKING
 
+from bundle_cli.contract import ENGINE_KWARGS, REQUEST_MODULES, is_request_annotation
+from bundle_cli.contract import HOOKS as CONTRACT_HOOKS
+from bundle_cli.contract import INIT_KWARGS as CONTRACT_INIT_KWARGS
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.validation.misspelt import check_misspelt
 
 if TYPE_CHECKING:
     from bundle_cli.validation.model_code import ClassView, Function
 
+_CALLS = {
+    "load": "no arguments",
+    "preprocess": "one or two arguments (model_input[, files])",
+    "predict": "exactly one argument (model_input)",
+    "postprocess": "one to three arguments (model_output[, model_input[, files]])",
+}
 # name -> (fewest, most positional arguments it is called with, how the call looks)
 HOOKS: dict[str, tuple[int, int, str]] = {
-    "load": (0, 0, "no arguments"),
-    "preprocess": (1, 2, "one or two arguments (model_input[, files])"),
-    "predict": (1, 1, "exactly one argument (model_input)"),
-    "postprocess": (1, 3, "one to three arguments (model_output[, model_input[, files]])"),
+    name: (low, high, _CALLS[name]) for name, (low, high, _) in CONTRACT_HOOKS.items()
 }
-INIT_KWARGS = ("config", "data_dir", "secrets", "environment", "store")
+# Keywords Truss's server may pass (an engine's handle among them) are valid to name here.
+INIT_KWARGS = (*CONTRACT_INIT_KWARGS, *ENGINE_KWARGS)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def check_class(view: ClassView, file: str) -> list[Diagnostic]:
-    """Every contract problem of the model class, errors and warnings, in file order."""
-    at = Locator(file)
+def check_class(
+    view: ClassView, file: str, request_names: frozenset[str] = frozenset()
+) -> list[Diagnostic]:
+    """Every contract problem of the model class, errors and warnings, in file order;
+    `request_names` are the names the file binds to the request class."""
+    at = Locator(file, request_names)
     found: list[Diagnostic] = []
-    if not view.open and not view.defines("predict"):
+    if not view.open and not view.defines("predict") and not view.defines("websocket"):
         found.append(_no_predict(view.node, at))
     for name in HOOKS:
         if name in view.methods:
@@ -48,8 +58,9 @@ def check_class(view: ClassView, file: str) -> list[Diagnostic]:
 class Locator:
     """Builds diagnostics for one file at the position of an AST node."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, request_aliases: frozenset[str] = frozenset()) -> None:
         self.file = file
+        self.request_aliases = request_aliases
 
     def __call__(
         self, code: str, message: str, node: ast.AST, severity: Severity = "error"
@@ -89,7 +100,8 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
         if args.vararg:
             return []
         return [at("hook-no-self", f"{name} has no self parameter; write {_example(name)}", fn)]
-    rest = positional[1:]
+    rest = [a for a in positional[1:] if not _is_request(a, at.request_aliases)]  # extra
+    takes_request = len(rest) < len(positional) - 1
     required = rest[: max(len(rest) - len(args.defaults), 0)]
     found = []
     if len(required) > high:
@@ -104,7 +116,12 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 extra[0],
             )
         )
-    elif len(rest) < low and not args.vararg and positional[0].arg not in ("self", "cls"):
+    elif (
+        len(rest) < low
+        and not args.vararg
+        and not takes_request
+        and positional[0].arg not in ("self", "cls")
+    ):
         first = positional[0].arg
         found.append(
             at(
@@ -114,7 +131,7 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 fn,
             )
         )
-    elif len(rest) < low and not args.vararg:
+    elif len(rest) < low and not args.vararg and not takes_request:
         found.append(
             at(
                 "hook-missing-param",
@@ -135,6 +152,23 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def _is_request(arg: ast.arg, aliases: frozenset[str]) -> bool:
+    return arg.annotation is not None and is_request_annotation(
+        ast.unparse(arg.annotation), aliases
+    )
+
+
+def request_aliases(tree: ast.Module) -> frozenset[str]:
+    """Names a module binds to the request class (`from fastapi import Request as R`)."""
+    return frozenset(
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in REQUEST_MODULES
+        for alias in node.names
+        if alias.name == "Request"
+    )
 
 
 def _example(name: str) -> str:

@@ -44,7 +44,7 @@ def check_model_code(
     `no_code_kind` names what the bundle is when its config makes Truss serve it without model
     code (docker_server, an engine builder); then a missing model file is expected.
     """
-    from bundle_cli.validation.hooks import check_class
+    from bundle_cli.validation.hooks import check_class, request_aliases
 
     if config.flow:
         return []  # a flow runs its stages instead of the Model class; its checks are its own
@@ -77,7 +77,7 @@ def check_model_code(
         if name in bound or "*" in bound:
             return []  # imported or assigned: defined elsewhere, so not checkable here
         return [_missing_class(name, classes, file, relative)]
-    return check_class(class_view(classes[name], classes), file)
+    return check_class(class_view(classes[name], classes), file, request_aliases(tree))
 
 
 def _missing_file(path: Path, relative: str) -> Diagnostic:

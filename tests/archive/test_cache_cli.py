@@ -113,13 +113,14 @@ def unusable_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[P
             yield cache
         finally:
             _chattr("-i", cache)
-    else:  # a read-only mount, as a container's read-only home
+    else:  # a read-only mount, as a container's read-only home, or a full one
         cache.mkdir()
+        options = "ro,size=1m" if kind == "read-only mount" else "size=16k"
         made = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(cache)], capture_output=True
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(cache)], capture_output=True
         )
         if made.returncode != 0:
-            pytest.skip(f"cannot mount a read-only tmpfs here: {made.stderr.strip()}")
+            pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
         try:
             yield cache
         finally:
@@ -127,7 +128,9 @@ def unusable_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[P
 
 
 @pytest.mark.parametrize(
-    "unusable_cache", ["a file", "under /proc", "immutable", "read-only mount"], indirect=True
+    "unusable_cache",
+    ["a file", "under /proc", "immutable", "read-only mount", "full disk"],
+    indirect=True,
 )
 def test_without_a_usable_cache_the_archive_runs_from_a_private_temp_folder(
     archive: Path, tmp_path: Path, run_bundle: Run, unusable_cache: Path

@@ -70,3 +70,22 @@ def test_a_killed_unpack_leaves_a_folder_that_the_next_run_removes(
             os.utime(os.path.join(top, name), (HOUR_AGO, HOUR_AGO), follow_symlinks=False)
     assert run_bundle("unpack", str(archive), str(target)).returncode == 0
     assert temps() == [] and (target / "data/big.bin").stat().st_size == 64 * 1024 * 1024
+
+
+def test_stale_temps_of_predict_output_and_junit_reports_are_removed(
+    tmp_path: Path, run_bundle: Run
+) -> None:
+    assert run_bundle("init", "demo").returncode == 0
+    demo = tmp_path / "demo"
+    stale = [
+        tmp_path / f".out.json.{_dead_pid()}.tmp",
+        tmp_path / f".report.xml.{_dead_pid()}.abcdefgh.tmp",
+    ]
+    for path in stale:
+        path.write_text("left by a killed run")
+        os.utime(path, (HOUR_AGO, HOUR_AGO))
+    inputs = str(demo / "input.json")
+    assert run_bundle("predict", str(demo), "-i", inputs, "-o", "out.json").returncode == 0
+    assert run_bundle("test", str(demo), "--junit-xml", "report.xml").returncode == 0
+    assert not any(p.exists() for p in stale)
+    assert (tmp_path / "out.json").is_file() and (tmp_path / "report.xml").is_file()

@@ -284,3 +284,39 @@ def test_declared_requirements_are_checked_against_this_environment(
     assert ran.returncode == 0, ran.stderr
     assert "no-such-distribution-here==1.0 is not installed here" in ran.stderr
     assert "python_version is 3.9" in ran.stderr
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "import no_such_module_here\n" + MODEL,
+        "class Model:\n    def load(self):\n        import no_such_module_here\n"
+        "    def predict(self, x):\n        return x\n",
+    ],
+    ids=["at-import", "in-load"],
+)
+def test_a_module_missing_while_loading_is_the_environment_exit_5(
+    tree: Callable[..., Path], run_bundle: Run, model: str
+) -> None:
+    bundle = tree({"config.yaml": "model_name: m\n", "model/model.py": model})
+    ran = run_bundle("predict", str(bundle), "-d", "{}")
+    assert ran.returncode == 5, ran.stderr
+    assert "imports no_such_module_here, which is not installed" in ran.stderr
+    assert "config.yaml's requirements" in ran.stderr and "model.py" in ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+def test_bundle_requirements_prints_a_requirements_file(
+    tree: Callable[..., Path], run_bundle: Run
+) -> None:
+    files = {
+        "config.yaml": "model_name: m\nrequirements_file: requirements.txt\n",
+        "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cpu\n-r base.txt\n# c\ntorch==2.1.0\n",
+        "base.txt": "numpy==1.26.4\n",
+        "model/model.py": MODEL,
+    }
+    printed = run_bundle("requirements", str(tree(files)))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == (
+        "--extra-index-url https://download.pytorch.org/whl/cpu\nnumpy==1.26.4\ntorch==2.1.0\n"
+    )

@@ -57,7 +57,7 @@ def test_example_is_complete_and_valid_as_committed(name: str, run_bundle: Run) 
     result = run_bundle("validate", str(bundle), "--strict", "--json")
     report = json.loads(result.stdout)
     # `make test` does not install the heavy examples' frameworks, and validate says so.
-    absent = {"requirement-not-installed"} if name in HEAVY else set()
+    absent = {"requirement-not-installed", "module-unresolved"} if name in HEAVY else set()
     assert [d for d in report["diagnostics"] if d["code"] not in absent] == [], result.stdout
     assert result.returncode == (0 if report["ok"] else 2), result.stdout
     assert name in HEAVY or report["ok"]

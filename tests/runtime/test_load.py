@@ -118,10 +118,16 @@ class Model:
                 "data_dir": "PosixPath",
                 "secrets": "Secrets",
                 "environment": "dict",
+                "lazy_data_resolver": "LocalDataResolver",
                 "store": "Store",
             },
         ),
         (", store", "store=store", {"store": "Store"}),
+        (
+            ", lazy_data_resolver",
+            "lazy_data_resolver=lazy_data_resolver",
+            {"lazy_data_resolver": "LocalDataResolver"},
+        ),
         (", config, other=1", "config=config", {"config": "dict"}),
     ],
 )
