@@ -298,3 +298,42 @@ def test_the_bundle_is_found_upward_from_the_current_folder(
         assert result.returncode == 0, (args, result.stderr)
     assert (bundle / "dist" / "probe-0.1.0.tar.gz").is_file()
     assert (bundle / "model" / "dist").exists() is False
+
+
+def test_files_the_tool_cannot_read_are_one_line_and_exit_2(
+    tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    """FINDINGS 12: an unreadable --file (and -i, --secrets-file). Root reads any file, so the
+    command runs without the capabilities that let it (setpriv), as an ordinary user would."""
+    import os
+    import shutil
+
+    from tests.conftest import bundle_executable
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv, to drop the capability that reads any file")
+    bundle = probe(tree)
+    unreadable = tmp_path / "locked"
+    unreadable.write_text('{"x": 1}')
+    unreadable.chmod(0)
+    given = str(bundle / "input.json")
+    cases = [
+        (["--file", f"x=@{unreadable}", "-i", given], "cannot read the request file"),
+        (["-i", str(unreadable)], "cannot use"),
+        (["--secrets-file", str(unreadable), "-i", given], "cannot read the secrets file"),
+    ]
+    without_read_capabilities = [
+        setpriv, "--bounding-set", "-dac_override,-dac_read_search", bundle_executable()
+    ]  # fmt: skip
+    for args, words in cases:
+        result = subprocess.run(
+            [*without_read_capabilities, "predict", str(bundle), *args],
+            capture_output=True,
+            text=True,
+            env=isolated_env(tmp_path),
+            timeout=120,
+        )
+        assert result.returncode == ExitCode.USAGE, (args, result.stderr)
+        assert f"{words} {unreadable}: permission denied" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
