@@ -18,7 +18,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
@@ -60,6 +59,8 @@ def make_parents(path: Path) -> None:
 def new_temp(real: Path, shown: Path) -> tuple[int, str]:
     """A temporary file beside `real` (fd, name), mode 0600 until it is placed; named by
     bundle_cli.tempnames, so that the next run removes it if this process is killed."""
+    import tempfile  # here, not at the top: `bundle sign` writes through this on a tight budget
+
     from bundle_cli.tempnames import prefix, remove_stale
 
     remove_stale(real, ".tmp")  # left by a run that was killed

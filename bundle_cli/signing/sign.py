@@ -8,8 +8,6 @@ folder checks the same files.
 
 from __future__ import annotations
 
-import os
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +66,11 @@ def sign(
     signed = Signed(
         serialization(found.shard_size, ignored), resources(found.files, found.shard_size)
     )
-    write_atomic(out, seal(statement(found.name, signed), private))
+    from bundle_cli.atomic import atomic_write
+
+    sealed = seal(statement(found.name, signed), private)
+    with atomic_write(out, binary=True) as f:
+        f.write(sealed)
     return SignResult(target, out, signed.method, len(signed.resources))
 
 
@@ -77,18 +79,3 @@ def _default_output(target: Path) -> Path:
     if target.is_dir():
         return target.resolve().parent / f"{target.resolve().name}.sig"
     return target.with_name(target.name + ".sig")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temp file beside `path`, then rename it into place."""
-    # os.open with O_EXCL, not tempfile: its import costs a sixth of sign's time budget
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
