@@ -1,6 +1,30 @@
 """One exception hierarchy; every user-facing error carries its message and exit code.
 
-Core code raises these; only the CLI turns them into output and an exit status.
+Core code raises these; only the CLI turns them into output and an exit status. Every public
+exception is here (and importable from `bundle_cli`); the exit code each class maps to follows
+its name (a test keeps this drawing true):
+
+    Exception
+    ├── BundleError                     2 unless a subclass says otherwise
+    │   ├── UsageError                  2  a command called wrongly
+    │   ├── InvalidBundleError          2  the bundle failed validation (`diagnostics`)
+    │   │   └── UnsafePickleError       4  pickles that import what nobody vouched for
+    │   ├── InputDataError              3  the request data cannot be used
+    │   ├── FileSystemError             2  a path the command needs cannot be used
+    │   ├── UnsafeArchiveError          4  corrupt, altered or escaping archive
+    │   ├── BadSignatureError           4  a signature that does not check out
+    │   ├── UserCodeError               1  the bundle's own code raised (`user_traceback`)
+    │   │   ├── OutputEncodingError     1  the model returned a value with no JSON form
+    │   │   └── PredictTimeoutError     1  a request ran longer than its timeout
+    │   ├── SecretError                 2  an undeclared or unset secret (also a KeyError)
+    │   ├── UnsafePathError             4  a write that would leave its folder
+    │   ├── EnvironmentMismatchError    5  this environment lacks a module the model needs
+    │   └── MissingDependencyError      2  an optional framework is not installed
+    └── InvalidInput                    3  raised by model code to reject a request
+    KeyboardInterrupt
+    └── Terminated                      143  SIGTERM (Ctrl-C itself is 130)
+    UserWarning
+    └── BundleWarning                   shown as `warning: ...`, never fails a command
 """
 
 from __future__ import annotations
@@ -117,6 +141,23 @@ class UserCodeError(BundleError):
     def __init__(self, message: str, user_traceback: str) -> None:
         super().__init__(message)
         self.user_traceback = user_traceback
+
+
+class OutputEncodingError(UserCodeError):
+    """A value returned by the model has no JSON form."""
+
+
+class PredictTimeoutError(UserCodeError):
+    """A request ran longer than --timeout; the traceback shows where the model was."""
+
+
+class SecretError(BundleError, KeyError):
+    """A secret was read that is not declared in config.yaml, or has no value."""
+
+    exit_code = ExitCode.USAGE
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return BundleError.__str__(self)
 
 
 class UnsafePathError(BundleError):

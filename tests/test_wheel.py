@@ -49,8 +49,10 @@ def test_wheel_installs_into_a_clean_venv_and_scaffolds_outside_the_repo(tmp_pat
     timings["build wheel"] = time.perf_counter() - start
     (wheel,) = (tmp_path / "dist").glob("bundle_cli-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        members = {n for n in archive.namelist() if n.startswith("bundle_cli/templates/")}
+        names = archive.namelist()
+    members = {n for n in names if n.startswith("bundle_cli/templates/")}
     assert members == shipped_templates()
+    assert "bundle_cli/py.typed" in names  # type checkers read the installed package's hints
 
     # A venv without pip of its own, filled by the test's pip: as clean, and seconds faster.
     start = time.perf_counter()

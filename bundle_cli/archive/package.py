@@ -156,7 +156,8 @@ def _requirements_text(root: Path, config: Any) -> str | None:
     if not config.requirements_file:
         return None
     try:
-        return (root / config.requirements_file).read_text(encoding="utf-8")
+        path: Path = root / config.requirements_file
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -35,7 +35,9 @@ def bundle_imports(roots: list[Path]) -> Iterator[None]:
 
 def load_function(bundle_dir: Path, ref: str, where: str) -> Callable[..., Any]:
     """The function a stage's `pre`/`post` names; importing or unpickling it runs bundle code."""
-    fn = _unpickle(bundle_dir / ref, where) if ref.endswith(".pkl") else _import(ref, where)
+    fn: Callable[..., Any] = (
+        _unpickle(bundle_dir / ref, where) if ref.endswith(".pkl") else _import(ref, where)
+    )
     if not callable(fn):
         raise InvalidBundleError(f"{where}: {ref} is a {type(fn).__name__}, not a function", [])
     return fn

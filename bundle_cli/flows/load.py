@@ -28,7 +28,8 @@ def load_flow(
     `model_kwargs` are what a `python` stage's Model may take in __init__ (config, data_dir,
     secrets, environment); `store` is added to them, and shared by every stage and call.
     """
-    return run_sync(aload_flow(bundle_dir, config, model_kwargs=model_kwargs, store=store))
+    flow: Flow = run_sync(aload_flow(bundle_dir, config, model_kwargs=model_kwargs, store=store))
+    return flow
 
 
 async def aload_flow(

@@ -19,11 +19,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bundle_cli.errors import InputDataError, UserCodeError
-
-
-class OutputEncodingError(UserCodeError):
-    """A value returned by the model has no JSON form."""
+from bundle_cli.errors import InputDataError, OutputEncodingError
 
 
 class _Unencodable(TypeError):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.errors import BundleError, ExitCode, FileSystemError, UsageError
+from bundle_cli.errors import BundleError, FileSystemError, SecretError, UsageError
 from bundle_cli.runtime.scrub import Scrubber
 
 WAYS = (
@@ -23,15 +23,6 @@ WAYS = (
     "or a line {name}=VALUE in a file passed with --secrets-file PATH (outside the bundle)"
 )
 _MISSING = object()
-
-
-class SecretError(BundleError, KeyError):
-    """A secret was read that is not declared in config.yaml, or has no value."""
-
-    exit_code = ExitCode.USAGE
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return BundleError.__str__(self)
 
 
 def env_name(name: str) -> str:

@@ -22,7 +22,7 @@ class Settings:
 
     @property
     def model_dir(self) -> Path:
-        return self.root / self.config["model_module_dir"]
+        return self.root / str(self.config["model_module_dir"])
 
     @property
     def package_name(self) -> str:
@@ -41,7 +41,7 @@ class Settings:
 
     @property
     def model_file(self) -> Path:
-        return self.model_dir / self.config["model_class_filename"]
+        return self.model_dir / str(self.config["model_class_filename"])
 
     @property
     def class_name(self) -> str:
@@ -49,7 +49,7 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        return self.root / self.config["data_dir"]
+        return self.root / str(self.config["data_dir"])
 
     @property
     def import_dirs(self) -> list[Path]:
@@ -74,7 +74,7 @@ class Settings:
 
     @property
     def examples_file(self) -> Path:
-        return self.root / self.config["examples_filename"]
+        return self.root / str(self.config["examples_filename"])
 
     def show(self, path: Path) -> str:
         """A path inside the bundle as the user would open it (`ARCHIVE:member` in an archive)."""

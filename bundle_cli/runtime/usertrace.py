@@ -12,15 +12,12 @@ from bundle_cli.errors import (
     EnvironmentMismatchError,
     InputDataError,
     InvalidInput,
+    PredictTimeoutError,
     UserCodeError,
 )
 
 # Where a missing module means the environment lacks what the bundle needs (loading the model).
 _LOADING = ("__init__", "load")
-
-
-class PredictTimeoutError(UserCodeError):
-    """A request ran longer than --timeout; the traceback shows where the model was."""
 
 
 def user_traceback(exc: BaseException, roots: Sequence[Path], scrub: Callable[[str], str]) -> str:

@@ -46,7 +46,8 @@ def junit_xml(report: TestReport, suite_name: str) -> bytes:
     suites.set("errors", suite.get("errors", "0"))
     suites.set("time", suite.get("time", "0"))
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 Scrub = Callable[[str], str]

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 import bundle_cli
-from bundle_cli.errors import InputDataError
+from bundle_cli.errors import InputDataError, OutputEncodingError
 from bundle_cli.runtime import codec
-from bundle_cli.runtime.codec import OutputEncodingError
 
 Copy = Callable[[str], Path]
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 import bundle_cli
-from bundle_cli.errors import InvalidBundleError, UsageError, UserCodeError
-from bundle_cli.runtime.usertrace import PredictTimeoutError
+from bundle_cli.errors import InvalidBundleError, PredictTimeoutError, UsageError, UserCodeError
 
 Copy = Callable[[str], Path]
 Tree = Callable[..., Path]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import bundle_cli
-from bundle_cli.errors import UsageError, UserCodeError
+from bundle_cli.errors import SecretError, UsageError, UserCodeError
 from bundle_cli.runtime.scrub import Scrubber
-from bundle_cli.runtime.secrets import SecretError, Secrets, resolve_secrets
+from bundle_cli.runtime.secrets import Secrets, resolve_secrets
 
 Copy = Callable[[str], Path]
 TOKEN = "tok-3f9a8c1e77"
