@@ -8,32 +8,17 @@ from typing import Any
 import typer
 
 from bundle_cli.cli.app import app, boundary, emit_json, say
+from bundle_cli.cli.options import command
+from bundle_cli.cli.sign_fast import SignOptions
 
 
-@app.command()
-def sign(
-    target: Path = typer.Argument(
-        ..., help="Archive written by `bundle package`, or a bundle folder."
-    ),
-    key: Path | None = typer.Option(None, "--key", help="EC private key (PEM) to sign with."),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", help="Signature file. Default: TARGET.sig beside the target."
-    ),
-    password_file: Path | None = typer.Option(
-        None,
-        "--password-file",
-        help="File holding the key's password (else $BUNDLE_KEY_PASSWORD, when set).",
-    ),
-    keyless: bool = typer.Option(
-        False, "--keyless", help="Sigstore keyless signing (needs the network; not offline)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print what was written on stdout."),
-) -> None:
-    """Sign an archive or bundle folder in the OpenSSF model-signing format."""
-    from bundle_cli.cli.sign_fast import run
+def _sign(options: SignOptions) -> int:
+    from bundle_cli.cli import sign_fast
 
-    with boundary(as_json=as_json):
-        run(target, key, output, password_file, keyless, as_json)
+    return sign_fast.run(options)
+
+
+command(app, SignOptions, _sign, "sign")
 
 
 @app.command()

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import typer
-
-from bundle_cli.cli.app import app, boundary
+from bundle_cli.cli.app import app
+from bundle_cli.cli.options import command
+from bundle_cli.cli.validate_fast import ValidateOptions
 
 
-@app.command()
-def validate(
-    path: Path = typer.Argument(Path("."), help="Bundle directory or archive."),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print a machine-readable report on stdout."
-    ),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
-    no_cache: bool = typer.Option(
-        False, "--no-cache", help="Check every file again, even when nothing changed."
-    ),
-    trust_pickles: bool = typer.Option(
-        False, "--trust-pickles", help="Untrusted pickles are warnings, not errors."
-    ),
-) -> None:
-    """Check a bundle without importing its model code."""
-    from bundle_cli.cli.validate_fast import run
+def _validate(options: ValidateOptions) -> int:
+    from bundle_cli.cli import validate_fast
 
-    with boundary(as_json=as_json):
-        code = run(
-            path, as_json=as_json, strict=strict, no_cache=no_cache, trust_pickles=trust_pickles
-        )
-    if code:
-        raise typer.Exit(code)
+    return validate_fast.run(options)
+
+
+command(app, ValidateOptions, _validate, "validate")

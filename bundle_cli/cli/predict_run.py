@@ -18,28 +18,8 @@ from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
 from bundle_cli.cli.plain import bundle_argument, warning
+from bundle_cli.cli.predict_options import PredictOptions
 from bundle_cli.errors import BundleError, InputDataError, UsageError
-
-
-@dataclass
-class PredictOptions:
-    path: str = "."
-    input: str | None = None
-    data: str | None = None
-    files: list[str] = field(default_factory=list)
-    output: str | None = None
-    jsonl: bool = False
-    batch_size: int | None = None
-    example: str | None = None
-    timeout: float | None = None
-    profile: bool = False
-    secrets: list[str] = field(default_factory=list)
-    secrets_file: str | None = None
-    method: str = "predict"
-    quiet: bool = False
-    log_level: str | None = None
-    keep_going: bool = False
-    trust_pickles: bool = False
 
 
 def run(opts: PredictOptions) -> None:

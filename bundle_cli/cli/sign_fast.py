@@ -1,9 +1,8 @@
 """`bundle sign` without importing typer, and the command's one implementation.
 
 Signing an archive reads its manifest and makes one ECDSA signature, less time than typer's
-import. `parse` accepts the plain command lines of the typer command (`--opt value`,
-`--opt=value`); anything else (help, an unknown option) returns None and typer handles the line.
-`OPTIONS` mirrors cmd_sign's options; a test keeps the two identical.
+import. The command line is the one `SignOptions` declares; cli/options.py parses its plain
+forms here and makes the typer command (cmd_sign) from the same fields.
 """
 
 from __future__ import annotations
@@ -11,70 +10,54 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bundle_cli.cli.options import argument, option, parse, table
 from bundle_cli.cli.plain import bounded, say
 
-# option -> (keyword of `run`, "value" or "flag")
-OPTIONS: dict[str, tuple[str, str]] = {
-    "--key": ("key", "value"),
-    "-o": ("output", "value"),
-    "--output": ("output", "value"),
-    "--password-file": ("password_file", "value"),
-    "--keyless": ("keyless", "flag"),
-    "--json": ("as_json", "flag"),
-}
+
+@dataclass
+class SignOptions:
+    """Sign an archive or bundle folder in the OpenSSF model-signing format."""
+
+    target: Path = argument(help="Archive written by `bundle package`, or a bundle folder.")
+    key: Path | None = option(None, "--key", help="EC private key (PEM) to sign with.")
+    output: Path | None = option(
+        None, "-o", "--output", help="Signature file. Default: TARGET.sig beside the target."
+    )
+    password_file: Path | None = option(
+        None,
+        "--password-file",
+        help="File holding the key's password (else $BUNDLE_KEY_PASSWORD, when set).",
+    )
+    keyless: bool = option(
+        False, "--keyless", help="Sigstore keyless signing (needs the network; not offline)."
+    )
+    as_json: bool = option(False, "--json", help="Print what was written on stdout.")
 
 
-def parse(argv: list[str]) -> dict[str, Any] | None:
-    """The keywords of `run` for a plain `bundle sign` command line, or None to leave it to typer."""
-    found: dict[str, Any] = {"key": None, "output": None, "password_file": None}
-    found |= {"keyless": False, "as_json": False}
-    targets: list[str] = []
-    args = iter(argv)
-    for arg in args:
-        if not arg.startswith("-"):
-            targets.append(arg)
-            continue
-        name, eq, inline = arg.partition("=")
-        spec = OPTIONS.get(name)
-        if spec is None or (spec[1] == "flag" and eq):
-            return None
-        if spec[1] == "flag":
-            found[spec[0]] = True
-            continue
-        value = inline if eq else next(args, None)
-        if value is None or (not eq and value.startswith("-")):
-            return None
-        found[spec[0]] = Path(value)
-    if len(targets) != 1:
-        return None
-    return {"target": Path(targets[0]), **found}
+# option -> (field, "value" or "flag")
+OPTIONS = table(SignOptions)
 
 
 def main(argv: list[str]) -> int | None:
     """Run `bundle sign argv...`; None when the typer command should handle the line."""
-    parsed = parse(argv)
-    if parsed is None:
+    opts = parse(SignOptions, argv)
+    if opts is None:
         return None
-    return bounded(lambda: run(**parsed), as_json=bool(parsed.get("as_json")))
+    return bounded(lambda: run(opts), as_json=opts.as_json)
 
 
-def run(
-    target: Path,
-    key: Path | None,
-    output: Path | None,
-    password_file: Path | None,
-    keyless: bool,
-    as_json: bool,
-) -> int:
-    """Sign, print what was written (JSON on stdout with `as_json`) and return 0."""
+def run(opts: SignOptions) -> int:
+    """Sign, print what was written (JSON on stdout with --json) and return 0."""
     from bundle_cli.signing.sign import sign
 
-    password = _password(password_file)
-    result = sign(target, key, output=output, password=password, keyless=keyless)
-    if as_json:
+    password = _password(opts.password_file)
+    result = sign(
+        opts.target, opts.key, output=opts.output, password=password, keyless=opts.keyless
+    )
+    if opts.as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     say(f"signed {result.target}: {result.signature} ({result.resources} {result.method})")
     return 0

@@ -1,61 +1,55 @@
 """`bundle validate` without importing typer, and the command's one implementation.
 
 typer's import (with click and pydantic through `typer._adapters`) costs more than the 0.20 s a
-validation may take. `parse` accepts the plain command lines of the typer command (a path and its
-flags); for anything else (help, an unknown option) it returns None and typer handles the line,
-with its usual messages. `FLAGS` mirrors cmd_validate's options; a test keeps the two identical.
+validation may take. The command line is the one `ValidateOptions` declares; cli/options.py
+parses its plain forms here and makes the typer command (cmd_validate) from the same fields.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from bundle_cli.cli.options import argument, option, parse, table
 from bundle_cli.cli.plain import bounded, bundle_argument, failed, render_diagnostics, say
 from bundle_cli.errors import ExitCode
 
+
+@dataclass
+class ValidateOptions:
+    """Check a bundle without importing its model code."""
+
+    path: Path = argument(Path("."), help="Bundle directory or archive.")
+    as_json: bool = option(False, "--json", help="Print a machine-readable report on stdout.")
+    strict: bool = option(False, "--strict", help="Treat warnings as errors.")
+    no_cache: bool = option(
+        False, "--no-cache", help="Check every file again, even when nothing changed."
+    )
+    trust_pickles: bool = option(
+        False, "--trust-pickles", help="Untrusted pickles are warnings, not errors."
+    )
+
+
 # option -> keyword of `run`
-FLAGS = {
-    "--json": "as_json",
-    "--strict": "strict",
-    "--no-cache": "no_cache",
-    "--trust-pickles": "trust_pickles",
-}
-
-
-def parse(argv: list[str]) -> tuple[str, dict[str, bool]] | None:
-    """(path, flags) of a plain `bundle validate` command line, or None to let typer handle it."""
-    flags = dict.fromkeys(FLAGS.values(), False)
-    paths = []
-    for arg in argv:
-        if arg in FLAGS:
-            flags[FLAGS[arg]] = True
-        elif arg.startswith("-"):
-            return None  # --help, --, an unknown option: typer decides
-        else:
-            paths.append(arg)
-    if len(paths) > 1:
-        return None
-    return (paths[0] if paths else "."), flags
+FLAGS = {flag: field for flag, (field, _) in table(ValidateOptions).items()}
 
 
 def main(argv: list[str]) -> int | None:
     """Run `bundle validate argv...`; None when the typer command should handle the line."""
-    parsed = parse(argv)
-    if parsed is None:
+    opts = parse(ValidateOptions, argv)
+    if opts is None:
         return None
-    path, flags = parsed
-    return bounded(lambda: run(Path(path), **flags), as_json=flags["as_json"])
+    return bounded(lambda: run(opts), as_json=opts.as_json)
 
 
-def run(
-    path: Path, *, as_json: bool, strict: bool, no_cache: bool, trust_pickles: bool = False
-) -> int:
+def run(opts: ValidateOptions) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
-    code: 0, or 2 when the bundle has errors (or warnings, with `strict`)."""
+    code: 0, or 2 when the bundle has errors (or warnings, with --strict)."""
+    path, as_json, strict, trust_pickles = opts.path, opts.as_json, opts.strict, opts.trust_pickles
     path = Path(bundle_argument(str(path)))
-    if no_cache:
+    if opts.no_cache:
         from bundle_cli.validation import validate
 
         report = validate(path, strict=strict, trust_pickles=trust_pickles)

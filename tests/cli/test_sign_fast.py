@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 import typer.main
 
 from bundle_cli.cli.app import app
-from bundle_cli.cli.sign_fast import OPTIONS, parse
+from bundle_cli.cli.options import parse
+from bundle_cli.cli.sign_fast import OPTIONS, SignOptions
 
 
 def _sign_command() -> Any:
@@ -36,14 +38,15 @@ def test_the_option_tables_are_the_same() -> None:
 )
 def test_parse_agrees_with_typer(argv: list[str]) -> None:
     ctx = _sign_command().make_context("sign", list(argv))
-    assert parse(argv) == ctx.params
+    parsed = parse(SignOptions, argv)
+    assert parsed is not None and dataclasses.asdict(parsed) == ctx.params
 
 
 @pytest.mark.parametrize(
     "argv", [[], ["-h"], ["a", "b"], ["a", "--kee", "k"], ["a", "--key"], ["a", "--json=1"]]
 )
 def test_anything_unusual_is_left_to_typer(argv: list[str]) -> None:
-    assert parse(argv) is None
+    assert parse(SignOptions, argv) is None
 
 
 def test_typer_reports_what_the_fast_path_leaves(run_bundle: Any, tmp_path: Path) -> None:

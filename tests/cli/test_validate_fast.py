@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 import typer.main
 
 from bundle_cli.cli.app import app
-from bundle_cli.cli.validate_fast import FLAGS, parse
+from bundle_cli.cli.options import parse
+from bundle_cli.cli.validate_fast import FLAGS, ValidateOptions
 from bundle_cli.errors import ExitCode
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -47,15 +49,14 @@ def test_the_flag_tables_are_the_same() -> None:
 )
 def test_parse_agrees_with_typer(argv: list[str]) -> None:
     ctx = _validate_command().make_context("validate", list(argv))
-    parsed = parse(argv)
+    parsed = parse(ValidateOptions, argv)
     assert parsed is not None
-    path, flags = parsed
-    assert {"path": Path(path), **flags} == ctx.params
+    assert dataclasses.asdict(parsed) == ctx.params
 
 
 @pytest.mark.parametrize("argv", [["-h"], ["--help"], ["a", "b"], ["--jsn"], ["--", "-x"]])
 def test_anything_unusual_is_left_to_typer(argv: list[str]) -> None:
-    assert parse(argv) is None
+    assert parse(ValidateOptions, argv) is None
 
 
 def test_typer_answers_what_the_fast_path_declines(run_bundle: Run) -> None:

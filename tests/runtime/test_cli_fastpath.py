@@ -12,7 +12,9 @@ import pytest
 import typer.main
 
 from bundle_cli.cli.app import app
-from bundle_cli.cli.predict_fast import OPTIONS, parse
+from bundle_cli.cli.options import parse
+from bundle_cli.cli.predict_fast import OPTIONS
+from bundle_cli.cli.predict_options import PredictOptions
 
 
 def _predict_command() -> Any:
@@ -51,7 +53,7 @@ def test_the_option_tables_are_the_same() -> None:
 )
 def test_parse_agrees_with_typer(argv: list[str]) -> None:
     ctx = _predict_command().make_context("predict", list(argv))
-    fast = parse(argv)
+    fast = parse(PredictOptions, argv)
     assert fast is not None
     assert dataclasses.asdict(fast) == {
         k: (list(v) if isinstance(v, tuple) else v) for k, v in ctx.params.items()
@@ -78,7 +80,7 @@ def test_parse_agrees_with_typer(argv: list[str]) -> None:
     ],
 )
 def test_anything_unusual_is_left_to_typer(argv: list[str]) -> None:
-    assert parse(argv) is None
+    assert parse(PredictOptions, argv) is None
 
 
 def test_typer_still_answers_what_the_fast_path_declines(
