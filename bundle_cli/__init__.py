@@ -9,8 +9,6 @@ is imported at start-up, hence the local TYPE_CHECKING flag that type checkers r
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from bundle_cli._version import __version__
 
 TYPE_CHECKING = False
@@ -129,4 +127,5 @@ def __getattr__(name: str) -> object:
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'bundle_cli' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    # __import__, not importlib.import_module: importing importlib costs more than the rest.
+    return getattr(__import__(module, fromlist=[name]), name)
