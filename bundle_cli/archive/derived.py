@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.errors import InvalidBundleError
 
 # what a config.yaml or requirements file in an archive may be at most (both are small text)
@@ -56,12 +57,11 @@ def mismatches(
 def _parse_config(data: bytes, folder_name: Any) -> Any:
     """The config as `package` read it: the config loader itself, on a copy of the bytes."""
     import tempfile
-    from pathlib import Path
 
     from bundle_cli.config import load_config
 
     with tempfile.TemporaryDirectory(prefix="bundle-config-") as folder:
-        (Path(folder) / "config.yaml").write_bytes(data)
+        config_file(folder).write_bytes(data)
         result = load_config(folder)
     if not result.ok or result.config is None:
         errors = [d for d in result.diagnostics if d.severity == "error"]

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.archive.contents import Contents, contents
-from bundle_cli.archive.manifest import CONFIG_NAME, FileRecord
+from bundle_cli.archive.manifest import FileRecord
+from bundle_cli.config.locate import CONFIG_FILENAME
 
 _ABSENT = object()
 
@@ -112,7 +113,7 @@ def _config(folder: Path) -> Any:
     from bundle_cli.config.yamlpos import load_yaml
 
     try:
-        text = (folder / CONFIG_NAME).read_text(encoding="utf-8")
+        text = (folder / CONFIG_FILENAME).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     return load_yaml(text).data
@@ -135,7 +136,7 @@ def _tree_changes(a: Any, b: Any, path: str) -> list[tuple[str, str, Any, Any]]:
         return [(path, "added", None, b)]
     if b is _ABSENT:
         return [(path, "removed", a, None)]
-    return [] if a == b else [(path or "config.yaml", "changed", a, b)]
+    return [] if a == b else [(path or CONFIG_FILENAME, "changed", a, b)]
 
 
 def _requirements_of(config: Any, folder: Path) -> dict[str, str]:

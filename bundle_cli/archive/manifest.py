@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bundle_cli.archive.names import name_problem
+from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import UnsafeArchiveError
 
 FORMAT = "bundle-archive"
 FORMAT_VERSION = 1
 PLACEHOLDER = "0" * 64
-CONFIG_NAME = "config.yaml"
 MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
 MAX_FILE_SIZE = 2**63 - 1  # what a file system can hold (and what an os.stat size fits in)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -88,7 +88,7 @@ class Manifest:
                 record.sha256, record.shards = None, found
             else:
                 record.sha256 = found
-        config = digests.get(CONFIG_NAME, PLACEHOLDER)
+        config = digests.get(CONFIG_FILENAME, PLACEHOLDER)
         self.config_sha256 = config if isinstance(config, str) else PLACEHOLDER
 
 

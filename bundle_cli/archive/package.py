@@ -11,12 +11,13 @@ from typing import Any
 from bundle_cli._version import __version__
 from bundle_cli.archive.derived import bundle_section
 from bundle_cli.archive.digests import DigestCache, file_sha256
-from bundle_cli.archive.manifest import CONFIG_NAME, Manifest
+from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.shards import placeholder, shard_size_for
 from bundle_cli.archive.writer import Progress, write_archive
 from bundle_cli.atomic import make_parents, output_path
+from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
@@ -112,11 +113,11 @@ def plan(
     config = _validated_config(bundle_dir, warn)
     target = archive_path(config, output)
     selection = select_files(bundle_dir, skip=[target])  # the previous archive, if inside
-    if not any(e.name == CONFIG_NAME for e in selection.files):
+    if not any(e.name == CONFIG_FILENAME for e in selection.files):
         problem = Diagnostic(
             "config-excluded",
             "error",
-            f"{CONFIG_NAME} is excluded, but an archive needs it",
+            f"{CONFIG_FILENAME} is excluded, but an archive needs it",
             file=str(bundle_dir / ".bundleignore"),
         )
         raise InvalidBundleError(f"{bundle_dir}: cannot be packaged", [problem])

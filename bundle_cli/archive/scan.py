@@ -21,6 +21,7 @@ from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
 from bundle_cli.archive.reader import InflateStream
 from bundle_cli.archive.shards import DigestPool
 from bundle_cli.archive.tarstream import Member, TarReader
+from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import UnsafeArchiveError
 
 _OVERHEAD_PER_MEMBER = 3 * 512 + 1024  # header, pax header and records, padding
@@ -132,7 +133,7 @@ class Scanner:
         self.shard_size = manifest.shard_size
         self.dirs = set(manifest.directories)
         # the files the manifest's derived fields come from, kept to recompute them at the end
-        wanted = (manifest_mod.CONFIG_NAME, manifest.bundle.get("requirements_file"))
+        wanted = (CONFIG_FILENAME, manifest.bundle.get("requirements_file"))
         self.kept: dict[str, list[bytes] | None] = {n: None for n in wanted if n in self.files}
         return manifest
 
@@ -204,9 +205,9 @@ class Scanner:
 
     def check_derived(self, manifest: manifest_mod.Manifest) -> None:
         """The manifest's config digest and bundle section must follow from the packed files."""
-        config = self.kept.get(manifest_mod.CONFIG_NAME)
-        if manifest_mod.CONFIG_NAME not in self.files:
-            return self.problem("missing", manifest_mod.CONFIG_NAME, "a bundle archive needs it")
+        config = self.kept.get(CONFIG_FILENAME)
+        if CONFIG_FILENAME not in self.files:
+            return self.problem("missing", CONFIG_FILENAME, "a bundle archive needs it")
         if config is None:
             return  # missing, altered or oversized: reported where it was found
         requirements_file = manifest.bundle.get("requirements_file")

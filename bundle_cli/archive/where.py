@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import UsageError
 
 INPUT_SUFFIXES = (".json", ".jsonl")
@@ -25,7 +26,7 @@ def require_archive_file(archive: Path) -> None:
 def not_a_bundle(path: Path) -> UsageError:
     """The error for a file given where a bundle folder or archive is expected."""
     folder = path.parent if str(path.parent) != "" else Path(".")
-    if path.name == "config.yaml":
+    if path.name == CONFIG_FILENAME:
         return UsageError(
             f"{path}: this is the bundle's config file; give the bundle folder ({folder})"
         )

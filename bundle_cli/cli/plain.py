@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import (
     BundleError,
     BundleWarning,
@@ -158,11 +159,11 @@ def handle_sigterm() -> None:
 def bundle_argument(path: str) -> str:
     """The bundle a command works on: PATH as given, except that `.` (the default) in a folder
     without config.yaml means the nearest folder above that holds one, as git finds its root."""
-    if os.path.normpath(path) != "." or os.path.exists("config.yaml"):
+    if os.path.normpath(path) != "." or os.path.exists(CONFIG_FILENAME):
         return path
     here = folder = os.getcwd()
     while (parent := os.path.dirname(folder)) != folder:
         folder = parent
-        if os.path.isfile(os.path.join(folder, "config.yaml")):
+        if os.path.isfile(os.path.join(folder, CONFIG_FILENAME)):
             return os.path.relpath(folder, here)
     return path

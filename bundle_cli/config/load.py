@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bundle_cli.config import truss
-from bundle_cli.config.yamlpos import REFUSED, KeyPath, load_yaml_file
+from bundle_cli.config.locate import CONFIG_FILENAME, KeyPath, Locator
+from bundle_cli.config.yamlpos import REFUSED, load_yaml_file
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 
-CONFIG_FILENAME = "config.yaml"
 SECRET_VALUE = "secret-value-ignored"  # a warning everywhere, an error for `bundle package`
 
 
@@ -170,7 +170,8 @@ def _unknown_key_message(loc: KeyPath) -> str:
 
 
 class _Reporter:
-    """Adds diagnostics for config.yaml with the position of the nearest known key."""
+    """Adds diagnostics for config.yaml with the position of the nearest known key (1:1 when the
+    file names none of it; no position when the file could not be read into keys at all)."""
 
     def __init__(self, result: ConfigResult) -> None:
         self.result = result
@@ -186,24 +187,9 @@ class _Reporter:
         loc: KeyPath,
         pos: tuple[int, int] | None = None,
     ) -> None:
-        pos = pos or self._position(loc)
-        self.result.diagnostics.append(
-            Diagnostic(
-                code=code,
-                severity=severity,
-                message=message,
-                file=str(self.result.path),
-                line=pos[0] if pos else None,
-                column=pos[1] if pos else None,
-                key_path=".".join(str(p) for p in loc) or None,
-            )
-        )
-
-    def _position(self, loc: KeyPath) -> tuple[int, int] | None:
-        for end in range(len(loc), 0, -1):
-            pos = self.result.positions.get(
-                tuple(str(p) if not isinstance(p, int) else p for p in loc[:end])
-            )
-            if pos:
-                return pos
-        return (1, 1) if self.result.positions or not loc else None
+        fallback = (1, 1) if self.result.positions or not loc else None
+        at = Locator(self.result.path, self.result.positions, fallback=fallback)
+        diagnostic = at(code, message, loc, severity)
+        if pos:
+            diagnostic = replace(diagnostic, line=pos[0], column=pos[1])
+        self.result.diagnostics.append(diagnostic)

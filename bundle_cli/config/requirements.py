@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bundle_cli.config.locate import config_file
+
 Kind = Literal["requirement", "url", "path", "option", "editable"]
 
 _COMMENT = re.compile(r"(^|\s)#.*$")
@@ -68,7 +70,7 @@ def bundle_entries(bundle_dir: Path, config: Any, positions: Any = None) -> list
         return from_file(path) if path.is_file() else []
     positions = positions or {}
     lines = [positions.get(("requirements", i), (0, 0))[0] for i in range(len(config.requirements))]
-    return from_list(list(config.requirements), str(bundle_dir / "config.yaml"), lines)
+    return from_list(list(config.requirements), str(config_file(bundle_dir)), lines)
 
 
 def from_file(path: Path) -> list[Entry]:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bundle_cli.config.locate import KeyPath
 from bundle_cli.config.truss_keys import EACH, KEYS, NO_MODEL_CODE, RETIRED
-from bundle_cli.config.yamlpos import KeyPath
 
 
 @dataclass

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-KeyPath = tuple[str | int, ...]
+from bundle_cli.config.locate import KeyPath
+
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_VALUES = 250_000

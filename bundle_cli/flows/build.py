@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.flows.stages import ModelType, option_problems
 
@@ -155,7 +156,7 @@ def _write_bundle(root: Path, plans: list[_Plan], name: str) -> None:
     from bundle_cli.flows.build_config import config_text
 
     stages = [(p.name, p.type.value, p.model_path, p.options, list(p.functions)) for p in plans]
-    (root / "config.yaml").write_text(config_text(stages, name, trusted), encoding="utf-8")
+    config_file(root).write_text(config_text(stages, name, trusted), encoding="utf-8")
 
 
 def _check_written(root: Path) -> None:

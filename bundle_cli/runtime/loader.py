@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime.hooks import inspect_model
@@ -81,7 +82,7 @@ def _no_model_file(settings: Settings, shown: str) -> UsageError:
     from bundle_cli.config.truss import no_model_code_kind
     from bundle_cli.config.yamlpos import load_yaml_file
 
-    data = load_yaml_file(settings.root / "config.yaml").data  # validated already
+    data = load_yaml_file(config_file(settings.root)).data  # validated already
     kind = no_model_code_kind(data if isinstance(data, dict) else {})
     if kind:
         return UsageError(

@@ -33,6 +33,7 @@ from typing import Any
 import bundle_cli
 from bundle_cli._version import __version__
 from bundle_cli.cachedir import cache_path
+from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic, Report
 
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache"})
@@ -67,7 +68,7 @@ def validate_cached(path: str | Path, trust_pickles: bool = False) -> Report:
     from bundle_cli.validation import validate
 
     bundle_dir = Path(path)
-    config = bundle_dir / "config.yaml"
+    config = config_file(bundle_dir)
     try:
         config_bytes = config.read_bytes() if bundle_dir.is_dir() else None
     except OSError:
@@ -116,7 +117,7 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     for folder in sys.path:  # the environment check reads installed packages' metadata:
         with contextlib.suppress(OSError):  # installing or removing one changes its folder
             digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
-    config = bundle_dir / "config.yaml"
+    config = config_file(bundle_dir)
     digest.update(config.read_bytes() if config.is_file() else b"<none>")
     skip_path = os.path.normpath(os.path.join(bundle_dir, skip))
     for line in _walk(str(bundle_dir), skip_path):

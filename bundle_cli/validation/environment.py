@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.config.requirements import Entry
 from bundle_cli.diagnostics import Diagnostic
 
@@ -45,7 +46,7 @@ def _python(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
         f"python_version is 3.{declared[3:]} but this is Python 3.{sys.version_info.minor}; "
         "the model runs here with this Python, which may behave differently"
     )
-    return [Diagnostic(PYTHON_MISMATCH, "warning", message, str(bundle_dir / "config.yaml"))]
+    return [Diagnostic(PYTHON_MISMATCH, "warning", message, str(config_file(bundle_dir)))]
 
 
 def _installed(entry: Entry) -> list[Diagnostic]:

@@ -11,12 +11,12 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bundle_cli.diagnostics import Diagnostic, Severity
+from bundle_cli.config.locate import Locator
+from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
-    from bundle_cli.config.yamlpos import KeyPath
 
 ENTRY_KEYS = ("name", "input", "expected", "expect_error", "tolerance", "files")
 
@@ -29,7 +29,7 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     path = bundle_dir / relative
     if escapes(relative) or not path.exists():
         return []  # optional; a path outside the bundle is check_files' to report
-    at = _Locator(str(path), {})
+    at = Locator(path, {}, fallback=(1, 1), key_paths=False)  # positions come with the YAML
     if not path.is_file():
         return [at("examples-not-a-file", f'"{display(relative)}" is a folder, not a file', ())]
     try:
@@ -61,22 +61,8 @@ def check_examples(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     return sorted(found, key=lambda d: (d.line or 0, d.column or 0))
 
 
-class _Locator:
-    """Diagnostics in the examples file, at the position of a key path of its YAML."""
-
-    def __init__(self, file: str, positions: dict[KeyPath, tuple[int, int]]) -> None:
-        self.file = file
-        self.positions = positions
-
-    def __call__(
-        self, code: str, message: str, key: KeyPath, severity: Severity = "error"
-    ) -> Diagnostic:
-        line, column = self.positions.get(key, (1, 1))
-        return Diagnostic(code, severity, message, self.file, line, column)
-
-
 def _check_entries(
-    entries: list[Any], bundle_dir: Path, at: _Locator, damaged: set[str | int]
+    entries: list[Any], bundle_dir: Path, at: Locator, damaged: set[str | int]
 ) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     names: dict[str, int] = {}
@@ -103,7 +89,7 @@ def _check_entries(
 
 
 def _check_entry(
-    entry: dict[Any, Any], index: int, label: str, bundle_dir: Path, at: _Locator
+    entry: dict[Any, Any], index: int, label: str, bundle_dir: Path, at: Locator
 ) -> list[Diagnostic]:
     found = [_unknown_key(key, index, label, at) for key in entry if key not in ENTRY_KEYS]
     name = entry.get("name")
@@ -130,7 +116,7 @@ def _check_entry(
 
 
 def _check_expect_error(
-    entry: dict[Any, Any], index: int, label: str, at: _Locator
+    entry: dict[Any, Any], index: int, label: str, at: Locator
 ) -> list[Diagnostic]:
     """`expect_error: InvalidInput`, or `{type: InvalidInput, match: REGEX}`; not with expected."""
     import re
@@ -149,13 +135,13 @@ def _check_expect_error(
     return []
 
 
-def _unknown_key(key: Any, index: int, label: str, at: _Locator) -> Diagnostic:
+def _unknown_key(key: Any, index: int, label: str, at: Locator) -> Diagnostic:
     close = difflib.get_close_matches(str(key), ENTRY_KEYS, n=1, cutoff=0.6)
     hint = f'did you mean "{close[0]}"?' if close else f"the keys are {', '.join(ENTRY_KEYS)}"
     return at("example-unknown-key", f'{label}: unknown key "{key}"; {hint}', (index, str(key)))
 
 
-def _check_json(value: Any, key: str, index: int, label: str, at: _Locator) -> list[Diagnostic]:
+def _check_json(value: Any, key: str, index: int, label: str, at: Locator) -> list[Diagnostic]:
     """YAML builds dates, bytes and sets, and allows non-text keys; a JSON request has none."""
     bad = _not_json(value)
     if bad is None:
@@ -184,7 +170,7 @@ def _not_json(value: Any) -> str | None:
 
 
 def _check_tolerance(
-    entry: dict[Any, Any], index: int, label: str, at: _Locator
+    entry: dict[Any, Any], index: int, label: str, at: Locator
 ) -> list[Diagnostic]:
     import math
 
@@ -200,7 +186,7 @@ def _check_tolerance(
 
 
 def _check_files(
-    files: Any, index: int, label: str, bundle_dir: Path, at: _Locator
+    files: Any, index: int, label: str, bundle_dir: Path, at: Locator
 ) -> list[Diagnostic]:
     if not isinstance(files, dict):
         message = f"{label}: `files` must map a file name to a path in the bundle, such as `image: data/cat.png`"

@@ -6,18 +6,16 @@ Folders at their default names (data/, packages/) may be absent, even when confi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.validation.paths import CONFIG_FILENAME, display, escapes
+from bundle_cli.config.locate import Locator, Positions, config_file
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
 
-KeyPath = tuple[str | int, ...]
-Positions = Mapping[KeyPath, tuple[int, int]]
 
 # Keys whose path must stay inside the bundle: the archive holds the bundle folder only.
 _INSIDE_KEYS = (
@@ -35,7 +33,7 @@ _DEFAULT_NAMES = {"data_dir": "data", "bundled_packages_dir": "packages"}
 
 def check_files(bundle_dir: Path, config: BundleConfig, positions: Positions) -> list[Diagnostic]:
     """Every problem with the files and folders config.yaml points at."""
-    at = _ConfigLocator(bundle_dir, positions)
+    at = Locator(config_file(bundle_dir), positions)
     found = _check_inside(config, at)
     outside = {d.key_path for d in found}
     if config.requirements_file and "requirements_file" not in outside:
@@ -49,22 +47,7 @@ def check_files(bundle_dir: Path, config: BundleConfig, positions: Positions) ->
     return found
 
 
-class _ConfigLocator:
-    """Diagnostics about config.yaml keys, at the key's line and column when the file names it."""
-
-    def __init__(self, bundle_dir: Path, positions: Positions) -> None:
-        self.file = str(bundle_dir / CONFIG_FILENAME)
-        self.positions = positions
-
-    def __call__(
-        self, code: str, message: str, key: KeyPath, severity: Severity = "error"
-    ) -> Diagnostic:
-        line, column = self.positions.get(key, (None, None))
-        key_path = ".".join(str(k) for k in key)
-        return Diagnostic(code, severity, message, self.file, line, column, key_path)
-
-
-def _check_inside(config: BundleConfig, at: _ConfigLocator) -> list[Diagnostic]:
+def _check_inside(config: BundleConfig, at: Locator) -> list[Diagnostic]:
     found = []
     for key in _INSIDE_KEYS:
         value = getattr(config, key)
@@ -76,7 +59,7 @@ def _check_inside(config: BundleConfig, at: _ConfigLocator) -> list[Diagnostic]:
     return found
 
 
-def _outside(key: str, value: str, at: _ConfigLocator) -> Diagnostic:
+def _outside(key: str, value: str, at: Locator) -> Diagnostic:
     how = "is an absolute path" if Path(value).is_absolute() else "climbs out with .."
     return at(
         "path-outside-bundle",
@@ -86,7 +69,7 @@ def _outside(key: str, value: str, at: _ConfigLocator) -> Diagnostic:
     )
 
 
-def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) -> list[Diagnostic]:
+def _check_requirements_file(bundle_dir: Path, name: str, at: Locator) -> list[Diagnostic]:
     from bundle_cli.config.requirements import from_file
     from bundle_cli.validation.requirements_txt import entry_problems
 
@@ -105,9 +88,7 @@ def _check_requirements_file(bundle_dir: Path, name: str, at: _ConfigLocator) ->
         return [at("requirements-file-unreadable", message, ("requirements_file",))]
 
 
-def _check_dir(
-    bundle_dir: Path, key: str, code: str, value: str, at: _ConfigLocator
-) -> list[Diagnostic]:
+def _check_dir(bundle_dir: Path, key: str, code: str, value: str, at: Locator) -> list[Diagnostic]:
     path = bundle_dir / value
     if path.is_dir():
         return []
@@ -116,9 +97,7 @@ def _check_dir(
     return [at(code, message, (key,))]
 
 
-def _check_external(
-    bundle_dir: Path, index: int, folder: str, at: _ConfigLocator
-) -> list[Diagnostic]:
+def _check_external(bundle_dir: Path, index: int, folder: str, at: Locator) -> list[Diagnostic]:
     key = ("external_package_dirs", index)
     path = bundle_dir / folder
     if not path.is_dir():

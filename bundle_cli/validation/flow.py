@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.config.locate import KeyPath, Locator, Positions, config_file
 from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.flows.stages import STAGE_SUFFIXES, option_problems
@@ -20,20 +21,15 @@ from bundle_cli.validation.flow_functions import (
 )
 from bundle_cli.validation.paths import escapes
 
-KeyPath = tuple[str | int, ...]
-
 
 class _Findings:
-    def __init__(self, bundle_dir: Path, positions: dict[KeyPath, tuple[int, int]]) -> None:
+    def __init__(self, bundle_dir: Path, positions: Positions) -> None:
         self.bundle_dir = bundle_dir
-        self.config_file = str(bundle_dir / "config.yaml")
-        self.positions = positions
+        self.at = Locator(config_file(bundle_dir), positions)
         self.items: list[Diagnostic] = []
 
     def at_key(self, severity: Severity, code: str, message: str, key: KeyPath) -> None:
-        line, column = self._position(key)
-        path = ".".join(str(k) for k in key)
-        self.items.append(Diagnostic(code, severity, message, self.config_file, line, column, path))
+        self.items.append(self.at(code, message, key, severity))
 
     def at_file(
         self,
@@ -46,12 +42,6 @@ class _Findings:
     ) -> None:
         path = ".".join(str(k) for k in key)
         self.items.append(Diagnostic(code, severity, message, str(file), line, None, path))
-
-    def _position(self, key: KeyPath) -> tuple[int | None, int | None]:
-        for end in range(len(key), 0, -1):
-            if key[:end] in self.positions:
-                return self.positions[key[:end]]
-        return None, None
 
 
 def check_flow(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.validation.paths import display, escapes
 
@@ -58,7 +59,7 @@ def check_model_code(
             f"this bundle is {no_code_kind}: Truss serves it without model code, so only its "
             "config is checked; `bundle predict` and `bundle test` cannot run it here"
         )
-        return [Diagnostic("no-model-code", "info", message, str(bundle_dir / "config.yaml"))]
+        return [Diagnostic("no-model-code", "info", message, str(config_file(bundle_dir)))]
     if not path.is_file():
         return [_missing_file(path, relative)]
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-CONFIG_FILENAME = "config.yaml"
-
 
 def escapes(relative: str) -> bool:
     """True when `relative` is absolute or its `..` parts climb above the bundle folder.

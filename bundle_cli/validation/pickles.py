@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError
 
@@ -68,9 +69,7 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
     for name in sorted(set(trusted_files) - listed):
         message = f"trusted_pickles names {name}, which is not a pickle of this bundle"
         found.append(
-            Diagnostic(
-                "trusted-pickle-missing", "warning", message, str(bundle_dir / "config.yaml")
-            )
+            Diagnostic("trusted-pickle-missing", "warning", message, str(config_file(bundle_dir)))
         )
     return found
 
