@@ -1,4 +1,5 @@
-"""Writing a file a user named (`-o`, `--junit-xml`, an archive), safely and atomically.
+"""Writing a file a user named (`-o`, `--junit-xml`, an archive), safely and atomically; and
+the tool's own files (cache entries) through `replace_file`.
 
 What is at PATH decides how it is written (documented in the README, under "Output files"):
 - nothing, or a regular file: a temporary file beside it is written, then renamed over PATH only
@@ -68,6 +69,26 @@ def new_temp(real: Path, shown: Path) -> tuple[int, str]:
         return tempfile.mkstemp(prefix=prefix(real), suffix=".tmp", dir=real.parent)
     except OSError as exc:
         raise FileSystemError("write", shown, exc) from None
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write one of the tool's own files (a cache entry) atomically: a temp file beside it, named
+    by bundle_cli.tempnames, renamed over PATH; the temp file never stays. OSError propagates
+    (callers whose file is only a cache ignore it); a missing parent folder is created."""
+    import tempfile
+
+    from bundle_cli.tempnames import prefix
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=prefix(path), suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def place(fd: int, temp: str, real: Path, before: os.stat_result | None, shown: Path) -> None:

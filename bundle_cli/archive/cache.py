@@ -33,6 +33,7 @@ from bundle_cli.archive.digests import file_sha256
 from bundle_cli.archive.extract import extract_into
 from bundle_cli.archive.findings import Limits
 from bundle_cli.archive.gzipfmt import looks_compressed_tar
+from bundle_cli.atomic import replace_file
 from bundle_cli.errors import BundleWarning, FileSystemError, UsageError
 from bundle_cli.sizes import parse_size
 from bundle_cli.tempnames import prefix, remove_stale, remove_tree
@@ -196,12 +197,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
 def _write_record(path: Path, archive: Path, folder: Path) -> None:
     data = _snapshot(folder)
     data |= {"archive": os.path.abspath(archive), "size": sum(s[0] for s in data["files"].values())}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_file(path, json.dumps(data))
 
 
 def _touch(path: Path) -> None:

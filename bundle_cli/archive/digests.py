@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from bundle_cli.archive.gzipfmt import crc32
 from bundle_cli.archive.shards import cuts, sharded
+from bundle_cli.atomic import replace_file
 
 MIN_SIZE = 4 * 1024 * 1024  # smaller files are cheaper to hash than to look up
 _RACY_NS = 2_000_000_000
@@ -79,12 +79,9 @@ class DigestCache:
         if max(st.st_mtime_ns, st.st_ctime_ns) > read_started_ns - _RACY_NS:
             return
         target = self._file(identity(path, st))
-        tmp = target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}")
+        sha = ",".join(known.sha256) if isinstance(known.sha256, list) else known.sha256
         with suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sha = ",".join(known.sha256) if isinstance(known.sha256, list) else known.sha256
-            tmp.write_text(f"{sha} {known.crc32}\n", encoding="ascii")
-            os.replace(tmp, target)
+            replace_file(target, f"{sha} {known.crc32}\n")
 
 
 def file_sha256(path: Path) -> str:

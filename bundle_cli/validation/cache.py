@@ -176,13 +176,7 @@ def _read_entry(path: Path) -> dict[str, Any] | None:
 
 
 def _write_entry(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs time
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    from bundle_cli.atomic import replace_file
+
+    with contextlib.suppress(OSError):  # an unwritable cache only costs time
+        replace_file(path, json.dumps(data))
