@@ -1,5 +1,6 @@
 """Writing a file a user named (`-o`, `--junit-xml`, an archive), safely and atomically; and
-the tool's own files (cache entries) through `replace_file`.
+the tool's own files (cache entries) through `replace_file`, and folders built beside their
+target (`new_folder`: unpack, init, build_flow).
 
 What is at PATH decides how it is written (documented in the README, under "Output files"):
 - nothing, or a regular file: a temporary file beside it is written, then renamed over PATH only
@@ -89,6 +90,22 @@ def replace_file(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def new_folder(target: Path, suffix: str, *, private: bool = False) -> Path:
+    """A new empty folder beside `target` to build it in, renamed into place by the caller when
+    complete: named by bundle_cli.tempnames (`.NAME.PID.RANDOM<suffix>`), so that the next run
+    removes the ones a killed process left. Its mode is what mkdir would give, or 0700 when
+    `private` (until the caller opens it). OSError propagates."""
+    import tempfile
+
+    from bundle_cli.tempnames import prefix, remove_stale
+
+    remove_stale(target, suffix)
+    folder = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=suffix, dir=target.parent))
+    if not private:
+        os.chmod(folder, 0o777 & ~umask())
+    return folder
 
 
 def place(fd: int, temp: str, real: Path, before: os.stat_result | None, shown: Path) -> None:

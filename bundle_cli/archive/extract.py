@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,8 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.scan import scan
 from bundle_cli.archive.where import require_archive_file
-from bundle_cli.atomic import umask
+from bundle_cli.atomic import new_folder, umask
 from bundle_cli.errors import FileSystemError, UsageError
-from bundle_cli.tempnames import prefix, remove_stale
 
 
 @dataclass
@@ -117,10 +115,8 @@ def extract_into(
 
     `prepare(folder)` runs on the complete, verified extraction just before the rename.
     """
-    parent = target.absolute().parent
-    remove_stale(parent / target.name, ".unpacking")  # left by a run that was killed
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix(target), suffix=".unpacking", dir=parent))
+        tmp = new_folder(target.absolute(), ".unpacking", private=True)
     except OSError as exc:  # a read-only or missing parent
         raise FileSystemError("unpack into", target, exc) from None
     sink = _FolderSink(tmp)

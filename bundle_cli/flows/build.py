@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.atomic import new_folder
 from bundle_cli.config.locate import config_file
 from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.flows.stages import ModelType, option_problems
@@ -46,8 +46,7 @@ def build_flow(stages: Sequence[Sequence[Any]], name: str, dest: str | Path) -> 
     plans = _plan_all(stages)
     _check_functions(plans)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(4)}"
-    os.mkdir(tmp)
+    tmp = new_folder(dest, ".building")
     try:
         _write_bundle(tmp, plans, name)
         _check_written(tmp)

@@ -10,10 +10,10 @@ owner (and a shell inside it stays there); a failure moves everything back.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
+from bundle_cli.atomic import new_folder
 from bundle_cli.errors import UnsafePathError, UsageError
 from bundle_cli.scaffold.templates import inside
 
@@ -46,15 +46,8 @@ def remove_dirs(folders: list[Path]) -> None:
 
 def staging_dir(target: Path, *, inside_target: bool = False) -> Path:
     """A new empty folder beside target (or inside it, for a merge), with the user's permissions."""
-    while True:
-        # A short prefix of the name: the staging name must stay within NAME_MAX as well.
-        name = f".{target.name[:40]}.bundle-init-{secrets.token_hex(4)}"
-        path = target / name if inside_target else target.with_name(name)
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
+    beside = target / target.name if inside_target else target
+    return new_folder(beside, ".bundle-init")
 
 
 def move_into_place(staged: Path, target: Path) -> None:
