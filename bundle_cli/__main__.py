@@ -68,7 +68,7 @@ def _dispatch(args: list[str]) -> int:
         code = fast.main(args[1:])
         if code is not None:
             return int(code)
-    from bundle_cli.cli.app import run_app
+    from bundle_cli.cli.commands import run_app
 
     return run_app(args)
 

@@ -55,7 +55,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
 
     Modules imported during the call are forgotten afterwards unless they are process-wide
     (see `is_process_wide`), so each call imports a bundle's own code afresh."""
-    from bundle_cli.cli.app import app
+    from bundle_cli.cli.commands import app
 
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)

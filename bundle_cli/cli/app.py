@@ -1,22 +1,27 @@
 """The typer application, shared rendering helpers and the error boundary.
 
-Command modules register themselves on `app`; each keeps heavy imports inside its function so
-that `bundle --help` and argument errors stay fast.
+Command modules register themselves on `app` (cli/commands.py imports them all, in help order);
+each keeps heavy imports inside its function so that `bundle --help` and argument errors stay
+fast. `command` makes a typer command from a declaration of cli/options.py.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
 from bundle_cli._version import __version__
 from bundle_cli.cli import plain
+from bundle_cli.cli.options import parameters
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="bundle",
@@ -80,11 +85,32 @@ def boundary(*, as_json: bool = False) -> Iterator[None]:
         raise typer.Exit(plain.report(exc, as_json=as_json)) from None
 
 
-def run_app(args: list[str]) -> int:
-    """Run the typer app on `args` (it exits with typer's own codes for usage errors)."""
-    app(args=args, prog_name="bundle")
-    return 0
+def command(cls: type[T], body: Callable[[T], int | None], name: str) -> None:
+    """Register the command `name` whose parameters are the fields of `cls` (declared with
+    cli/options.py) and whose help is its docstring; it calls `body` with the parsed options
+    inside the boundary (with --json, a JSON error document) and exits with the code it returns."""
+    params = [
+        inspect.Parameter(
+            field,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=(
+                typer.Option(default, *spec.flags, metavar=spec.metavar, help=spec.help)
+                if spec.flags
+                else typer.Argument(default, metavar=spec.metavar, help=spec.help)
+            ),
+            annotation=kind,
+        )
+        for field, spec, default, kind in parameters(cls)
+    ]
 
+    def run(**values: Any) -> None:
+        options = cls(**values)
+        with boundary(as_json=bool(getattr(options, "as_json", False))):
+            code = body(options)
+        if code:
+            raise typer.Exit(code)
 
-# Registration order is the order of `bundle --help`.
-from bundle_cli.cli import commands  # noqa: E402,F401
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__doc__ = cls.__doc__
+    app.command(name)(run)

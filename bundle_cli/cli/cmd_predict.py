@@ -3,8 +3,7 @@ predict_fast, without typer)."""
 
 from __future__ import annotations
 
-from bundle_cli.cli.app import app
-from bundle_cli.cli.options import command
+from bundle_cli.cli.app import command
 from bundle_cli.cli.predict_options import PredictOptions
 
 
@@ -14,4 +13,4 @@ def _predict(options: PredictOptions) -> None:
     run(options)
 
 
-command(app, PredictOptions, _predict, "predict")
+command(PredictOptions, _predict, "predict")

@@ -7,8 +7,7 @@ from typing import Any
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, say
-from bundle_cli.cli.options import command
+from bundle_cli.cli.app import app, boundary, command, emit_json, say
 from bundle_cli.cli.sign_fast import SignOptions
 
 
@@ -18,7 +17,7 @@ def _sign(options: SignOptions) -> int:
     return sign_fast.run(options)
 
 
-command(app, SignOptions, _sign, "sign")
+command(SignOptions, _sign, "sign")
 
 
 @app.command()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bundle_cli.cli.app import app
-from bundle_cli.cli.options import command
+from bundle_cli.cli.app import command
 from bundle_cli.cli.validate_fast import ValidateOptions
 
 
@@ -13,4 +12,4 @@ def _validate(options: ValidateOptions) -> int:
     return validate_fast.run(options)
 
 
-command(app, ValidateOptions, _validate, "validate")
+command(ValidateOptions, _validate, "validate")

@@ -1,4 +1,5 @@
-"""Imports every command module so that each registers itself on the app, in help order."""
+"""The whole command line: imports every command module so that each registers itself on the app,
+in help order, and runs it."""
 
 from __future__ import annotations
 
@@ -6,3 +7,12 @@ from bundle_cli.cli import cmd_init, cmd_predict, cmd_schema, cmd_test, cmd_vali
 
 # isort: split
 from bundle_cli.cli import cmd_archive, cmd_cache, cmd_sign  # noqa: F401
+from bundle_cli.cli.app import app
+
+__all__ = ["app", "run_app"]
+
+
+def run_app(args: list[str]) -> int:
+    """Run the typer app on `args` (it exits with typer's own codes for usage errors)."""
+    app(args=args, prog_name="bundle")
+    return 0

@@ -7,7 +7,7 @@ def render() -> str:
     """The output of `bundle --help` at 80 columns, produced by typer itself."""
     from typer.testing import CliRunner
 
-    from bundle_cli.cli.app import app
+    from bundle_cli.cli.commands import app
 
     result = CliRunner().invoke(app, ["--help"], prog_name="bundle", env={"COLUMNS": "80"})
     return result.output

@@ -8,8 +8,8 @@ declaration come both parsers:
   (predict, validate, sign). It reads the plain forms (`--opt value`, `--opt=value`, `-o value`,
   flags) and returns None for anything else (help, an unknown option, `-ivalue`, a number typer
   might read differently), which the typer command then handles with its usual messages.
-- `command(app, cls, body)`, the typer command with the same options, which renders the help and
-  the usage errors. typer is imported only there.
+- `cli/app.py::command(cls, body, name)`, the typer command with the same options, which renders
+  the help and the usage errors (typer is imported there, never here).
 """
 
 from __future__ import annotations
@@ -123,41 +123,14 @@ def _plain_number(text: str, kind: str) -> bool:
     )
 
 
-def command(app: Any, cls: type[T], body: Callable[[T], int | None], name: str) -> None:
-    """Register on the typer `app` the command `name` whose parameters are `cls`'s fields; it
-    calls `body` with the parsed options inside the error boundary (with --json, a JSON error
-    document) and exits with the code `body` returns."""
-    import inspect
-
-    import typer
-
-    from bundle_cli.cli.app import boundary
-
-    params = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        spec: Spec = f.metadata["cli"]
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        default = ... if default is dataclasses.MISSING else default
-        declared = (
-            typer.Option(default, *spec.flags, metavar=spec.metavar, help=spec.help)
-            if spec.flags
-            else typer.Argument(default, metavar=spec.metavar, help=spec.help)
-        )
-        kind = _KINDS[str(f.type)][1]
-        params.append(
-            inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, default=declared, annotation=kind
-            )
-        )
-
-    def run(**values: Any) -> None:
-        options = cls(**values)
-        with boundary(as_json=bool(getattr(options, "as_json", False))):
-            code = body(options)
-        if code:
-            raise typer.Exit(code)
-
-    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in params}
-    run.__doc__ = cls.__doc__
-    app.command(name)(run)
+def parameters(cls: type) -> list[tuple[str, Spec, Any, Any]]:
+    """(name, spec, default, type) of each field, in order, for the typer command; the default
+    of a required argument is `...`, as typer spells it."""
+    found = []
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = ... if f.default is dataclasses.MISSING else f.default
+        found.append((f.name, f.metadata["cli"], default, _KINDS[str(f.type)][1]))
+    return found

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from bundle_cli.cli.app import app
+from bundle_cli.cli.commands import app
 from bundle_cli.cli.options import parse
 from bundle_cli.cli.validate_fast import FLAGS, ValidateOptions
 from bundle_cli.errors import ExitCode

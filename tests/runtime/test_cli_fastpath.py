@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from bundle_cli.cli.app import app
+from bundle_cli.cli.commands import app
 from bundle_cli.cli.options import parse
 from bundle_cli.cli.predict_fast import OPTIONS
 from bundle_cli.cli.predict_options import PredictOptions

@@ -24,8 +24,8 @@ def report() -> TestReport:
 def render(report: TestReport) -> None:
     # Importing a command module before the app would register it out of help order for the
     # whole test session (the stored help text is compared in tests/cli): app first, here.
-    from bundle_cli.cli.app import app  # noqa: F401
     from bundle_cli.cli.cmd_test import render as render_table
+    from bundle_cli.cli.commands import app  # noqa: F401
 
     render_table(report)
 
