@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the same names as _API, for type checkers (a test compares 
     from bundle_cli.archive.inspect import inspect as inspect
     from bundle_cli.archive.package import PackageResult as PackageResult
     from bundle_cli.archive.package import package as package
+    from bundle_cli.archive.signing.sign import SignResult as SignResult
+    from bundle_cli.archive.signing.sign import sign as sign
     from bundle_cli.archive.verify import VerifyReport as VerifyReport
     from bundle_cli.archive.verify import verify as verify
     from bundle_cli.config import load_config as load_config
@@ -50,22 +52,20 @@ if TYPE_CHECKING:  # the same names as _API, for type checkers (a test compares 
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.flows.store import Store as Store
     from bundle_cli.flows.store import store as store
+    from bundle_cli.opening import validate as validate
     from bundle_cli.runtime import load as load
     from bundle_cli.runtime.bundle import LoadedBundle as LoadedBundle
     from bundle_cli.scaffold import InitResult as InitResult
     from bundle_cli.scaffold import init as init
-    from bundle_cli.signing.sign import SignResult as SignResult
-    from bundle_cli.signing.sign import sign as sign
     from bundle_cli.testing import run_examples as run_examples
     from bundle_cli.testing.report import ExampleResult as ExampleResult
     from bundle_cli.testing.report import TestReport as TestReport
-    from bundle_cli.validation import validate as validate
 
 # name -> module that defines it
 _API = {
     # what the commands do
     "init": "bundle_cli.scaffold",
-    "validate": "bundle_cli.validation",
+    "validate": "bundle_cli.opening",
     "load_config": "bundle_cli.config",
     "build_flow": "bundle_cli.flows.build",
     "ModelType": "bundle_cli.flows.stages",
@@ -77,7 +77,7 @@ _API = {
     "verify": "bundle_cli.archive.verify",
     "unpack": "bundle_cli.archive.extract",
     "inspect": "bundle_cli.archive.inspect",
-    "sign": "bundle_cli.signing.sign",
+    "sign": "bundle_cli.archive.signing.sign",
     "diff": "bundle_cli.archive.diff",
     # what they return
     "ConfigResult": "bundle_cli.config.load",
@@ -92,7 +92,7 @@ _API = {
     "UnpackResult": "bundle_cli.archive.extract",
     "InspectResult": "bundle_cli.archive.inspect",
     "DiffResult": "bundle_cli.archive.diff",
-    "SignResult": "bundle_cli.signing.sign",
+    "SignResult": "bundle_cli.archive.signing.sign",
     # what they raise (bundle_cli.errors)
     **dict.fromkeys(
         (

@@ -56,7 +56,7 @@ def verify(
     """Check every byte of `archive`; raises UnsafeArchiveError when it is not a bundle archive at all.
 
     With `signature` and `public_key`, the model-signing signature must also cover exactly the
-    archive's files (see bundle_cli/signing/check.py); a folder is then checked against it alone.
+    archive's files (see bundle_cli/archive/signing/check.py); a folder is then checked against it alone.
     """
     archive = Path(archive)
     if (signature is None) != (public_key is None):
@@ -76,7 +76,7 @@ def verify(
     )
     if signature is not None and result.manifest is not None:
         from bundle_cli.archive.contents import of_archive
-        from bundle_cli.signing.check import check_signature
+        from bundle_cli.archive.signing.check import check_signature
 
         report.problems += check_signature(
             of_archive(archive), Path(signature), Path(public_key or "")
@@ -86,7 +86,7 @@ def verify(
 
 def _signed_folder(folder: Path, signature: Path, public_key: Path) -> VerifyReport:
     from bundle_cli.archive.contents import of_folder
-    from bundle_cli.signing.check import check_signature
+    from bundle_cli.archive.signing.check import check_signature
 
     start = time.perf_counter()
     found = of_folder(folder)

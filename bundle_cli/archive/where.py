@@ -40,17 +40,3 @@ def not_a_bundle(path: Path) -> UsageError:
         f"{path}: this is a file, not a bundle archive; give the bundle folder (the one holding "
         "config.yaml) or an archive written by `bundle package`"
     )
-
-
-def bundle_folder(path: Path) -> Path:
-    """The folder to work on: a directory as it is; an archive verified and unpacked into the
-    cache; any other file refused with what it probably is (config.yaml, an input file)."""
-    if not path.is_file():
-        return path
-    from bundle_cli.archive.gzipfmt import looks_compressed_tar
-
-    if not (path.name.endswith(ARCHIVE_NAMES) or looks_compressed_tar(path)):
-        raise not_a_bundle(path)  # a file named as an archive is one: corrupt ones exit 4
-    from bundle_cli.archive.cache import materialize
-
-    return materialize(path)  # refuses anything that is not a verified bundle archive

@@ -23,7 +23,7 @@ def requirements(
     path: Path = typer.Argument(Path("."), help="Bundle directory."),
 ) -> None:
     """Print the bundle's requirements as a requirements file."""
-    from bundle_cli.config.requirements import requirements_text
+    from bundle_cli.config import requirements_text
 
     with boundary():
         sys.stdout.write(requirements_text(path))

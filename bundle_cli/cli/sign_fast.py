@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int | None:
 
 def run(opts: SignOptions) -> int:
     """Sign, print what was written (JSON on stdout with --json) and return 0."""
-    from bundle_cli.signing.sign import sign
+    from bundle_cli.archive.signing.sign import sign
 
     password = _password(opts.password_file)
     result = sign(

@@ -48,7 +48,9 @@ def run(opts: ValidateOptions) -> int:
     """Validate, render the report (JSON on stdout, or diagnostics on stderr) and return the exit
     code: 0, or 2 when the bundle has errors (or warnings, with --strict)."""
     path, as_json, strict, trust_pickles = opts.path, opts.as_json, opts.strict, opts.trust_pickles
-    path = Path(bundle_argument(str(path)))
+    from bundle_cli.opening import open_bundle
+
+    path = open_bundle(bundle_argument(str(path)))  # an archive: verified, unpacked, cached
     if opts.no_cache:
         from bundle_cli.validation import validate
 

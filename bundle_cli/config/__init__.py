@@ -6,6 +6,7 @@ is importable without the YAML loader.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.config.locate import CONFIG_FILENAME
@@ -15,7 +16,14 @@ if TYPE_CHECKING:
     from bundle_cli.config.load import load_config as load_config
     from bundle_cli.config.load import read_config as read_config
 
-__all__ = ["CONFIG_FILENAME", "ConfigResult", "json_schema", "load_config", "read_config"]
+__all__ = [
+    "CONFIG_FILENAME",
+    "ConfigResult",
+    "json_schema",
+    "load_config",
+    "read_config",
+    "requirements_text",
+]
 _LOAD = ("ConfigResult", "load_config", "read_config")
 
 
@@ -24,6 +32,17 @@ def json_schema() -> dict[str, Any]:
     from bundle_cli.config.schema import json_schema as build
 
     return build()
+
+
+def requirements_text(bundle_dir: str | Path) -> str:
+    """The bundle's requirements as one requirements file (`-r` files inlined), for pip."""
+    from bundle_cli.config.load import load_config, read_config
+    from bundle_cli.config.requirements import bundle_entries
+
+    bundle_dir = Path(bundle_dir)
+    config = read_config(bundle_dir)
+    entries = bundle_entries(bundle_dir, config, load_config(bundle_dir).positions)
+    return "".join(f"{e.text}\n" for e in entries)
 
 
 def __getattr__(name: str) -> Any:

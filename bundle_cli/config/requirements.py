@@ -53,16 +53,6 @@ class Entry:
     problem: str | None = None
 
 
-def requirements_text(bundle_dir: str | Path) -> str:
-    """The bundle's requirements as one requirements file (`-r` files inlined), for pip."""
-    from bundle_cli.config.load import load_config, read_config
-
-    bundle_dir = Path(bundle_dir)
-    config = read_config(bundle_dir)
-    entries = bundle_entries(bundle_dir, config, load_config(bundle_dir).positions)
-    return "".join(f"{e.text}\n" for e in entries)
-
-
 def bundle_entries(bundle_dir: Path, config: Any, positions: Any = None) -> list[Entry]:
     """Every entry a bundle declares, from `requirements` or its requirements_file."""
     if config.requirements_file:
@@ -145,7 +135,7 @@ def parse_line(body: str, file: str, line: int, column: int = 1) -> Entry:
 
 
 def _requirement(text: str, body: str, file: str, line: int, column: int) -> Entry:
-    from bundle_cli.validation.pep508 import is_simple_requirement
+    from bundle_cli.config.pep508 import is_simple_requirement
 
     if is_simple_requirement(text):
         simple = _SIMPLE_PARTS.match(text)

@@ -12,27 +12,7 @@ from typing import Any
 
 from bundle_cli.errors import UsageError
 from bundle_cli.runtime.settings import Settings
-
-
-@dataclass(frozen=True)
-class ExpectedError:
-    """An example's `expect_error`: the name of the exception the model raises (InvalidInput,
-    ValueError, ...) and optionally a regular expression its message must contain."""
-
-    type: str
-    match: str | None = None
-
-    @classmethod
-    def parse(cls, value: Any) -> ExpectedError:
-        if isinstance(value, str) and value.isidentifier():
-            return cls(value)
-        if isinstance(value, dict) and set(value) <= {"type", "match"}:
-            kind, match = value.get("type"), value.get("match")
-            if isinstance(kind, str) and kind.isidentifier() and isinstance(match, str | None):
-                return cls(kind, match)
-        raise ValueError(
-            "expected an exception name such as InvalidInput, or {type: InvalidInput, match: TEXT}"
-        )
+from bundle_cli.validation.examples import ExpectedError
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from bundle_cli.validation.cache import validated
 
 def bundle_dir(path: str | Path) -> Path:
     """The folder to run: a directory as it is, an archive verified and unpacked into the cache."""
-    from bundle_cli.archive.where import bundle_folder
+    from bundle_cli.opening import open_bundle
 
-    path = bundle_folder(Path(path))
+    path = open_bundle(path)
     if not path.is_dir():
         raise UsageError(f"{path}: no such bundle directory")
     return path

@@ -15,7 +15,8 @@ __all__ = ["checked", "ensure_valid", "refusal", "validate"]
 
 
 def validate(path: str | Path, *, strict: bool = False, trust_pickles: bool = False) -> Report:
-    """Check a bundle directory and return every error and warning found.
+    """Check a bundle folder and return every error and warning found (an archive is opened by
+    `bundle_cli.opening.validate`, the public `bundle_cli.validate`).
 
     Problems with the bundle are diagnostics in the report; only a path that is not a bundle
     at all raises (UsageError). Without `strict`, the notes only --strict shows are left out
@@ -69,9 +70,6 @@ def refusal(report: Report) -> InvalidBundleError:
 
 def _run(bundle_dir: Path, trust_pickles: bool = False) -> tuple[Report, Any]:
     """The report and the typed config (None when config.yaml has errors), from one read."""
-    from bundle_cli.archive.where import bundle_folder
-
-    bundle_dir = bundle_folder(bundle_dir)  # an archive: verified and unpacked into the cache
     report, config = _check(bundle_dir, trust_pickles)
     archive = origin(bundle_dir)
     return (report if archive is None else _name_archive(report, archive)), config

@@ -8,6 +8,7 @@ and `files` (a mapping of file name -> path inside the bundle, the request's bin
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,28 @@ from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
+
+
+@dataclass(frozen=True)
+class ExpectedError:
+    """An example's `expect_error`: the name of the exception the model raises (InvalidInput,
+    ValueError, ...) and optionally a regular expression its message must contain."""
+
+    type: str
+    match: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> ExpectedError:
+        if isinstance(value, str) and value.isidentifier():
+            return cls(value)
+        if isinstance(value, dict) and set(value) <= {"type", "match"}:
+            kind, match = value.get("type"), value.get("match")
+            if isinstance(kind, str) and kind.isidentifier() and isinstance(match, str | None):
+                return cls(kind, match)
+        raise ValueError(
+            "expected an exception name such as InvalidInput, or {type: InvalidInput, match: TEXT}"
+        )
+
 
 ENTRY_KEYS = ("name", "input", "expected", "expect_error", "tolerance", "files")
 
@@ -120,8 +143,6 @@ def _check_expect_error(
 ) -> list[Diagnostic]:
     """`expect_error: InvalidInput`, or `{type: InvalidInput, match: REGEX}`; not with expected."""
     import re
-
-    from bundle_cli.runtime.examples import ExpectedError
 
     key = (index, "expect_error")
     try:

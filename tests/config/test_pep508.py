@@ -9,7 +9,7 @@ import sys
 import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 
-from bundle_cli.validation.pep508 import is_simple_requirement, requirement_error
+from bundle_cli.config.pep508 import is_simple_requirement, requirement_error
 
 COMMON = [
     "numpy",

@@ -48,9 +48,9 @@ def sign(
 ) -> SignResult:
     """Write the signature of `target` (an archive or a bundle folder) signed with `key`."""
     from bundle_cli.archive.contents import contents
-    from bundle_cli.signing.envelope import load_private_key, seal
-    from bundle_cli.signing.resources import resources
-    from bundle_cli.signing.statement import Signed, serialization, statement
+    from bundle_cli.archive.signing.envelope import load_private_key, seal
+    from bundle_cli.archive.signing.resources import resources
+    from bundle_cli.archive.signing.statement import Signed, serialization, statement
 
     if keyless:
         raise UsageError(KEYLESS_HINT)

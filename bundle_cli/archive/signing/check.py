@@ -19,9 +19,9 @@ from bundle_cli.errors import BadSignatureError, UsageError
 def check_signature(found: Contents, signature: Path, public_key: Path) -> list[Problem]:
     """Every difference between the signed resources and `found`; raises when the signature
     itself does not check out (wrong key, altered, not a signature)."""
-    from bundle_cli.signing.envelope import load_public_key, open_sealed
-    from bundle_cli.signing.resources import NotDerivable, path_of, resources
-    from bundle_cli.signing.statement import read_statement
+    from bundle_cli.archive.signing.envelope import load_public_key, open_sealed
+    from bundle_cli.archive.signing.resources import NotDerivable, path_of, resources
+    from bundle_cli.archive.signing.statement import read_statement
 
     payload = open_sealed(signature, load_public_key(public_key))
     try:
@@ -63,7 +63,7 @@ def _rehashed(archive: Path, shard_size: int | None) -> list[FileRecord]:
 
 
 def _differences(signed: dict[str, str], actual: dict[str, str], size: int | None) -> list[Problem]:
-    from bundle_cli.signing.resources import path_of
+    from bundle_cli.archive.signing.resources import path_of
 
     problems: dict[str, Problem] = {}
     for name in sorted(set(signed) | set(actual)):
