@@ -13,7 +13,7 @@ from bundle_cli.flows.functions import bundle_imports, import_roots, load_functi
 from bundle_cli.flows.loaders import load_framework
 from bundle_cli.flows.pipeline import Flow, Stage
 from bundle_cli.flows.stages import MAX_ARITY
-from bundle_cli.flows.store import Store, active
+from bundle_cli.runtime.store import Store, active
 
 
 def load_flow(

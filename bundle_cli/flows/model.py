@@ -12,7 +12,7 @@ from typing import Any
 
 from bundle_cli.flows.calling import tracebacks_by
 from bundle_cli.flows.pipeline import Flow
-from bundle_cli.flows.store import Store
+from bundle_cli.runtime.store import Store
 
 
 class FlowModel:

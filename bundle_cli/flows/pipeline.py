@@ -10,7 +10,7 @@ from typing import Any
 
 from bundle_cli.errors import UserCodeError
 from bundle_cli.flows.calling import call_user, run_sync
-from bundle_cli.flows.store import Store, active
+from bundle_cli.runtime.store import Store, active
 
 END_TYPES = "a dict, list, numpy array or torch tensor"
 
