@@ -116,9 +116,9 @@ def _model_type(value: Any, where: str) -> ModelType:
 
 
 def _check_functions(plans: list[_Plan]) -> None:
+    from bundle_cli.contract import FUNCTIONS
     from bundle_cli.flows.calling import arity
     from bundle_cli.flows.pickling import function_problems
-    from bundle_cli.flows.stages import MAX_ARITY
 
     problems = []
     for plan in plans:
@@ -126,7 +126,7 @@ def _check_functions(plans: list[_Plan]) -> None:
             label = f"{slot} function {getattr(fn, '__qualname__', fn)!s} of stage '{plan.name}'"
             problems += function_problems(fn, label)
             try:
-                arity(fn, 1, MAX_ARITY[slot], label)
+                arity(fn, FUNCTIONS[slot], label)
             except InvalidBundleError as exc:
                 problems.append(exc.message)
     if problems:

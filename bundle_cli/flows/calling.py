@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.contract import Shape, Slot
+from bundle_cli.contract import arity as contract_arity
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import InvalidBundleError, InvalidInput, UserCodeError
 
@@ -18,25 +20,32 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-def arity(fn: Callable[..., Any], low: int, high: int, where: str) -> int:
-    """How many positional arguments to pass `fn`: its positional parameter count.
-
-    `*args` takes the most the slot offers; a count outside low..high, or a keyword-only
-    parameter without a default, is a definition error naming `where`.
-    """
+def arity(fn: Callable[..., Any], slot: Slot, where: str) -> int:
+    """How many positional arguments to pass `fn` in `slot`, by the contract's one rule
+    (contract.arity); a definition the rule refuses is a definition error naming `where`."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError) as exc:
         raise definition_error(fn, where, f"has a signature that cannot be read ({exc})") from None
-    count = sum(p.kind in _POSITIONAL for p in params)
-    if any(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is p.empty for p in params):
+    positional = [p for p in params if p.kind in _POSITIONAL]
+    shape = Shape(
+        positional=len(positional),
+        required=sum(p.default is p.empty for p in positional),
+        varargs=any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params),
+        required_keyword=any(
+            p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is p.empty for p in params
+        ),
+    )
+    takes, problem = contract_arity(slot, shape)
+    if problem == "required-keyword":
         raise definition_error(fn, where, "has a keyword-only parameter without a default")
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params) and count <= high:
-        return high
-    if not low <= count <= high:
-        why = f"takes {count} positional parameters; it must take {low} to {high}"
+    if problem:
+        why = (
+            f"takes {len(positional)} positional parameters; it must take {slot.fewest} to "
+            f"{slot.most}"
+        )
         raise definition_error(fn, where, why)
-    return count
+    return takes
 
 
 def definition_error(fn: Any, where: str, why: str) -> InvalidBundleError:

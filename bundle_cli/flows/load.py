@@ -7,12 +7,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.contract import FUNCTIONS
 from bundle_cli.errors import BundleError, InvalidBundleError
 from bundle_cli.flows.calling import arity, run_sync
 from bundle_cli.flows.functions import bundle_imports, import_roots, load_function
 from bundle_cli.flows.loaders import load_framework
 from bundle_cli.flows.pipeline import Flow, Stage
-from bundle_cli.flows.stages import MAX_ARITY
 from bundle_cli.runtime.store import Store, active
 
 
@@ -68,7 +68,7 @@ async def _load_stage(bundle_dir: Path, spec: Any, model_kwargs: dict[str, Any])
         ref = getattr(spec, slot)
         if ref:
             fn = load_function(bundle_dir, ref, f"{where}: {slot}")
-            n = arity(fn, 1, MAX_ARITY[slot], f"{where}: {slot} function {ref}")
+            n = arity(fn, FUNCTIONS[slot], f"{where}: {slot} function {ref}")
             setattr(stage, slot, fn)
             setattr(stage, f"{slot}_arity", n)
     return stage

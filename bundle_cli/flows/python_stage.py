@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bundle_cli.contract import HOOKS
 from bundle_cli.errors import InvalidBundleError
 from bundle_cli.flows.calling import arity, call_user, user_code_error
 
@@ -72,9 +73,9 @@ def _runner(model: Any, class_name: str, where: str) -> StageCall:
         raise InvalidBundleError(f"{where}: a streaming predict cannot feed a flow", [])
     hook = f"{where}: {class_name}."
     pre, post = getattr(model, "preprocess", None), getattr(model, "postprocess", None)
-    n_pre = arity(pre, 1, 2, hook + "preprocess") if pre else 0
-    arity(predict, 1, 1, hook + "predict")
-    n_post = arity(post, 1, 3, hook + "postprocess") if post else 0
+    n_pre = arity(pre, HOOKS["preprocess"], hook + "preprocess") if pre else 0
+    arity(predict, HOOKS["predict"], hook + "predict")
+    n_post = arity(post, HOOKS["postprocess"], hook + "postprocess") if post else 0
 
     async def run(x: Any, files: Any) -> Any:
         data = await call_user(pre, (x, files)[:n_pre], hook + "preprocess") if pre else x

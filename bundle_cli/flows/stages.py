@@ -56,9 +56,6 @@ STAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "python": (".py",),
 }
 
-# highest positional arity of each function slot (the lowest is 1)
-MAX_ARITY = {"pre": 2, "post": 3}
-
 
 def option_problems(stage_type: str, options: dict[str, Any]) -> list[tuple[str, str]]:
     """(option name, message) for every option the stage type's loader would not accept."""

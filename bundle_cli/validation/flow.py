@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.flows.stages import MAX_ARITY, STAGE_SUFFIXES, option_problems
+from bundle_cli.flows.stages import STAGE_SUFFIXES, option_problems
 from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
@@ -147,7 +148,7 @@ def _check_reference(
     except NotFound as exc:
         findings.at_key("error", "missing-function", f"{where}: {exc}", key)
         return
-    problem = arity_problem(fn, 1, MAX_ARITY[slot])
+    problem = arity_problem(fn, FUNCTIONS[slot])
     if problem:
         findings.at_file("error", "bad-function-arity", f"{where} {problem}", fn.file, fn.line, key)
 
