@@ -11,7 +11,8 @@ from typing import Any
 
 from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.flows.stages import STAGE_SUFFIXES, option_problems
+from bundle_cli.frameworks import get as framework
+from bundle_cli.frameworks import option_problems
 from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
@@ -109,7 +110,7 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
             (*key, "model"),
         )
         return None
-    suffixes = STAGE_SUFFIXES[stage.type]
+    suffixes = framework(stage.type).suffixes
     if path.suffix not in suffixes:
         message = (
             f"{where}: a {stage.type} model is usually {' or '.join(suffixes)}; got {path.name}"
