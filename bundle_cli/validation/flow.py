@@ -13,6 +13,7 @@ from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.frameworks import get as framework
 from bundle_cli.frameworks import option_problems
+from bundle_cli.layout import import_dirs
 from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
@@ -60,8 +61,7 @@ def check_flow(
 ) -> list[Diagnostic]:
     """Every static finding about `config.flow`; an empty list when there is no flow."""
     findings = _Findings(bundle_dir, positions)
-    roots = [bundle_dir, bundle_dir / config.bundled_packages_dir]
-    roots += [bundle_dir / extra for extra in config.external_package_dirs]
+    roots = [d for d in import_dirs(bundle_dir, config.model_dump(mode="json")) if d.is_dir()]
     for index, stage in enumerate(config.flow or []):
         key: KeyPath = ("flow", index)
         model = _check_model(findings, stage, key)
