@@ -10,7 +10,7 @@ from pathlib import Path
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
-TRUSS_STYLE = '''
+TRUSS_STYLE = """
 class Base:
     def is_healthy(self):
         return True
@@ -31,7 +31,7 @@ class Model(Base):
 
     def helper(self):
         pass
-'''
+"""
 
 
 def test_inspect_lists_the_methods_the_model_class_defines(
