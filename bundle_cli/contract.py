@@ -2,7 +2,7 @@
 one arity rule, `__init__` keywords, and the other methods Truss's server calls
 (truss/templates/server/model_wrapper.py, Truss 0.18). Read by the static checks
 (validation/hooks.py, validation/misspelt.py, validation/flow.py) and by the runtime's checks of
-imported code (runtime/hooks.py, flows/calling.py); each reads definitions its own way (ast or
+imported code (runtime/hooks.py, flows/functions.py); each reads definitions its own way (ast or
 inspect) into a `Shape` and asks `arity`.
 """
 

@@ -13,7 +13,7 @@ import yaml
 import bundle_cli
 from bundle_cli.contract import FUNCTIONS, HOOKS, Shape, arity
 from bundle_cli.errors import InvalidBundleError
-from bundle_cli.flows.calling import arity as function_arity
+from bundle_cli.flows.functions import arity as function_arity
 from bundle_cli.runtime.hooks import inspect_model
 
 # parameters after self (or of a pre function) -> (arguments passed, problem)

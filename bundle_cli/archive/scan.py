@@ -133,7 +133,8 @@ class Scanner:
         self.shard_size = manifest.shard_size
         self.dirs = set(manifest.directories)
         # the files the manifest's derived fields come from, kept to recompute them at the end
-        wanted = (CONFIG_FILENAME, manifest.bundle.get("requirements_file"))
+        bundle = manifest.bundle
+        wanted = (CONFIG_FILENAME, bundle.get("requirements_file"), bundle.get("model_file"))
         self.kept: dict[str, list[bytes] | None] = {n: None for n in wanted if n in self.files}
         return manifest
 
@@ -214,11 +215,16 @@ class Scanner:
         requirements = self.kept.get(requirements_file) if requirements_file else None
         if requirements_file in self.files and requirements is None:
             return  # altered or oversized: reported where it was found
+        model_file = manifest.bundle.get("model_file")
+        model = self.kept.get(model_file) if model_file else None
+        if model_file in self.files and model is None:
+            return  # altered or oversized: reported where it was found
         found = derived.mismatches(
             manifest.bundle,
             manifest.config_sha256,
             b"".join(config),
             None if requirements is None else b"".join(requirements),
+            (set(self.files), None if model is None else b"".join(model)),
         )
         for what in found:
             self.problem("altered", MANIFEST_NAME, what)

@@ -13,7 +13,8 @@ from typing import Any
 from bundle_cli.atomic import new_folder
 from bundle_cli.config.locate import config_file
 from bundle_cli.errors import InvalidBundleError, UsageError
-from bundle_cli.flows.stages import ModelType, option_problems
+from bundle_cli.flows.stages import ModelType
+from bundle_cli.frameworks import option_problems
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EXTRA_KEYS = ("pre", "post", "name", "options")
@@ -117,7 +118,7 @@ def _model_type(value: Any, where: str) -> ModelType:
 
 def _check_functions(plans: list[_Plan]) -> None:
     from bundle_cli.contract import FUNCTIONS
-    from bundle_cli.flows.calling import arity
+    from bundle_cli.flows.functions import arity
     from bundle_cli.flows.pickling import function_problems
 
     problems = []

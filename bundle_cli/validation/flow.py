@@ -12,7 +12,9 @@ from typing import Any
 from bundle_cli.config.locate import KeyPath, Locator, Positions, config_file
 from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.flows.stages import STAGE_SUFFIXES, option_problems
+from bundle_cli.frameworks import get as framework
+from bundle_cli.frameworks import option_problems
+from bundle_cli.layout import import_dirs
 from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
@@ -49,8 +51,7 @@ def check_flow(
 ) -> list[Diagnostic]:
     """Every static finding about `config.flow`; an empty list when there is no flow."""
     findings = _Findings(bundle_dir, positions)
-    roots = [bundle_dir, bundle_dir / config.bundled_packages_dir]
-    roots += [bundle_dir / extra for extra in config.external_package_dirs]
+    roots = [d for d in import_dirs(bundle_dir, config.model_dump(mode="json")) if d.is_dir()]
     for index, stage in enumerate(config.flow or []):
         key: KeyPath = ("flow", index)
         model = _check_model(findings, stage, key)
@@ -99,7 +100,7 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
             (*key, "model"),
         )
         return None
-    suffixes = STAGE_SUFFIXES[stage.type]
+    suffixes = framework(stage.type).suffixes
     if path.suffix not in suffixes:
         message = (
             f"{where}: a {stage.type} model is usually {' or '.join(suffixes)}; got {path.name}"
