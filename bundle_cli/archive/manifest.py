@@ -19,7 +19,9 @@ FORMAT = "bundle-archive"
 FORMAT_VERSION = 1
 PLACEHOLDER = "0" * 64
 CONFIG_NAME = "config.yaml"
-LOCK_NAME = "requirements.lock"  # `bundle lock`'s hash-pinned requirements (bundle_cli/envs/lock.py)
+LOCK_NAME = (
+    "requirements.lock"  # `bundle lock`'s hash-pinned requirements (bundle_cli/envs/lock.py)
+)
 MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
 MAX_FILE_SIZE = 2**63 - 1  # what a file system can hold (and what an os.stat size fits in)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -106,16 +106,16 @@ def ensure(
     root, why = usable("envs")
     if root is None:
         raise UsageError(f"cannot build the environment: {why}", hint="set BUNDLE_CACHE_DIR")
-    with _locked(root, spec.name, progress):
+    with _locked(root, spec.name, progress) as lock:
         found = find(spec)  # another process built it while we waited
         if found is not None:
             return found, False
         _clear(root, spec.name)
-        return _build(root, spec, bundle_root, bundle, offline, progress), True
+        return _build(root, spec, bundle_root, bundle, offline, progress, lock), True
 
 
 @contextlib.contextmanager
-def _locked(root: Path, name: str, progress: Callable[[str], Any] | None) -> Iterator[None]:
+def _locked(root: Path, name: str, progress: Callable[[str], Any] | None) -> Iterator[int]:
     fd = os.open(root / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -124,7 +124,7 @@ def _locked(root: Path, name: str, progress: Callable[[str], Any] | None) -> Ite
             if progress is not None:
                 progress("waiting for another build of this environment")
             fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        yield fd
     finally:
         os.close(fd)  # releases the lock
 
@@ -146,6 +146,7 @@ def _build(
     bundle: str,
     offline: bool,
     progress: Callable[[str], Any] | None,
+    lock: int,
 ) -> Environment:
     temp = root / f"{tempnames.prefix(root / spec.name)}{secrets.token_hex(4)}{BUILDING}"
     say = progress or (lambda _: None)
@@ -153,11 +154,11 @@ def _build(
     try:
         say(f"creating a virtualenv with Python {spec.interpreter.version}")
         venv = ["venv", "--no-config", "--quiet", "--relocatable", "--no-project"]
-        run_uv([*venv, "--python", spec.interpreter.path, str(temp)], cwd=str(root))
+        run_uv([*venv, "--python", spec.interpreter.path, str(temp)], cwd=str(root), hold=lock)
         if spec.requirements:
             count = sum(1 for r in spec.requirements if not r.startswith("-"))
             say(f"installing {count} requirement{'s' * (count != 1)} with uv")
-            _install(temp, spec, bundle_root, offline)
+            _install(temp, spec, bundle_root, offline, lock)
         record = spec.summary() | {
             "bundle": bundle,
             "built": time.time(),
@@ -173,7 +174,7 @@ def _build(
     return Environment(root / spec.name, record)
 
 
-def _install(folder: Path, spec: EnvSpec, bundle_root: Path, offline: bool) -> None:
+def _install(folder: Path, spec: EnvSpec, bundle_root: Path, offline: bool, lock: int) -> None:
     listing = folder / ".bundle-requirements.txt"
     listing.write_text("".join(f"{line}\n" for line in spec.requirements), encoding="utf-8")
     args = ["pip", "install", "--no-config", "--python", str(folder / "bin" / "python")]
@@ -183,7 +184,7 @@ def _install(folder: Path, spec: EnvSpec, bundle_root: Path, offline: bool) -> N
     if offline:
         args.append("--offline")
     try:
-        run_uv(args, cwd=str(bundle_root))  # relative paths in requirements: the bundle's
+        run_uv(args, cwd=str(bundle_root), hold=lock)  # relative paths: the bundle's
     finally:
         listing.unlink(missing_ok=True)
 

@@ -46,8 +46,9 @@ def uv_env() -> dict[str, str]:
     return env
 
 
-def run_uv(args: Sequence[str], *, cwd: str | None = None) -> str:
-    """Run `uv ARGS...`; its stdout, or UvFailed with what it said."""
+def run_uv(args: Sequence[str], *, cwd: str | None = None, hold: int | None = None) -> str:
+    """Run `uv ARGS...`; its stdout, or UvFailed with what it said. `hold` is a lock's file
+    descriptor that uv inherits: were this process killed, the lock stays held until uv ends."""
     proc = subprocess.Popen(
         [uv_bin(), *args],
         cwd=cwd,
@@ -57,6 +58,7 @@ def run_uv(args: Sequence[str], *, cwd: str | None = None) -> str:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        pass_fds=() if hold is None else (hold,),
     )
     try:
         out, err = proc.communicate()

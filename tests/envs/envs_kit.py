@@ -1,0 +1,64 @@
+"""Helpers of the environment tests (the fixtures are in conftest.py beside this file)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+MODEL = """\
+import sys
+
+
+class Model:
+    def predict(self, model_input):
+        import idna
+
+        return {"idna": idna.__version__, "python": sys.version.split()[0]}
+"""
+
+
+def bundle_files(requirements: list[str], *, extra: str = "") -> dict[str, str | bytes]:
+    reqs = "".join(f"  - {r}\n" for r in requirements)
+    config = f"model_name: env-test\nrequirements:\n{reqs}" if requirements else "model_name: t\n"
+    return {
+        "config.yaml": config + extra,
+        "model/__init__.py": "",
+        "model/model.py": MODEL,
+    }
+
+
+def envs_of(cache: Path) -> list[Path]:
+    root = cache / "envs"
+    found = root.iterdir() if root.is_dir() else ()
+    return sorted(p for p in found if p.is_dir() and not p.name.startswith("."))
+
+
+def leftovers(cache: Path) -> list[str]:
+    root = cache / "envs"
+    return sorted(n for n in os.listdir(root) if n.endswith(".building")) if root.is_dir() else []
+
+
+def env_python(folder: Path, code: str) -> str:
+    out = subprocess.run(
+        [str(folder / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
+def _root_conftest() -> Any:
+    """tests/conftest.py's helpers (a second conftest cannot import the first by name)."""
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_tests_root_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ROOT = _root_conftest()
+bundle_executable = _ROOT.bundle_executable
+build_tree = _ROOT.build_tree
+isolated_env = _ROOT.isolated_env
