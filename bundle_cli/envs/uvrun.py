@@ -9,6 +9,7 @@ trimmed to its error, cause and hint lines.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -73,10 +74,8 @@ def run_uv(args: Sequence[str], *, cwd: str | None = None, hold: int | None = No
 def stop(proc: subprocess.Popen[str]) -> None:
     """Terminate uv and what it started (its session), killing it after a grace period."""
     for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 10.0)):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
         try:
             proc.wait(wait)
             return
