@@ -14,6 +14,19 @@ runner that drives the bundle in a child Python over a pipe (bundle_cli/runtime/
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bundle_cli.envs.build import BuildResult, EnvironmentBuildError, build, environment_path
 
-__all__ = ["BuildResult", "EnvironmentBuildError", "build", "environment_path"]
+if TYPE_CHECKING:
+    from bundle_cli.envs.isolated import open_isolated as open_isolated
+
+__all__ = ["BuildResult", "EnvironmentBuildError", "build", "environment_path", "open_isolated"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "open_isolated":  # the runner's modules load only when a bundle runs isolated
+        from bundle_cli.envs.isolated import open_isolated
+
+        return open_isolated
+    raise AttributeError(f"module 'bundle_cli.envs' has no attribute {name!r}")
