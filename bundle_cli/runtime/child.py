@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from bundle_cli import errors
 from bundle_cli.errors import BundleError, ExitCode
 from bundle_cli.runtime.runner import BundleInfo, Request, error_to_json
 
@@ -236,7 +237,11 @@ def _handle(bundle: Any, message: dict[str, Any], channel: Channel) -> None:
 def _error(exc: BaseException) -> dict[str, Any]:
     """A BundleError as data; anything else is an internal error of the tool (exit 70)."""
     if isinstance(exc, BundleError):
-        return error_to_json(exc)
+        data = error_to_json(exc)
+        # The parent rebuilds errors by the name of a bundle_cli.errors type: name the nearest
+        # (PredictTimeoutError of runtime/usertrace.py travels as a UserCodeError).
+        data["type"] = next(k.__name__ for k in type(exc).__mro__ if vars(errors).get(k.__name__) is k)
+        return data
     said = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return {
         "type": "BundleError",
