@@ -143,8 +143,10 @@ class PipeRunner:
         def texts() -> Iterator[str]:
             try:
                 yield from call.texts(failures)
-            finally:
-                call.__exit__(None, None, None)
+            except BaseException as exc:
+                call.__exit__(type(exc), exc, None)
+                raise
+            call.__exit__(None, None, None)
 
         return Replies(texts(), streamed=call.streamed, failures=failures)
 
@@ -282,8 +284,8 @@ class _Call:
                 self.finished = True
                 raise error_from_json(first["error"])
             self.streamed = bool(first["started"]["streamed"])
-        except BaseException:
-            self.__exit__(None, None, None)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
             raise
         return self
 
@@ -313,12 +315,15 @@ class _Call:
             for _ in self.texts():
                 pass
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         runner = self.runner
         if runner._current is not self:
             return  # exited already
         try:
-            if not self.finished and not runner._closed:
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, SIGTERM: end the child, now
+                runner._closed = True
+                _end(runner._proc, grace=0.0)
+            elif not self.finished and not runner._closed:
                 self.cancel()
         finally:
             self._stop_feeding()

@@ -62,3 +62,36 @@ _ROOT = _root_conftest()
 bundle_executable = _ROOT.bundle_executable
 build_tree = _ROOT.build_tree
 isolated_env = _ROOT.isolated_env
+
+
+_SHARED: dict[str, str] = {}
+
+
+def open_isolated_for_contract(path: Path) -> Any:
+    """The pipe runner on a contract-test bundle: its environment holds pydantic (what the
+    in-process runner finds in the tool's environment), and every such environment is built
+    once per test session, in one bundle cache and one uv cache of the session's own."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from bundle_cli.envs import open_isolated
+
+    config = path / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    if "requirements" not in text:
+        config.write_text(text + 'requirements: ["pydantic>=2.10,<3"]\n', encoding="utf-8")
+    if not _SHARED:
+        folder = tempfile.mkdtemp(prefix="bundle-contract-")
+        atexit.register(shutil.rmtree, folder, True)
+        _SHARED.update(BUNDLE_CACHE_DIR=f"{folder}/cache", UV_CACHE_DIR=f"{folder}/uv")
+    saved = {k: os.environ.get(k) for k in _SHARED}
+    os.environ.update(_SHARED)
+    try:
+        return open_isolated(path)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
