@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.envs.build import build_for
+from bundle_cli.errors import UsageError
 from bundle_cli.runtime.piperunner import PipeRunner
+
+OLDEST_CHILD = (3, 10)  # runtime/ uses `X | Y` at run time (isinstance), new in 3.10
 
 
 def open_isolated(
@@ -48,6 +51,13 @@ def open_isolated(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )
     env = build_for(settings.root, settings.shown, settings.config, offline, progress)
+    version = env.environment.record["interpreter"]["version"]
+    if tuple(int(p) for p in version.split(".")[:2]) < OLDEST_CHILD:
+        raise UsageError(
+            f"{settings.shown}: python_version is {version}: --isolated needs Python "
+            f"{'.'.join(map(str, OLDEST_CHILD))} or newer (its side of the runtime runs there)",
+            hint="`bundle env build` still builds the environment, for other uses",
+        )
     child_settings = {
         "root": str(settings.root),
         "shown": str(settings.shown),

@@ -251,7 +251,7 @@ class PipeRunner:
             how = f"exited with status {code}"
         self._closed = True
         return ProcessDiedError(
-            f"error: the bundle's Python process {how} while it was asked to {doing}; "
+            f"the bundle's Python process {how} while it was asked to {doing}; "
             "what it printed is above",
             hint="a crash in native code (segfault) or the out-of-memory killer (SIGKILL) ends "
             "the process without a Python traceback",

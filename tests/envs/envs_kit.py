@@ -75,7 +75,7 @@ def open_isolated_for_contract(path: Path) -> Any:
     import shutil
     import tempfile
 
-    from bundle_cli.envs import open_isolated
+    import bundle_cli
 
     config = path / "config.yaml"
     text = config.read_text(encoding="utf-8")
@@ -88,7 +88,7 @@ def open_isolated_for_contract(path: Path) -> Any:
     saved = {k: os.environ.get(k) for k in _SHARED}
     os.environ.update(_SHARED)
     try:
-        return open_isolated(path)
+        return bundle_cli.load(path, isolated=True)
     finally:
         for key, value in saved.items():
             if value is None:

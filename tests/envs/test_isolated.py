@@ -263,3 +263,27 @@ def test_archive_with_its_lock_runs_isolated(bundle, fails: Path, tmp_path: Path
         env={"UV_CACHE_DIR": str(tmp_path / "empty-uv")},
     )  # fmt: skip
     assert offline.returncode == 0, "a built environment needs no cache and no network"
+
+
+def test_bundle_test_isolated_and_another_python(bundle, fails: Path, tmp_path: Path) -> None:
+    (fails / "examples.yaml").write_text(
+        "- name: doubled\n  input: {v: 2}\n  expected: {v: 4}\n"
+        "- name: raises\n  input: {v: 1, fail: true}\n  expect_error: ValueError\n"
+    )
+    tested = bundle("test", str(fails), "--isolated")
+    assert tested.returncode == 0, tested.stderr
+    assert "PASS" in tested.stderr and "2 passed" in tested.stderr
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    other = sorted(pyenv.glob("versions/3.1[023].*/bin/python3.1[023]"))
+    if not other:
+        pytest.skip("no other CPython 3.10+ in pyenv on this machine")
+    minor = ".".join(other[-1].parent.parent.name.split(".")[:2])
+    config = fails / "config.yaml"
+    config.write_text(config.read_text() + f'python_version: "{minor}"\n')
+    ran = bundle(
+        "predict", str(fails), "--isolated", "-d", '{"v": 5}', env={"PYENV_ROOT": str(pyenv)}
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"v": 10}
+    listed = json.loads(bundle("env", "list", "--json").stdout)
+    assert minor in {".".join(e["python"].split(".")[:2]) for e in listed}
