@@ -36,6 +36,7 @@ from bundle_cli.errors import BundleError, ExitCode
 from bundle_cli.runtime.runner import BundleInfo, Request, error_to_json
 
 FLUSH_EVERY = 256  # output lines held back while more input is at hand
+INBOX_FRAMES = 64  # input frames read ahead (of 64 lines each): memory stays bounded
 
 
 class Channel:
@@ -44,7 +45,7 @@ class Channel:
     def __init__(self, inp: IO[bytes], out: IO[bytes]) -> None:
         self._out = out
         self._pending: list[str] = []
-        self._inbox: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue(INBOX_FRAMES)
         self.cancelled = threading.Event()
         self.busy = False  # a request is being answered
         self._lines_open = False
