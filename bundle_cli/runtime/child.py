@@ -164,7 +164,7 @@ def _start(settings: dict[str, Any]) -> Any:
 
 def _info(bundle: Any) -> BundleInfo:
     try:
-        return bundle.info  # type: ignore[no-any-return]
+        return bundle.info
     except AttributeError:  # pydantic 1: its models have schema(), not model_json_schema()
         from dataclasses import replace
 
@@ -178,7 +178,7 @@ def _info(bundle: Any) -> BundleInfo:
             bundle._pipeline.spec = spec
         schemas = json_schema(spec.input_type), json_schema(spec.output_type)
         bundle._info = replace(info, input_schema=schemas[0], output_schema=schemas[1])
-        return bundle._info  # type: ignore[no-any-return]
+        return bundle._info
 
 
 def _handle(bundle: Any, message: dict[str, Any], channel: Channel) -> None:
@@ -205,7 +205,9 @@ def _handle(bundle: Any, message: dict[str, Any], channel: Channel) -> None:
             outputs: Iterator[str] = replies
             streamed, failures = replies.streamed, replies.failures
         elif op == "predict":
-            outputs = iter([json.dumps(bundle.predict(message.get("input"), files, timeout=timeout))])
+            outputs = iter(
+                [json.dumps(bundle.predict(message.get("input"), files, timeout=timeout))]
+            )
             streamed = True
         elif op == "stream":
             chunks = bundle.stream(message.get("input"), files, timeout=timeout)
@@ -241,7 +243,9 @@ def _error(exc: BaseException) -> dict[str, Any]:
         data = error_to_json(exc)
         # The parent rebuilds errors by the name of a bundle_cli.errors type: name the nearest
         # (PredictTimeoutError of runtime/usertrace.py travels as a UserCodeError).
-        data["type"] = next(k.__name__ for k in type(exc).__mro__ if vars(errors).get(k.__name__) is k)
+        data["type"] = next(
+            k.__name__ for k in type(exc).__mro__ if vars(errors).get(k.__name__) is k
+        )
         return data
     said = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return {

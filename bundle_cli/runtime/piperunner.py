@@ -232,7 +232,7 @@ class PipeRunner:
         raw = stdout.readline()
         if not raw:
             raise self._died(doing)
-        return json.loads(raw)  # type: ignore[no-any-return]
+        return json.loads(raw)
 
     def _died(self, doing: str) -> ProcessDiedError:
         try:
@@ -393,10 +393,8 @@ def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
     """Wait up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL."""
     for step, wait in ((None, grace), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
         if step is not None and proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(step)
-            except ProcessLookupError:
-                pass
         try:
             proc.wait(wait)
             return

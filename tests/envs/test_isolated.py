@@ -117,7 +117,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory, uv_cache: Path) -> dict[str
 
 
 @pytest.fixture
-def bundle(shared: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def bundle(
+    shared: dict[str, str], tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(*args: str, env: dict[str, str] | None = None, **kw: object) -> Any:
         return subprocess.run(
             [bundle_executable(), *args],
@@ -130,7 +132,6 @@ def bundle(shared: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.C
         )
 
     return run
-
 
 
 @pytest.fixture
@@ -173,9 +174,13 @@ def test_outputs_exit_codes_and_tracebacks_as_in_process(bundle, fails: Path) ->
     for args in (["-d", '{"v": 4}'], ["--jsonl", "-d", '{"v": 1}\n{"v": 2}\n']):
         inside = bundle("predict", str(fails), *args)
         isolated = bundle("predict", str(fails), "--isolated", *args)
-        assert (isolated.returncode, isolated.stdout) == (inside.returncode, inside.stdout) == (
-            0,
-            inside.stdout,
+        assert (
+            (isolated.returncode, isolated.stdout)
+            == (inside.returncode, inside.stdout)
+            == (
+                0,
+                inside.stdout,
+            )
         ), isolated.stderr
     raised = bundle("predict", str(fails), "--isolated", "-d", '{"v": 3, "fail": true}')
     assert raised.returncode == 1
@@ -245,7 +250,8 @@ def test_archive_with_its_lock_runs_isolated(bundle, fails: Path, tmp_path: Path
     model = fails / "model" / "model.py"
     model.write_text(
         model.read_text().replace(
-            'return helper(x["v"]) if', 'import idna\n        x["idna"] = idna.__version__\n        return x if x.get("echo") else helper(x["v"]) if'
+            'return helper(x["v"]) if',
+            'import idna\n        x["idna"] = idna.__version__\n        return x if x.get("echo") else helper(x["v"]) if',
         )
     )
     assert bundle("lock", str(fails)).returncode == 0
