@@ -9,6 +9,7 @@ required. Never the bundle's code: editing model code never rebuilds the environ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.cachedir import cache_path
 from bundle_cli.envs.pythons import Interpreter
 
 FORMAT = 1
@@ -43,6 +45,7 @@ class EnvSpec:
     requirements: tuple[str, ...]  # as given to uv, one line each (options included)
     locked: bool  # requirements.lock: installed exactly, with --require-hashes
     index: tuple[str, ...]  # the index options and UV_* variables that apply
+    normalised: tuple[str, ...] = ()  # the requirement lines normalised and sorted (the key's)
 
     @property
     def key(self) -> str:
@@ -61,7 +64,7 @@ class EnvSpec:
                 "version": self.interpreter.version,
             },
             "platform": self.interpreter.platform,
-            "requirements": sorted(normalise(r) for r in self.requirements if not _option(r)),
+            "requirements": list(self.normalised),
             "index": list(self.index),
             "locked": self.locked,
         }
@@ -109,30 +112,87 @@ def normalise(line: str) -> str:
 
 def spec_for(bundle_root: Path, config: dict[str, Any], interpreter: Interpreter) -> EnvSpec:
     """The spec of a validated bundle: its lock when it has one, else its requirements."""
-    lock = bundle_root / LOCK_FILE
-    if lock.is_file():
-        lines = lock_lines(lock.read_text(encoding="utf-8"))
-        locked = True
-    else:
-        lines = declared_lines(bundle_root, config)
-        locked = False
+    found = _remembered(bundle_root, config)
+    lines, locked, normalised = found["lines"], found["locked"], found["normalised"]
     options = [line for line in lines if _option(line)]
     variables = [f"{v}={os.environ[v]}" for v in INDEX_VARIABLES if os.environ.get(v)]
-    return EnvSpec(interpreter, tuple(lines), locked, (*options, *variables))
+    return EnvSpec(interpreter, tuple(lines), locked, (*options, *variables), tuple(normalised))
+
+
+def _read_lines(bundle_root: Path, config: dict[str, Any]) -> dict[str, Any]:
+    lock = bundle_root / LOCK_FILE
+    if lock.is_file():
+        lines, locked = lock_lines(lock.read_text(encoding="utf-8")), True
+        files = [str(lock)]
+    else:
+        entries = _entries(bundle_root, config)
+        lines, locked = [" ".join(e.text.split()) for e in entries], False
+        files = []
+        if config.get("requirements_file"):  # the file, and those it includes (`-r`)
+            top = str(bundle_root / config["requirements_file"])
+            files = sorted({top, *(e.file for e in entries)})
+    normalised = sorted(normalise(r) for r in lines if not _option(r))
+    return {"lines": lines, "locked": locked, "normalised": normalised, "files": files}
+
+
+# Finding a built environment must cost no import of the config package (pydantic) or of
+# packaging: what a bundle's requirements read as is remembered under the user cache, keyed by
+# the config's requirement keys, and trusted while the files it was read from (a lock, a
+# requirements file and its includes) keep their size and mtime.
+def _remembered(bundle_root: Path, config: dict[str, Any]) -> dict[str, Any]:
+    source = {
+        "root": str(bundle_root),
+        "requirements": config.get("requirements") or [],
+        "requirements_file": config.get("requirements_file"),
+        "lock": (bundle_root / LOCK_FILE).is_file(),
+        "format": FORMAT,
+    }
+    memo = cache_path("envs") / "requirements" / f"{_digest(source)}.json"
+    try:
+        found = json.loads(memo.read_text(encoding="utf-8"))
+        if found["stamps"] == _stamps(found["files"]):
+            return dict(found)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = _read_lines(bundle_root, config)
+    found["stamps"] = _stamps(found["files"])
+    with contextlib.suppress(OSError):  # an optimisation: a read-only cache is no error
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps(found), encoding="utf-8")
+        os.replace(temp, memo)
+    return found
+
+
+def _stamps(files: list[str]) -> list[list[int]]:
+    stamps = []
+    for file in files:
+        try:
+            st = os.stat(file)
+            stamps.append([st.st_size, st.st_mtime_ns, st.st_ino])
+        except OSError:
+            stamps.append([-1, -1, -1])
+    return stamps
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
 def declared_lines(bundle_root: Path, config: dict[str, Any]) -> list[str]:
     """The requirement and option lines config.yaml declares (requirements_file read, `-r`
     inlined), as `bundle requirements` prints them."""
+    return [" ".join(e.text.split()) for e in _entries(bundle_root, config)]
+
+
+def _entries(bundle_root: Path, config: dict[str, Any]) -> list[Any]:
     from bundle_cli.config.requirements import from_file, from_list
 
     if config.get("requirements_file"):
         path = bundle_root / config["requirements_file"]
-        entries = from_file(path) if path.is_file() else []
-    else:
-        values = list(config.get("requirements") or [])
-        entries = from_list(values, str(bundle_root / "config.yaml"), [0] * len(values))
-    return [" ".join(e.text.split()) for e in entries]
+        return from_file(path) if path.is_file() else []
+    values = list(config.get("requirements") or [])
+    return from_list(values, str(bundle_root / "config.yaml"), [0] * len(values))
 
 
 def lock_lines(text: str) -> list[str]:
