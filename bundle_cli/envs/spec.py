@@ -147,7 +147,7 @@ def _remembered(bundle_root: Path, config: dict[str, Any]) -> dict[str, Any]:
         "lock": (bundle_root / LOCK_FILE).is_file(),
         "format": FORMAT,
     }
-    memo = cache_path("envs") / "requirements" / f"{_digest(source)}.json"
+    memo = cache_path("envs") / ".requirements" / f"{_digest(source)}.json"
     try:
         found = json.loads(memo.read_text(encoding="utf-8"))
         if found["stamps"] == _stamps(found["files"]):
