@@ -94,6 +94,7 @@ def builds(bundle: Path, env: dict[str, str]) -> list[str]:
     for n in range(3):
         fresh = env | {"BUNDLE_CACHE_DIR": f"{env['BUNDLE_CACHE_DIR']}-fresh{n}"}
         venv_cold.append(timed(build, fresh))
+    plain = statistics.median(uv_without_bytecode(bundle, env) for _ in range(3))
     path_cmd = [bundle_cmd, "env", "path", str(bundle)]
     whole = statistics.median(timed(path_cmd, env) for _ in range(15))
     check = reuse_check(bundle, env)
@@ -103,9 +104,26 @@ def builds(bundle: Path, env: dict[str, str]) -> list[str]:
         f"| fully cold (empty uv cache: downloads) | {cold:.2f} s | 1 |",
         f"| cold for the venv (uv cache warm, fresh bundle cache) | {statistics.median(venv_cold):.2f} s | 3 |",
         f"| rebuild after `bundle env remove` | {statistics.median(rebuilds):.2f} s | 3 |",
+        f"| the same install by uv without compiling bytecode (what the build adds) | {plain:.2f} s | 3 |",
         f"| reuse check, in process (`envs.build.build` on a built env) | {check * 1000:.2f} ms | 50 |",
         f"| `bundle env path` (whole process) | {whole * 1000:.0f} ms | 15 |",
     ]
+
+
+def uv_without_bytecode(bundle: Path, env: dict[str, str]) -> float:
+    """uv's install alone, from its warm cache, into a fresh venv, without --compile-bytecode."""
+    import uv
+
+    reqs = bundle.parent / "requirements.txt"
+    reqs.write_text("".join(f"{n}=={v}\n" for n, v in versions().items()))
+    venv = bundle.parent / "plain-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    uv_bin = uv.find_uv_bin()
+    run_once([uv_bin, "venv", "-q", "--no-config", str(venv), "--python", sys.executable], env=env)
+    started = time.perf_counter()
+    run_once([uv_bin, "pip", "install", "-q", "--no-config", "--python", str(venv / "bin" / "python"),
+              "-r", str(reqs)], env=env)  # fmt: skip
+    return time.perf_counter() - started
 
 
 def reuse_check(bundle: Path, env: dict[str, str]) -> float:
@@ -215,7 +233,9 @@ def main() -> None:
         print("\n".join(predicts(bundle, root, env)) + "\n")
         started = time.perf_counter()
         print("\n".join(mlflow_figures(bundle, root, env)) + "\n")
-        print(f"(mlflow's venv and model set up and run in {time.perf_counter() - started:.0f} s)\n")
+        print(
+            f"(mlflow's venv and model set up and run in {time.perf_counter() - started:.0f} s)\n"
+        )
         print("Run: `.venv/bin/python benchmarks/bench_isolated.py`")
     finally:
         shutil.rmtree(root, ignore_errors=True)
