@@ -10,10 +10,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from envs_kit import build_tree, bundle_executable, bundle_files, isolated_env
+from envs_kit import build_tree, bundle_files, bundle_runner, isolated_env
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -36,19 +35,7 @@ def env_vars(tmp_path: Path, uv_cache: Path) -> dict[str, str]:
 @pytest.fixture
 def bundle_cmd(tmp_path: Path, env_vars: dict[str, str]) -> Run:
     """The real `bundle` command with the test's caches."""
-
-    def run(*args: str, env: dict[str, str] | None = None, **kw: object) -> Any:
-        return subprocess.run(
-            [bundle_executable(), *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=env_vars | (env or {}),
-            timeout=300,
-            **kw,  # type: ignore[arg-type]
-        )
-
-    return run
+    return bundle_runner(tmp_path, env_vars)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

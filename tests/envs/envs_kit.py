@@ -30,6 +30,40 @@ def bundle_files(requirements: list[str], *, extra: str = "") -> dict[str, str |
     }
 
 
+def bundle_runner(cwd: Path, base_env: dict[str, str]) -> Any:
+    """`run(*args, env=...)`: the real `bundle` command with `base_env` (and `env` on top)."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [bundle_executable(), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env=base_env | (env or {}),
+            timeout=300,
+        )
+
+    return run
+
+
+def start_build_and_wait(bundle: Path, env: dict[str, str], cache: Path) -> Any:
+    """A `bundle env build` process, once its temporary folder exists (uv is running)."""
+    import time
+
+    root = cache / "envs"
+    proc = subprocess.Popen(
+        [bundle_executable(), "env", "build", str(bundle)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (root.is_dir() and any(n.endswith(".building") for n in os.listdir(root))):
+        assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
+        time.sleep(0.002)
+    return proc
+
+
 def envs_of(cache: Path) -> list[Path]:
     root = cache / "envs"
     found = root.iterdir() if root.is_dir() else ()

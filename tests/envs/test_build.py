@@ -7,10 +7,9 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-from envs_kit import bundle_executable, env_python, envs_of, leftovers
+from envs_kit import bundle_executable, env_python, envs_of, leftovers, start_build_and_wait
 
 IDNA = "import importlib.metadata as m; print(m.version('idna'))"
 
@@ -76,17 +75,7 @@ def test_a_build_killed_halfway_is_never_used_and_retried(
     make_bundle, env_vars, bundle_cmd, tmp_path: Path
 ) -> None:
     bundle = make_bundle(["idna==2.7"])
-    root = tmp_path / "cache" / "envs"
-    proc = subprocess.Popen(
-        [bundle_executable(), "env", "build", str(bundle)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env_vars,
-    )
-    deadline = time.monotonic() + 60
-    while not (root.is_dir() and any(n.endswith(".building") for n in os.listdir(root))):
-        assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
-        time.sleep(0.002)
+    proc = start_build_and_wait(bundle, env_vars, tmp_path / "cache")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert envs_of(tmp_path / "cache") == [], "a build without its marker is not in place"
@@ -100,17 +89,7 @@ def test_a_build_killed_halfway_is_never_used_and_retried(
 
 def test_sigterm_during_a_build_leaves_nothing(make_bundle, env_vars, tmp_path: Path) -> None:
     bundle = make_bundle(["idna==2.6"])
-    root = tmp_path / "cache" / "envs"
-    proc = subprocess.Popen(
-        [bundle_executable(), "env", "build", str(bundle)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env_vars,
-    )
-    while not (root.is_dir() and any(n.endswith(".building") for n in os.listdir(root))):
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        time.sleep(0.002)
+    proc = start_build_and_wait(bundle, env_vars, tmp_path / "cache")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 143
     assert envs_of(tmp_path / "cache") == [] and leftovers(tmp_path / "cache") == []

@@ -13,12 +13,11 @@ import signal
 import subprocess
 import sysconfig
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from envs_kit import build_tree, bundle_executable, isolated_env
+from envs_kit import build_tree, bundle_executable, bundle_runner, isolated_env
 
 PINS = """\
 model_name: pins
@@ -117,21 +116,8 @@ def shared(tmp_path_factory: pytest.TempPathFactory, uv_cache: Path) -> dict[str
 
 
 @pytest.fixture
-def bundle(
-    shared: dict[str, str], tmp_path: Path
-) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, env: dict[str, str] | None = None, **kw: object) -> Any:
-        return subprocess.run(
-            [bundle_executable(), *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=shared | (env or {}),
-            timeout=300,
-            **kw,  # type: ignore[arg-type]
-        )
-
-    return run
+def bundle(shared: dict[str, str], tmp_path: Path) -> Any:
+    return bundle_runner(tmp_path, shared)
 
 
 @pytest.fixture
