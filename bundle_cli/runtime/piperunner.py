@@ -6,7 +6,7 @@ sees exactly one package of the tool: `bundle_cli`, through a meta-path finder t
 that name only in the folder the tool is installed in, never the tool's site-packages. The
 bundle's own pins (an old pydantic, numpy or typer) are therefore what its code imports.
 
-Requests run one at a time per child. Outputs arrive as the child's JSON text, so they are
+Requests run one at a time per child (its `info.predict_concurrency` is 1). Outputs arrive as the child's JSON text, so they are
 printed byte for byte as in process; errors arrive as data and are raised as the same
 `bundle_cli.errors` types. A child that dies is reported with its exit status or signal, never
 waited on forever; closing the runner (also on Ctrl-C or SIGTERM) ends the child.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -80,7 +81,9 @@ class PipeRunner:
             first = self._receive("load the model")
             if "error" in first:
                 raise error_from_json(first["error"])
-            self._info = BundleInfo.from_json(json.dumps(first["ready"]))
+            info = BundleInfo.from_json(json.dumps(first["ready"]))
+            # One pipe, one request at a time: what a caller may run at once is one.
+            self._info = dataclasses.replace(info, predict_concurrency=1)
         except BaseException:
             self.close()
             raise
