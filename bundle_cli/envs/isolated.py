@@ -17,6 +17,9 @@ from bundle_cli.errors import UsageError
 from bundle_cli.runtime.piperunner import PipeRunner
 
 OLDEST_CHILD = (3, 10)  # runtime/ uses `X | Y` at run time (isinstance), new in 3.10
+# The validation warnings about the tool's own Python (validation/environment.py's codes,
+# written here so that a run does not import the validation and config packages).
+ABOUT_THIS_PYTHON = ("requirement-not-installed", "requirement-version", "python-version-mismatch")
 
 
 def open_isolated(
@@ -38,7 +41,6 @@ def open_isolated(
     from bundle_cli.runtime import loader
     from bundle_cli.runtime.secrets import resolve_secrets
     from bundle_cli.runtime.timings import Timings
-    from bundle_cli.validation.environment import ABOUT_THIS_PYTHON
 
     folder = loader.bundle_dir(path)
     settings = loader.read_settings(folder, Timings(), trust_pickles)

@@ -52,7 +52,7 @@ class Channel:
         threading.Thread(target=self._read, args=(inp,), name="bundle-pipe", daemon=True).start()
 
     def _read(self, inp: IO[bytes]) -> None:
-        for raw in inp:
+        for raw in _raw_lines(inp.fileno()):
             message = json.loads(raw)
             if message.get("cancel"):
                 self.cancelled.set()
@@ -105,6 +105,18 @@ class Channel:
             message = self.receive()
             if message is None or message.get("end_lines"):
                 self._lines_open = False
+
+
+def _raw_lines(fd: int) -> Iterator[bytes]:
+    """The lines of `fd`, read with os.read: no buffered reader (and its lock) is held by this
+    thread when the interpreter exits, which would abort the exit."""
+    pending = b""
+    while chunk := os.read(fd, 1 << 16):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
 
 
 def main() -> None:

@@ -393,13 +393,21 @@ def _pump(stream: IO[bytes] | None) -> None:
 
 
 def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
-    """Wait up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL."""
-    for step, wait in ((None, grace), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        if step is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(step)
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """Wait up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL. Waits
+    block in waitpid (no polling), a timer sends the signals."""
+    steps = [(grace, signal.SIGTERM), (grace + 2.0, signal.SIGKILL)]
+    timers = [threading.Timer(after, _signal, (proc, sig)) for after, sig in steps]
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    try:
+        proc.wait()
+    finally:
+        for timer in timers:
+            timer.cancel()
+
+
+def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
