@@ -68,3 +68,7 @@ class PredictOptions:
     trust_pickles: bool = option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
     )
+    isolated: bool = option(
+        False, "--isolated", help="Run in the bundle's own environment (built with uv)."
+    )
+    offline: bool = option(False, "--offline", help="With --isolated: build from uv's cache only.")

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
-from bundle_cli.cli import masking, model_logs
+from bundle_cli.cli import masking
 from bundle_cli.cli import predict_output as output
 from bundle_cli.cli.plain import bundle_argument, warning
 from bundle_cli.cli.predict_options import PredictOptions
 from bundle_cli.errors import BundleError, InputDataError, UsageError
+from bundle_cli.runtime import model_logs
 
 if TYPE_CHECKING:
     from bundle_cli.runtime.runner import Request

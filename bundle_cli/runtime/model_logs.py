@@ -1,5 +1,5 @@
 """What the model reports while it runs: its `logging` records on stderr, and a spinner while a
-slow load runs on a terminal. Used by `bundle predict` and `bundle test`."""
+slow load runs on a terminal. Used by `bundle predict`, `bundle test` and the child of an isolated run."""
 
 from __future__ import annotations
 
