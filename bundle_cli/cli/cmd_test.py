@@ -47,8 +47,8 @@ def test_command(
     ),
 ) -> None:
     """Run examples.yaml and compare outputs with the expected ones."""
+    from bundle_cli import model_logs
     from bundle_cli.cli import masking
-    from bundle_cli.runtime import model_logs
 
     # Secret values are masked on both streams for the whole command: the table, --json, the
     # JUnit report and whatever the model prints or logs (which goes to stderr).
@@ -93,8 +93,8 @@ def _run(
     open_runner: Any = None,
 ) -> Any:
     """Run the examples; with --junit-xml, the report, or one error case when they cannot run."""
+    from bundle_cli import model_logs
     from bundle_cli.cli import masking
-    from bundle_cli.runtime import model_logs
     from bundle_cli.testing import run_examples, write_junit
 
     try:

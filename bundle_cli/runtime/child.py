@@ -31,9 +31,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+# Imported before the settings arrive: the parent may start this process early (envs/launch.py).
 from bundle_cli import errors
+from bundle_cli.cachedir import remember_origin
 from bundle_cli.errors import BundleError, ExitCode
+from bundle_cli.model_logs import model_logging
+from bundle_cli.runtime import loader
+from bundle_cli.runtime.bundle import LoadedBundle
+from bundle_cli.runtime.hooks import inspect_model
+from bundle_cli.runtime.pipeline import Pipeline
 from bundle_cli.runtime.runner import BundleInfo, Request, error_to_json
+from bundle_cli.runtime.secrets import Secrets
+from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.usertrace import Guard
 
 FLUSH_EVERY = 256  # output lines held back while more input is at hand
 INBOX_FRAMES = 64  # input frames read ahead (of 64 lines each): memory stays bounded
@@ -144,17 +155,6 @@ def main() -> None:
 
 def _start(settings: dict[str, Any]) -> Any:
     """The loaded bundle, from the settings the parent validated (no validation here)."""
-    from bundle_cli.cachedir import remember_origin
-    from bundle_cli.runtime import loader
-    from bundle_cli.runtime.bundle import LoadedBundle
-    from bundle_cli.runtime.hooks import inspect_model
-    from bundle_cli.runtime.model_logs import model_logging
-    from bundle_cli.runtime.pipeline import Pipeline
-    from bundle_cli.runtime.secrets import Secrets
-    from bundle_cli.runtime.settings import Settings
-    from bundle_cli.runtime.timings import Timings
-    from bundle_cli.runtime.usertrace import Guard
-
     root = Path(settings["root"])
     if settings.get("origin"):
         remember_origin(root, settings["origin"])

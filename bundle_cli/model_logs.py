@@ -1,5 +1,7 @@
 """What the model reports while it runs: its `logging` records on stderr, and a spinner while a
-slow load runs on a terminal. Used by `bundle predict`, `bundle test` and the child of an isolated run."""
+slow load runs on a terminal. Used by `bundle predict`, `bundle test` and the child of an isolated
+run: a module of its own, in neither the CLI nor the runtime package, whose imports the child and
+`--isolated` avoid."""
 
 from __future__ import annotations
 
