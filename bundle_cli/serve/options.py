@@ -1,0 +1,52 @@
+"""What `bundle serve` is asked to do; checked before anything is loaded or bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bundle_cli.errors import UsageError
+
+LOG_FORMATS = ("text", "json")
+DEFAULT_PORT = 8080
+DEFAULT_MAX_BODY = 100 * 1024 * 1024  # bytes, as Truss's websocket limit and the issue ask
+DEFAULT_MAX_QUEUE = 128  # requests waiting for a free predict slot beyond those running
+DEFAULT_DRAIN = 30.0  # seconds in-flight requests get to finish after SIGTERM / Ctrl-C
+MAX_SECONDS = 1e9  # as bundle predict's --timeout: what every clock of the runtime can hold
+
+
+@dataclass
+class ServeOptions:
+    path: str = "."
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    max_body_size: int = DEFAULT_MAX_BODY
+    max_queue: int = DEFAULT_MAX_QUEUE
+    timeout: float | None = None
+    drain_timeout: float = DEFAULT_DRAIN
+    log_format: str = "text"
+    access_log: bool = True
+    secrets: dict[str, str] = field(default_factory=dict)
+    secrets_file: str | None = None
+    trust_pickles: bool = False
+    # How the server tells its caller what happens (the CLI prints; the core never does).
+    warn: Callable[[str], Any] | None = None
+    announce: Callable[[str], Any] | None = None  # the URL, once the socket is bound
+    scrub: Callable[[str], str] | None = None  # removes secret values from what is sent or logged
+
+    def check(self) -> None:
+        """Every option checked at once, before the model loads."""
+        if self.log_format not in LOG_FORMATS:
+            raise UsageError(f"--log-format {self.log_format}: use one of {', '.join(LOG_FORMATS)}")
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"--port {self.port}: give 0 (any free port) to 65535")
+        if self.max_queue < 0:
+            raise UsageError(f"--max-queue {self.max_queue}: give 0 or more waiting requests")
+        if self.max_body_size < 1:
+            raise UsageError("--max-body-size must be at least 1 byte")
+        for name, value in (("--timeout", self.timeout), ("--drain-timeout", self.drain_timeout)):
+            if value is not None and not 0 < value <= MAX_SECONDS:  # NaN fails too
+                raise UsageError(
+                    f"{name} {value:g}: give a number of seconds above 0, at most {MAX_SECONDS:g}"
+                )
