@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_DIR := demo-out
 
-.PHONY: demo test test-examples lint typecheck pytest bench help-text readme-reference clean
+.PHONY: demo test test-examples lint typecheck pytest bench bench-tools help-text readme-reference clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -51,8 +51,12 @@ $(VENV)/.installed-examples: pyproject.toml $(VENV)/.installed-test
 test-examples: $(VENV)/.installed-examples
 	$(BIN)/pytest -q -m examples
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test bench-tools
 	$(BIN)/python benchmarks/run.py
+
+# benchmarks/bench_serve.py loads the server with wrk, Debian's package (root, as CI runs).
+bench-tools:
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 
 # Regenerate the stored top-level help (see bundle_cli/__main__.py).
 help-text: $(VENV)/.installed

@@ -16,6 +16,9 @@ def serve(
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8080, "--port", help="Port to listen on; 0 picks a free one."),
+    protocol: str = typer.Option(
+        "truss", "--protocol", metavar="NAME", help="Routes: truss, v2 (Open Inference) or kserve."
+    ),
     max_body_size: str = typer.Option(
         "100Mi", "--max-body-size", metavar="SIZE", help="Larger request bodies get 413."
     ),
@@ -27,6 +30,9 @@ def serve(
     ),
     drain_timeout: float = typer.Option(
         30.0, "--drain-timeout", metavar="SECONDS", help="On SIGTERM/Ctrl-C, time to finish."
+    ),
+    reload: bool = typer.Option(
+        False, "--reload", help="Reload the model when a file of the bundle folder changes."
     ),
     log_format: str = typer.Option(
         "text", "--log-format", metavar="FORMAT", help="Server log lines: text or json."
@@ -66,10 +72,12 @@ def serve(
             path=bundle_argument(path),
             host=host,
             port=port,
+            protocol=protocol,
             max_body_size=parse_size(max_body_size, "--max-body-size"),
             max_queue=max_queue,
             timeout=timeout,
             drain_timeout=drain_timeout,
+            reload=reload,
             log_format=log_format,
             access_log=access_log,
             secrets=given,

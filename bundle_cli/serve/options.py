@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bundle_cli.errors import UsageError
 
+PROTOCOLS = ("truss", "v2", "kserve")  # bundle_cli.serve.routes.PROTOCOLS
 LOG_FORMATS = ("text", "json")
 DEFAULT_PORT = 8080
 DEFAULT_MAX_BODY = 100 * 1024 * 1024  # bytes, as Truss's websocket limit and the issue ask
@@ -21,10 +23,12 @@ class ServeOptions:
     path: str = "."
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    protocol: str = "truss"
     max_body_size: int = DEFAULT_MAX_BODY
     max_queue: int = DEFAULT_MAX_QUEUE
     timeout: float | None = None
     drain_timeout: float = DEFAULT_DRAIN
+    reload: bool = False
     log_format: str = "text"
     access_log: bool = True
     secrets: dict[str, str] = field(default_factory=dict)
@@ -37,6 +41,13 @@ class ServeOptions:
 
     def check(self) -> None:
         """Every option checked at once, before the model loads."""
+        if self.protocol not in PROTOCOLS:
+            raise UsageError(f"--protocol {self.protocol}: use one of {', '.join(PROTOCOLS)}")
+        if self.reload and not os.path.isdir(self.path):
+            raise UsageError(
+                f"--reload watches a bundle folder; {self.path} is not one (an archive does "
+                "not change: serve the folder it was packaged from)"
+            )
         if self.log_format not in LOG_FORMATS:
             raise UsageError(f"--log-format {self.log_format}: use one of {', '.join(LOG_FORMATS)}")
         if not 0 <= self.port <= 65535:

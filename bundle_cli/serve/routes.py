@@ -80,14 +80,71 @@ class Endpoints:
             return _error(404, f"the model defines no {name} method", "MethodNotImplemented")
         return await self.answer(request, name)
 
+    # --protocol v2 (Open Inference Protocol)
+
+    async def v2_server(self, request: Any) -> Any:
+        from bundle_cli._version import __version__
+
+        return _data(200, {"name": "bundle", "version": __version__, "extensions": []})
+
+    async def v2_live(self, request: Any) -> Any:
+        return _data(200, {"live": True})
+
+    async def v2_ready(self, request: Any) -> Any:
+        ready = self.served.ready
+        return _data(200 if ready else 503, {"ready": ready})
+
+    async def v2_model(self, request: Any) -> Any:
+        wrong = self._wrong_name(request)
+        if wrong is not None:
+            return wrong
+        if not self.served.ready:
+            return self._not_ready()
+        name = self.served.name
+        return _data(
+            200, {"name": name, "versions": [], "platform": "bundle", "inputs": [], "outputs": []}
+        )
+
+    async def v2_model_ready(self, request: Any) -> Any:
+        wrong = self._wrong_name(request)
+        if wrong is not None:
+            return wrong
+        ready = self.served.ready
+        return _data(200 if ready else 503, {"name": self.served.name, "ready": ready})
+
+    async def v2_infer(self, request: Any) -> Any:
+        from bundle_cli.serve.protocols import v2_request
+
+        wrong = self._wrong_name(request)
+        return wrong if wrong is not None else await self.answer(request, "predict", v2_request)
+
+    # --protocol kserve (KServe V1)
+
+    async def kserve_models(self, request: Any) -> Any:
+        return _data(200, {"models": [self.served.name]})
+
+    async def kserve_ready(self, request: Any) -> Any:
+        wrong = self._wrong_name(request)
+        if wrong is not None:
+            return wrong
+        ready = self.served.ready
+        return _data(200 if ready else 503, {"name": self.served.name, "ready": ready})
+
+    async def kserve_predict(self, request: Any) -> Any:
+        from bundle_cli.serve.protocols import kserve_request
+
+        wrong = self._wrong_name(request)
+        return wrong if wrong is not None else await self.answer(request, "predict", kserve_request)
+
     async def metrics_text(self, request: Any) -> Any:
         from starlette.responses import Response
 
         body, kind = self.metrics.render()
         return Response(body, media_type=kind)
 
-    async def answer(self, request: Any, method: str) -> Any:
-        """Read, decode and run one request; its answer, whatever happened."""
+    async def answer(self, request: Any, method: str, protocol: Any = None) -> Any:
+        """Read, decode and run one request; its answer, whatever happened. `protocol` maps
+        the request's value to the model's input and shapes its answer (--protocol v2)."""
         from starlette.responses import Response
 
         if not self.served.ready:
@@ -96,7 +153,11 @@ class Endpoints:
         try:
             raw = await bodies.read(request.stream(), headers.get("content-length"), self.max_body)
             body = await bodies.decode(headers.get("content-type", ""), headers, raw, self.max_body)
-            answer = await self.served.call(Call(body.value, body.files, method, body.binary))
+            call = Call(body.value, body.files, method, body.binary)
+            if protocol is not None:
+                call.input, call.shape = protocol(body.value, request)
+                call.binary = False
+            answer = await self.served.call(call)
             if answer.body is not None:
                 kind = replies.BINARY if body.binary else replies.JSON
                 return Response(answer.body, media_type=kind)
@@ -171,6 +232,12 @@ def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> An
     return Response(body, status_code=status, media_type=replies.JSON, headers=headers)
 
 
+def _data(status: int, value: Any) -> Any:
+    import json
+
+    return _json(status, json.dumps(value).encode())
+
+
 def _error(
     status: int, message: str, kind: str = "Error", headers: dict[str, str] | None = None
 ) -> Any:
@@ -195,15 +262,51 @@ def truss_routes(endpoints: Endpoints) -> list[Any]:
     return routes
 
 
-def application(served: Served, log: Log, metrics: Metrics, max_body: int) -> Any:
-    """The ASGI application: the routes, JSON for unknown routes, the observing middleware."""
+def v2_routes(endpoints: Endpoints) -> list[Any]:
+    from starlette.routing import Route
+
+    e = endpoints
+    return [
+        Route("/", e.live, methods=["GET"]),
+        Route("/v2", e.v2_server, methods=["GET"]),
+        Route("/v2/health/live", e.v2_live, methods=["GET"]),
+        Route("/v2/health/ready", e.v2_ready, methods=["GET"]),
+        Route("/v2/models/{model_name}", e.v2_model, methods=["GET"]),
+        Route("/v2/models/{model_name}/ready", e.v2_model_ready, methods=["GET"]),
+        Route("/v2/models/{model_name}/infer", e.v2_infer, methods=["POST"]),
+    ]
+
+
+def kserve_routes(endpoints: Endpoints) -> list[Any]:
+    from starlette.routing import Route
+
+    e = endpoints
+    return [
+        Route("/", e.live, methods=["GET"]),
+        Route("/v1/models", e.kserve_models, methods=["GET"]),
+        Route("/v1/models/{model_name}", e.kserve_ready, methods=["GET"]),
+        Route("/v1/models/{model_name}:predict", e.kserve_predict, methods=["POST"]),
+    ]
+
+
+PROTOCOLS = {"truss": truss_routes, "v2": v2_routes, "kserve": kserve_routes}
+
+
+def application(
+    served: Served, log: Log, metrics: Metrics, max_body: int, protocol: str = "truss"
+) -> Any:
+    """The ASGI application: the protocol's routes and /metrics, JSON for unknown routes, the
+    observing middleware."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
     from bundle_cli.serve.observe import Observed
 
     endpoints = Endpoints(served, log, metrics, max_body)
-    routes = [*truss_routes(endpoints), Route("/metrics", endpoints.metrics_text, methods=["GET"])]
+    routes = [
+        *PROTOCOLS[protocol](endpoints),
+        Route("/metrics", endpoints.metrics_text, methods=["GET"]),
+    ]
 
     async def not_found(request: Any, exc: Exception) -> Any:
         return _error(404, f"no route {request.method} {request.url.path}", "NotFound")

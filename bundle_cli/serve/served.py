@@ -77,6 +77,9 @@ class Call:
     files: list[tuple[str, bytes]] = field(default_factory=list)
     method: str = "predict"
     binary: bool = False  # answer in msgpack (Truss's binary form) instead of JSON
+    # A protocol's own answer: (raw output, the runner's JSON encoder) -> JSON text, in the
+    # worker thread; None: the output as `bundle predict` prints it.
+    shape: Callable[[Any, Callable[[Any], str]], str] | None = None
 
 
 @dataclass
@@ -99,6 +102,8 @@ class Served:
         self.timeout = timeout
         self._scrub = scrub
         self.workers = Workers(slots + 1)
+        self._using: dict[int, int] = {}  # id(runner) -> calls using it
+        self._retired: dict[int, Any] = {}  # runners replaced by a reload, closed when unused
 
     @property
     def ready(self) -> bool:
@@ -109,7 +114,11 @@ class Served:
         return ("model", self.name)
 
     def set_runner(self, runner: Any, name: str, slots: int) -> None:
-        self.runner, self.name = runner, name
+        """Serve `runner` from now on; the one it replaces is closed once no call uses it."""
+        old, self.runner, self.name = self.runner, runner, name
+        if old is not None:
+            self._retired[id(old)] = old
+            self._close_if_unused(old)
         if slots != self.limiter.slots:
             self.limiter.slots = slots
             self.workers.resize(slots + 1)
@@ -143,6 +152,7 @@ class Served:
             raise NotReady()
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         await self.limiter.acquire()
+        self._using[id(runner)] = self._using.get(id(runner), 0) + 1
         started = self.workers.submit(self._start, runner, call)
         try:
             kind, value = await self._within(started, deadline)
@@ -150,7 +160,7 @@ class Served:
             started.add_done_callback(lambda f: self._finished(f, runner))
             raise
         if kind == "one":
-            self.limiter.release()
+            self._done(runner)
             return Answer(body=value)
         return Answer(chunks=self._chunks(runner, value, deadline))
 
@@ -159,14 +169,26 @@ class Served:
         if not future.cancelled() and future.exception() is None:
             kind, value = future.result()
             if kind == "stream":
-                self._close_then_release(value)
+                self._close_then_release(value, runner)
                 return
-        self.limiter.release()
+        self._done(runner)
 
-    def _close_then_release(self, chunks: _Chunks) -> None:
+    def _close_then_release(self, chunks: _Chunks, runner: Any) -> None:
         """Close a stream in a worker thread, then free its slot (from the loop's thread)."""
         closed = self.workers.submit(chunks.close)
-        closed.add_done_callback(lambda _: self.limiter.release())
+        closed.add_done_callback(lambda _: self._done(runner))
+
+    def _done(self, runner: Any) -> None:
+        """A call's model code is over: free its slot, and close a retired runner it kept."""
+        self.limiter.release()
+        self._using[id(runner)] -= 1
+        self._close_if_unused(runner)
+
+    def _close_if_unused(self, runner: Any) -> None:
+        if self._using.get(id(runner), 0) == 0:
+            self._using.pop(id(runner), None)
+            if self._retired.pop(id(runner), None) is not None:
+                self.workers.submit(runner.close)
 
     async def _within(self, future: asyncio.Future[Any], deadline: float | None) -> Any:
         if deadline is None:
@@ -189,14 +211,17 @@ class Served:
             files.close()
             raise
         if isinstance(out, Stream):
-            return "stream", _Chunks(iter(out), files, runner.encode, self._scrub)
+            if call.shape is None:
+                return "stream", _Chunks(iter(out), files, runner.encode, self._scrub)
+            with files:  # a protocol with one answer a request gets the chunks as a list
+                out = list(out)
         files.close()
-        return "one", self._encode(runner, out, call.binary)
+        return "one", self._encode(runner, out, call)
 
-    def _encode(self, runner: Any, out: Any, as_binary: bool) -> bytes:
-        if as_binary:
+    def _encode(self, runner: Any, out: Any, call: Call) -> bytes:
+        if call.binary:
             return binary.dumps(out, lambda v: json.loads(runner.encode(v)))
-        text = runner.encode(out)
+        text = runner.encode(out) if call.shape is None else call.shape(out, runner.encode)
         return (self._scrub(text) if self._scrub else text).encode()
 
     async def _chunks(self, runner: Any, chunks: _Chunks, deadline: float | None) -> Any:
@@ -211,9 +236,9 @@ class Served:
                 yield chunk
         finally:
             if pending is not None and not pending.done():  # the model is still in next()
-                pending.add_done_callback(lambda _: self._close_then_release(chunks))
+                pending.add_done_callback(lambda _: self._close_then_release(chunks, runner))
             else:
-                self._close_then_release(chunks)
+                self._close_then_release(chunks, runner)
 
 
 class _Chunks:

@@ -33,7 +33,7 @@ def run(options: ServeOptions) -> None:
     served = Served(1, options.max_queue, options.timeout, options.scrub)
     log = Log(options.log_format, options.access_log, options.scrub)
     metrics = Metrics(lambda: served.limiter.waiting)
-    app = application(served, log, metrics, options.max_body_size)
+    app = application(served, log, metrics, options.max_body_size, options.protocol)
     sock = bind(options.host, options.port)
     config = uvicorn.Config(
         app,
@@ -102,7 +102,29 @@ async def _main(
     served.set_runner(runner, name, slots)
     seconds = time.perf_counter() - started
     log.message("info", f"model {name} ready at {url} (loaded in {seconds:.2f} s)")
-    await serving
+    watcher = _watch(served, log, options) if options.reload else None
+    try:
+        await serving
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+def _watch(served: Any, log: Any, options: ServeOptions) -> asyncio.Future[None]:
+    """--reload: the watcher task, loading in a thread of its own."""
+    from pathlib import Path
+
+    from bundle_cli.serve.reload import watch
+    from bundle_cli.serve.workers import Workers
+
+    def swap(loaded: tuple[Any, str, int]) -> None:
+        served.set_runner(*loaded)
+        log.message("info", f"model {loaded[1]} reloaded")
+
+    thread = Workers(1)
+    return asyncio.ensure_future(
+        watch(Path(options.path), lambda: _load(options), swap, log.message, thread.submit)
+    )
 
 
 def _load(options: ServeOptions) -> tuple[Any, str, int]:

@@ -127,13 +127,19 @@ def read_url(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> s
     return line
 
 
-def start(bundle: Path, *options: str, home: Path, env: dict[str, str] | None = None) -> Server:
+def start(
+    bundle: Path,
+    *options: str,
+    home: Path,
+    env: dict[str, str] | None = None,
+    ready: str = "/v1/models/model",
+) -> Server:
     proc, log = launch(bundle, *options, home=home, env=env)
     server = Server(proc, read_url(proc, log), log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"server exited {proc.returncode}:\n{server.stderr()}"
-        if server.client.get("/v1/models/model").status_code == 200:
+        if server.client.get(ready).status_code == 200:
             return server
         time.sleep(0.02)
     server.stop()
@@ -152,8 +158,13 @@ def serve(home: Path) -> Iterator[Callable[..., Server]]:
     """`serve(bundle, *options)`: a started server, stopped after the test."""
     started: list[Server] = []
 
-    def make(bundle: Path, *options: str, env: dict[str, str] | None = None) -> Server:
-        server = start(bundle, *options, home=home, env=env)
+    def make(
+        bundle: Path,
+        *options: str,
+        env: dict[str, str] | None = None,
+        ready: str = "/v1/models/model",
+    ) -> Server:
+        server = start(bundle, *options, home=home, env=env, ready=ready)
         started.append(server)
         return server
 

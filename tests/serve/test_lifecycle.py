@@ -157,3 +157,46 @@ def test_other_commands_never_import_the_server(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def _versioned(answer: str) -> dict[str, str]:
+    return {
+        "config.yaml": "model_name: versioned\n",
+        "model/__init__.py": "",
+        "model/model.py": f"class Model:\n    def predict(self, model_input):\n        return {answer!r}\n",
+    }
+
+
+def test_reload_swaps_in_the_edited_model_and_keeps_it_when_an_edit_breaks(
+    serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    bundle = build_tree(tmp_path / "versioned", _versioned("one"))
+    server = serve(bundle, "--reload")
+    predict = "/v1/models/model:predict"
+    assert server.client.post(predict, json={}).json() == "one"
+    build_tree(bundle, _versioned("two"))
+    deadline = time.monotonic() + 15
+    seen = []
+    while (got := server.client.post(predict, json={})).json() != "two":
+        assert got.status_code == 200  # the old model answers until the new one is ready
+        seen.append(got.json())
+        assert time.monotonic() < deadline, server.stderr()
+        time.sleep(0.05)
+    assert set(seen) <= {"one"}
+    (bundle / "model" / "model.py").write_text(
+        "class Model:\n    def predict(self, x):\n        return (\n"
+    )
+    deadline = time.monotonic() + 15
+    while "reload failed" not in server.stderr():
+        assert time.monotonic() < deadline, server.stderr()
+        time.sleep(0.05)
+    assert server.client.post(predict, json={}).json() == "two"
+    assert "still serving the model loaded before" in server.stderr()
+
+
+def test_reload_of_an_archive_is_refused_before_anything_starts(tmp_path: Path, run_bundle) -> None:  # type: ignore[no-untyped-def]
+    archive = tmp_path / "versioned-0.1.0.tar.gz"  # refused by its kind, before it is read
+    archive.write_bytes(b"not read")
+    done = run_bundle("serve", str(archive), "--reload", "--port", "0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--reload watches a bundle folder" in done.stderr

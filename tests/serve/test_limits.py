@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -42,8 +43,9 @@ def test_full_queue_is_503_at_once_then_504_past_the_timeout(
 ) -> None:
     bundle = build_tree(tmp_path / "kitchen", KITCHEN)
     server = serve(
-        bundle, "--max-queue", "1", "--timeout", "1.5", "--secret", f"api_token={SECRET}"
-    )
+        bundle, "--max-queue", "1", "--timeout", "1.5", "--log-format", "json",
+        "--secret", f"api_token={SECRET}",
+    )  # fmt: skip
     results: list[httpx.Response] = []
     running = _in_thread(server, {"op": "sleep", "seconds": 1.0}, results)
     _until(lambda: _metric(server, "bundle_serve_in_flight") >= 2)  # it, and the metrics call
@@ -68,3 +70,9 @@ def test_full_queue_is_503_at_once_then_504_past_the_timeout(
     after = server.client.post("/v1/models/model:predict", json={"n": 1})
     assert after.status_code == 200
     assert time.monotonic() - start > 0.4
+    _until(lambda: '"status": 504' in server.stderr())
+    records = [json.loads(line) for line in server.stderr().splitlines() if line.startswith("{")]
+    access = [r for r in records if "status" in r]
+    assert {r["status"] for r in access} >= {200, 503, 504}
+    assert all(r["request_id"] and r["path"] and r["duration_ms"] >= 0 for r in access)
+    assert any(r.get("level") == "info" and "ready" in r["message"] for r in records)
