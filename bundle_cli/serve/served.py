@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from bundle_cli.serve import binary
+from bundle_cli.serve import calls
+from bundle_cli.serve.calls import Answer, Call
 from bundle_cli.serve.replies import RequestTimeout
 from bundle_cli.serve.workers import Workers
 
-_END = object()
+calls.END = object()
 
 
 class QueueFull(Exception):
@@ -69,27 +68,6 @@ class Limiter:
         self.running -= 1
 
 
-@dataclass
-class Call:
-    """One request for the runner: its input, its files and the method to call."""
-
-    input: Any
-    files: list[tuple[str, bytes]] = field(default_factory=list)
-    method: str = "predict"
-    binary: bool = False  # answer in msgpack (Truss's binary form) instead of JSON
-    # A protocol's own answer: (raw output, the runner's JSON encoder) -> JSON text, in the
-    # worker thread; None: the output as `bundle predict` prints it.
-    shape: Callable[[Any, Callable[[Any], str]], str] | None = None
-
-
-@dataclass
-class Answer:
-    """A single output (its encoded body) or a stream of encoded chunks."""
-
-    body: bytes | None = None
-    chunks: AsyncIterator[str] | None = None
-
-
 class Served:
     """The runner behind the server, swapped in when (re)loaded; calls go through `call`."""
 
@@ -125,22 +103,17 @@ class Served:
 
     def defines(self, method: str) -> bool:
         """Whether the loaded model has this request/response method (completions, ...)."""
-        info = getattr(self.runner, "info", None)
-        if info is not None:
-            return method in info.methods
-        return self.runner is not None and self.runner.spec.hook(method) is not None
+        return self.runner is not None and method in self.runner.info.methods
 
     def info(self) -> dict[str, Any]:
-        """The typed input and output JSON Schemas, and whether predict streams (Truss's
-        schema route)."""
-        info = getattr(self.runner, "info", None)
-        if info is not None:
-            inputs, outputs, streams = info.input_schema, info.output_schema, info.streaming
-        else:
-            spec = self.runner.spec
-            inputs, outputs = _schema(spec.input_type), _schema(spec.output_type)
-            streams = spec.streaming
-        return {"input_schema": inputs, "output_schema": outputs, "supports_streaming": streams}
+        """The typed input and output JSON Schemas, and whether predict streams (the shape of
+        Truss's schema route)."""
+        info = self.runner.info
+        return {
+            "input_schema": info.input_schema,
+            "output_schema": info.output_schema,
+            "supports_streaming": info.streaming,
+        }
 
     def close(self) -> None:
         self.workers.close()
@@ -153,7 +126,7 @@ class Served:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         await self.limiter.acquire()
         self._using[id(runner)] = self._using.get(id(runner), 0) + 1
-        started = self.workers.submit(self._start, runner, call)
+        started = self.workers.submit(calls.start, runner, call, self._scrub)
         try:
             kind, value = await self._within(started, deadline)
         except BaseException:
@@ -173,7 +146,7 @@ class Served:
                 return
         self._done(runner)
 
-    def _close_then_release(self, chunks: _Chunks, runner: Any) -> None:
+    def _close_then_release(self, chunks: calls.Chunks, runner: Any) -> None:
         """Close a stream in a worker thread, then free its slot (from the loop's thread)."""
         closed = self.workers.submit(chunks.close)
         closed.add_done_callback(lambda _: self._done(runner))
@@ -199,39 +172,14 @@ class Served:
         except TimeoutError:
             raise RequestTimeout(self.timeout or 0) from None
 
-    def _start(self, runner: Any, call: Call) -> tuple[str, Any]:
-        """In a worker thread: call the model; ("one", body) or ("stream", open chunks)."""
-        from bundle_cli.runtime.inputs import RequestFiles
-        from bundle_cli.runtime.pipeline import Stream
-
-        files = RequestFiles(call.files)
-        try:
-            out = runner.respond(call.input, files, method=call.method)
-        except BaseException:
-            files.close()
-            raise
-        if isinstance(out, Stream):
-            if call.shape is None:
-                return "stream", _Chunks(iter(out), files, runner.encode, self._scrub)
-            with files:  # a protocol with one answer a request gets the chunks as a list
-                out = list(out)
-        files.close()
-        return "one", self._encode(runner, out, call)
-
-    def _encode(self, runner: Any, out: Any, call: Call) -> bytes:
-        if call.binary:
-            return binary.dumps(out, lambda v: json.loads(runner.encode(v)))
-        text = runner.encode(out) if call.shape is None else call.shape(out, runner.encode)
-        return (self._scrub(text) if self._scrub else text).encode()
-
-    async def _chunks(self, runner: Any, chunks: _Chunks, deadline: float | None) -> Any:
+    async def _chunks(self, runner: Any, chunks: calls.Chunks, deadline: float | None) -> Any:
         pending: asyncio.Future[Any] | None = None
         try:
             while True:
                 pending = self.workers.submit(chunks.next)
                 chunk = await self._within(pending, deadline)
                 pending = None
-                if chunk is _END:
+                if chunk is calls.END:
                     return
                 yield chunk
         finally:
@@ -239,35 +187,3 @@ class Served:
                 pending.add_done_callback(lambda _: self._close_then_release(chunks, runner))
             else:
                 self._close_then_release(chunks, runner)
-
-
-class _Chunks:
-    """A stream's chunks as encoded text, produced one per worker-thread call."""
-
-    def __init__(
-        self,
-        chunks: Iterator[Any],
-        files: Any,
-        encode: Callable[[Any], str],
-        scrub: Callable[[str], str] | None,
-    ) -> None:
-        self._chunks, self._files, self._encode, self._scrub = chunks, files, encode, scrub
-
-    def next(self) -> Any:
-        chunk = next(self._chunks, _END)
-        if chunk is _END:
-            return _END
-        text = self._encode(chunk)
-        return self._scrub(text) if self._scrub else text
-
-    def close(self) -> None:
-        try:
-            close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._files.close()
-
-
-def _schema(model: Any) -> dict[str, Any] | None:
-    return None if model is None else dict(model.model_json_schema())

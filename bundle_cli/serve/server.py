@@ -138,12 +138,7 @@ def _load(options: ServeOptions) -> tuple[Any, str, int]:
         warn=options.warn,
         trust_pickles=options.trust_pickles,
     )
-    info = getattr(runner, "info", None)
-    if info is not None:
-        return runner, info.name, info.predict_concurrency
-    config = runner.settings.config
-    name = str(config.get("model_name") or runner.settings.root.name)
-    return runner, name, int((config.get("runtime") or {}).get("predict_concurrency", 1))
+    return runner, runner.info.name, runner.info.predict_concurrency
 
 
 def _server(config: Any) -> Any:
