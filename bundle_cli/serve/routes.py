@@ -10,6 +10,7 @@
                                             the model's method of that name, when it has one
     POST /invocations, GET /ping            SageMaker's names for predict and ready
     GET  /metrics                           Prometheus text format
+    GET  /bundle, POST /bundle/examples/{name}  what the try-it page (`GET /` in a browser) uses
 
 `{model}` is `model` (what Truss clients send) or the model's name from config.yaml.
 """
@@ -41,7 +42,52 @@ class Endpoints:
         self.served, self.log, self.metrics, self.max_body = served, log, metrics, max_body
 
     async def live(self, request: Any) -> Any:
+        """`true` for clients; the try-it page for a browser (content negotiation)."""
+        if "text/html" in request.headers.get("accept", ""):
+            from starlette.responses import HTMLResponse
+
+            return HTMLResponse(_page())
         return _json(200, b"true")
+
+    async def about(self, request: Any) -> Any:
+        """What the try-it page shows: name, readiness, input schema, examples, files."""
+        served = self.served
+        if not served.ready:
+            return _data(200, {"name": served.name, "ready": False, "examples": []})
+        info = served.info()
+        return _data(
+            200,
+            {
+                "name": served.name,
+                "ready": True,
+                "input_schema": info["input_schema"],
+                "takes_files": served.takes_files(),
+                "examples": [
+                    {"name": e.name, "input": e.input, "files": sorted(e.files)}
+                    for e in served.examples()
+                ],
+            },
+        )
+
+    async def example(self, request: Any) -> Any:
+        """Run one examples.yaml entry, with its files, as predict answers it."""
+        if not self.served.ready:
+            return self._not_ready()
+        name = request.path_params["name"]
+        found = next((e for e in self.served.examples() if e.name == name), None)
+        if found is None:
+            return _error(404, f"no example {name!r} in the bundle's examples file", "NotFound")
+        try:
+            files = [(key, path.read_bytes()) for key, path in found.files.items()]
+            answer = await self.served.call(Call(found.input, files))
+            if answer.body is not None:
+                from starlette.responses import Response
+
+                return Response(answer.body, media_type=replies.JSON)
+            assert answer.chunks is not None
+            return await self._stream(answer.chunks, request.headers.get("accept", ""), request)
+        except Exception as exc:
+            return self._failed(exc, request)
 
     async def ready(self, request: Any) -> Any:
         wrong = self._wrong_name(request)
@@ -226,6 +272,12 @@ class Endpoints:
         return _error(404, f"no model named {name!r} here; this server serves {known}", "NotFound")
 
 
+def _page() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
+
+
 def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> Any:
     from starlette.responses import Response
 
@@ -257,6 +309,8 @@ def truss_routes(endpoints: Endpoints) -> list[Any]:
         Route("/v1/models/{model_name}:predict_binary", e.predict, methods=["POST"]),
         Route("/invocations", e.invocations, methods=["POST"]),
         Route("/ping", e.ping, methods=["GET"]),
+        Route("/bundle", e.about, methods=["GET"]),
+        Route("/bundle/examples/{name}", e.example, methods=["POST"]),
     ]
     routes += [Route(path, e.method, methods=["POST"]) for path in METHOD_ROUTES]
     return routes

@@ -115,6 +115,23 @@ class Served:
             "supports_streaming": info.streaming,
         }
 
+    def takes_files(self) -> bool:
+        """Whether a hook of the model takes the request's files (the page offers a picker)."""
+        spec = getattr(self.runner, "spec", None)
+        if spec is None:
+            return True  # a runner that does not say: offer it
+        pre, post = spec.hook("preprocess"), spec.hook("postprocess")
+        return bool((pre and pre.nargs >= 2) or (post and post.nargs >= 3))
+
+    def examples(self) -> list[Any]:
+        """The entries of the bundle's examples file (none for a runner that has no folder)."""
+        settings = getattr(self.runner, "settings", None)
+        if settings is None:
+            return []
+        from bundle_cli.runtime.examples import read_examples
+
+        return read_examples(settings)
+
     def close(self) -> None:
         self.workers.close()
 

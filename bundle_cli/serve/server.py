@@ -38,7 +38,7 @@ def run(options: ServeOptions) -> None:
     config = uvicorn.Config(
         app,
         http="httptools",
-        ws="websockets-sansio",
+        ws="none",  # no WebSocket route yet: not importing websockets saves start-up time
         lifespan="off",
         access_log=False,
         log_config=None,

@@ -81,6 +81,8 @@ KITCHEN = {
     "config.yaml": "model_name: kitchen\nsecrets:\n  api_token: null\n",
     "model/__init__.py": "",
     "model/model.py": KITCHEN_MODEL,
+    "examples.yaml": "- name: plain\n  input: {a: 1}\n- name: with-file\n  input: {top_k: 1}\n  files: {notes: notes.txt}\n",
+    "notes.txt": "from the bundle",
 }
 
 

@@ -80,3 +80,27 @@ def test_kserve_v1_instances_in_predictions_out(
     assert answer.json() == {"predictions": [3, 7]}
     missing = c.post("/v1/models/tensors:predict", json={"inputs": [1]})
     assert missing.status_code == 400 and "instances" in missing.json()["error"]
+
+
+def test_typed_model_schema_route_and_field_errors_as_400(
+    serve: Callable[..., Server], tmp_path: Path, run_bundle
+) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    bundle = tmp_path / "typed"
+    shutil.copytree(FIXTURES / "runtime" / "typed", bundle)
+    server = serve(bundle)
+    schema = server.client.get("/v1/models/model/schema").json()
+    assert schema["input_schema"]["properties"]["repeat"]["maximum"] == 10
+    assert schema["output_schema"]["required"] == ["result", "length"]
+    assert schema["supports_streaming"] is False
+    ok = server.client.post("/v1/models/model:predict", json={"text": "ab", "repeat": 2})
+    assert ok.json() == {"result": "abab", "length": 4}
+    bad = {"text": "ab", "repeat": 50}
+    answer = server.client.post("/v1/models/model:predict", json=bad)
+    assert answer.status_code == 400
+    cli = run_bundle("predict", str(bundle), "-d", '{"text": "ab", "repeat": 50}')
+    assert cli.returncode == 3
+    assert answer.json()["error"].removeprefix("request") in cli.stderr.replace("--data", "")

@@ -20,6 +20,7 @@ def test_live_ready_ping_and_predict_under_both_names(kitchen: Server) -> None:
     assert c.get("/v1/models/kitchen").status_code == 200
     assert c.get("/v1/models/model/loaded").status_code == 200
     assert c.get("/ping").status_code == 200
+    assert c.get("/v1/models/model/schema").status_code == 404  # an untyped model
     for path in ("/v1/models/model:predict", "/v1/models/kitchen:predict", "/invocations"):
         answer = post(kitchen, path, json={"x": [1, 2.5, "three"]})
         assert answer.status_code == 200, answer.text
@@ -210,3 +211,15 @@ def _wait_for(server: Server, text: str, timeout: float = 5) -> str:
             return log
         time.sleep(0.05)
     raise AssertionError(f"{text!r} not in the server log:\n{server.stderr()}")
+
+
+def test_browsers_get_the_try_it_page_clients_get_live_true(kitchen: Server) -> None:
+    assert kitchen.client.get("/", headers={"accept": "*/*"}).json() is True
+    page = kitchen.client.get("/", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.headers["content-type"].startswith("text/html") and "<textarea" in page.text
+    about = kitchen.client.get("/bundle").json()
+    assert about["name"] == "kitchen" and about["takes_files"] is True
+    assert about["examples"][1] == {"name": "with-file", "input": {"top_k": 1}, "files": ["notes"]}
+    ran = kitchen.client.post("/bundle/examples/with-file")
+    assert ran.json() == {"echo": {"top_k": 1, "files": [["notes", "from the bundle"]]}}
+    assert kitchen.client.post("/bundle/examples/nope").status_code == 404
