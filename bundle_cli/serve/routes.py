@@ -151,7 +151,8 @@ class Endpoints:
             200, {"name": name, "versions": [], "platform": "bundle", "inputs": [], "outputs": []}
         )
 
-    async def v2_model_ready(self, request: Any) -> Any:
+    async def named_ready(self, request: Any) -> Any:
+        """`{"name", "ready"}` (v2's model ready, KServe's model status)."""
         wrong = self._wrong_name(request)
         if wrong is not None:
             return wrong
@@ -168,13 +169,6 @@ class Endpoints:
 
     async def kserve_models(self, request: Any) -> Any:
         return _data(200, {"models": [self.served.name]})
-
-    async def kserve_ready(self, request: Any) -> Any:
-        wrong = self._wrong_name(request)
-        if wrong is not None:
-            return wrong
-        ready = self.served.ready
-        return _data(200 if ready else 503, {"name": self.served.name, "ready": ready})
 
     async def kserve_predict(self, request: Any) -> Any:
         from bundle_cli.serve.protocols import kserve_request
@@ -326,7 +320,7 @@ def v2_routes(endpoints: Endpoints) -> list[Any]:
         Route("/v2/health/live", e.v2_live, methods=["GET"]),
         Route("/v2/health/ready", e.v2_ready, methods=["GET"]),
         Route("/v2/models/{model_name}", e.v2_model, methods=["GET"]),
-        Route("/v2/models/{model_name}/ready", e.v2_model_ready, methods=["GET"]),
+        Route("/v2/models/{model_name}/ready", e.named_ready, methods=["GET"]),
         Route("/v2/models/{model_name}/infer", e.v2_infer, methods=["POST"]),
     ]
 
@@ -338,7 +332,7 @@ def kserve_routes(endpoints: Endpoints) -> list[Any]:
     return [
         Route("/", e.live, methods=["GET"]),
         Route("/v1/models", e.kserve_models, methods=["GET"]),
-        Route("/v1/models/{model_name}", e.kserve_ready, methods=["GET"]),
+        Route("/v1/models/{model_name}", e.named_ready, methods=["GET"]),
         Route("/v1/models/{model_name}:predict", e.kserve_predict, methods=["POST"]),
     ]
 
