@@ -48,6 +48,28 @@ ECHO = {
     "model/__init__.py": "",
     "model/model.py": "class Model:\n    def predict(self, model_input):\n        return model_input\n",
 }
+# The ceiling: Starlette and uvicorn (httptools, uvloop) alone, decoding and encoding the JSON.
+BARE_APP = """
+import json
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+async def predict(request):
+    return Response(json.dumps(json.loads(await request.body())), media_type="application/json")
+
+
+async def ready(request):
+    return Response(b"{}", media_type="application/json")
+
+
+app = Starlette(routes=[
+    Route("/v1/models/model:predict", predict, methods=["POST"]),
+    Route("/v1/models/model", ready),
+])
+"""
 LENGTH = {
     "config.yaml": "model_name: length\n",
     "model/__init__.py": "",
@@ -116,6 +138,18 @@ def start_bundle(bundle: Path, home: Path, log: Path) -> tuple[subprocess.Popen[
     if not url.startswith("http://127.0.0.1:"):
         stop(proc)
         raise RuntimeError(f"bundle serve printed no URL; see {log}")
+    wait_ready(url + "/v1/models/model", proc)
+    return proc, url
+
+
+def start_bare(app: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["taskset", "-c", SERVER_CPU, str(BIN / "uvicorn"), "bare:app", "--port", str(port),
+         "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
+        cwd=app, stdout=subprocess.DEVNULL, stderr=log.open("ab"), env=ENV,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/v1/models/model", proc)
     return proc, url
 
@@ -252,7 +286,15 @@ def throughput(work: Path, log: Path) -> list[str]:
     ]
     for name, (rate, p50, p99) in rows.items():
         lines.append(f"| {name} | {rate:,.0f} | {p50:.2f} | {p99:.2f} |")
-    lines += ["", f"bundle serve / Truss: **{ratio:.2f}x** the requests per second.", ""]
+    ceiling = (
+        rows["bundle serve"][0] / rows["ceiling: bare Starlette + uvicorn, no model, no log"][0]
+    )
+    lines += [
+        "",
+        f"bundle serve / Truss: **{ratio:.2f}x** the requests per second; bundle serve does "
+        f"{ceiling:.0%} of what the bare framework does on this machine in the same run.",
+        "",
+    ]
     return lines
 
 

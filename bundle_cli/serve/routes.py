@@ -234,6 +234,12 @@ class Endpoints:
         return StreamingResponse(frames(), media_type=kind, headers=headers)
 
     def _failed(self, exc: Exception, request: Any) -> Any:
+        from starlette.requests import ClientDisconnect
+
+        if isinstance(exc, ClientDisconnect):  # nobody is left to read an answer or a log line
+            return _error(
+                400, "the client went away before its request was read", "ClientDisconnect"
+            )
         if isinstance(exc, bodies.BodyTooLarge):
             return _error(413, str(exc), "BodyTooLarge")
         if isinstance(exc, QueueFull):
