@@ -9,3 +9,6 @@ from bundle_cli.cli import cmd_serve  # noqa: F401
 
 # isort: split
 from bundle_cli.cli import cmd_archive, cmd_cache, cmd_sign  # noqa: F401
+
+# isort: split
+from bundle_cli.cli import cmd_env  # noqa: F401
