@@ -55,6 +55,12 @@ def serve(
     trust_pickles: bool = typer.Option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
     ),
+    isolated: bool = typer.Option(
+        False, "--isolated", help="Run the model in the bundle's own environment (built with uv)."
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="With --isolated: build from uv's cache only."
+    ),
 ) -> None:
     """Serve the bundle over HTTP with Truss's routes."""
     with boundary():
@@ -83,6 +89,8 @@ def serve(
             secrets=given,
             secrets_file=secrets_file,
             trust_pickles=trust_pickles,
+            isolated=isolated,
+            offline=offline,
             warn=None if quiet else warning,
             announce=lambda url: _announce(stdout, url),
             scrub=scrub if scrub else None,

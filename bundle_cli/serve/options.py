@@ -34,6 +34,8 @@ class ServeOptions:
     secrets: dict[str, str] = field(default_factory=dict)
     secrets_file: str | None = None
     trust_pickles: bool = False
+    isolated: bool = False  # the model runs in a child Python in its own environment
+    offline: bool = False  # with isolated: build the environment from uv's cache only
     # How the server tells its caller what happens (the CLI prints; the core never does).
     warn: Callable[[str], Any] | None = None
     announce: Callable[[str], Any] | None = None  # the URL, once the socket is bound

@@ -137,6 +137,8 @@ def _load(options: ServeOptions) -> tuple[Any, str, int]:
         secrets_file=options.secrets_file,
         warn=options.warn,
         trust_pickles=options.trust_pickles,
+        isolated=options.isolated,
+        offline=options.offline,
     )
     return runner, runner.info.name, runner.info.predict_concurrency
 
