@@ -3,7 +3,8 @@
 `run_batch` is `bundle batch`; `ray_predictor` and `spark_predictor` plug an archive into a
 pipeline of one's own (`Dataset.map_batches`, `DataFrame.mapInPandas`). Every engine runs the same
 Worker over blocks of rows, so the answers are those of `bundle predict --jsonl`. The engines are
-optional extras (`bundle-cli[ray]`, `bundle-cli[spark]`), imported only when used.
+optional extras (`pip install '.[ray]'`, `'.[spark]'` from this folder), imported
+only when used.
 """
 
 from __future__ import annotations

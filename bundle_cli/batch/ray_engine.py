@@ -163,7 +163,8 @@ def _start(address: str | None, workers: int | None) -> bool:
 
     if ray.is_initialized():
         return False
-    local = {} if address else {"num_cpus": (workers or 1) + 1}
+    # A cluster of this machine only listens on the loopback interface.
+    local = {} if address else {"num_cpus": (workers or 1) + 1, "_node_ip_address": "127.0.0.1"}
     ray.init(
         address=address,
         include_dashboard=False,
@@ -171,6 +172,7 @@ def _start(address: str | None, workers: int | None) -> bool:
         log_to_driver=True,
         **local,  # type: ignore[arg-type]
     )
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset it runs
     return True
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,7 @@ def spark_predictor(
     from pyspark.sql import SparkSession
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
+    _quiet_about_pandas()
     kept = tuple(keep)
     if kept and input_schema is None:
         raise UsageError("spark_predictor: keep needs input_schema (the frame's df.schema)")
@@ -161,15 +163,24 @@ def _on_driver(exc: Exception) -> Exception:
     return exc
 
 
+def _quiet_about_pandas() -> None:
+    """PySpark 4.3 warns at every pandas UDF that pandas 3 is new to it; the tests ran it."""
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
+
+
 def _session(master: str | None, workers: int | None) -> tuple[Any, bool]:
     """The active SparkSession, or a new one on `master` (else `local[workers]`)."""
     from pyspark.sql import SparkSession
 
+    _quiet_about_pandas()
     active = SparkSession.getActiveSession()
     if active is not None:
         return active, False
-    if master is None:  # on this machine the executors can run this very Python
+    if master is None:  # on this machine: this very Python, the loopback interface only
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(master or f"local[{workers or 1}]").appName(
         "bundle batch"
     )

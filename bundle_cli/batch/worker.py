@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.batch.rows import output_table, request_texts
-from bundle_cli.errors import BundleError, ExitCode, InputDataError, UserCodeError
+from bundle_cli.errors import (
+    BundleError,
+    EnvironmentMismatchError,
+    ExitCode,
+    InputDataError,
+    UnsafeArchiveError,
+    UsageError,
+    UserCodeError,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -126,9 +134,18 @@ def _rebuilt(payload: dict[str, Any]) -> BundleError:
     code = ExitCode(payload["exit_code"])
     if code is ExitCode.USER_CODE:
         return UserCodeError(payload["message"], payload["traceback"])
-    error = BundleError(payload["message"], hint=payload.get("hint"))
+    kind = _KINDS.get(code, BundleError)
+    error = kind(payload["message"], hint=payload.get("hint"))
     error.exit_code = code
     return error
+
+
+_KINDS: dict[ExitCode, type[BundleError]] = {
+    ExitCode.USAGE: UsageError,
+    ExitCode.INVALID_INPUT: InputDataError,
+    ExitCode.UNSAFE: UnsafeArchiveError,
+    ExitCode.ENVIRONMENT: EnvironmentMismatchError,
+}
 
 
 def _span(where: str) -> tuple[int, int]:

@@ -40,7 +40,7 @@ def batch(
     as_json: bool = typer.Option(False, "--json", help="Print the summary on stdout as JSON."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress and no summary line."),
 ) -> None:
-    """Answer every row of INPUT with the bundle ARCHIVE on this machine, Ray or Spark."""
+    """Answer each row of a file with an archive: locally, on Ray or Spark."""
     from bundle_cli.batch.run import run_batch
 
     if as_json and output == "-":
