@@ -67,9 +67,9 @@ class Writer:
 class Progress:
     """`N lines, R/s` on stderr for JSONL runs longer than a second, only on a terminal."""
 
-    def __init__(self, stderr: IO[str]) -> None:
+    def __init__(self, stderr: IO[str] | None) -> None:
         self.stderr = stderr
-        self.on = stderr.isatty()
+        self.on = stderr is not None and stderr.isatty()
         self.start = self.last = time.monotonic()
         self.count = 0
         self.shown = False
@@ -81,12 +81,13 @@ class Progress:
         now = time.monotonic()
         if now - self.start > 1 and now - self.last > 0.2:
             rate = self.count / (now - self.start)
+            assert self.stderr is not None
             self.stderr.write(f"\r{self.count} lines, {rate:,.0f}/s ")
             self.stderr.flush()
             self.last, self.shown = now, True
 
     def done(self) -> None:
-        if self.shown:
+        if self.shown and self.stderr is not None:
             self.stderr.write(f"\r{self.count} lines in {time.monotonic() - self.start:.1f} s\n")
 
 

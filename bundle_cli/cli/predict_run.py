@@ -9,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
 from bundle_cli.cli.plain import bundle_argument, warning
 from bundle_cli.errors import BundleError, InputDataError, UsageError
+
+if TYPE_CHECKING:
+    from bundle_cli.runtime.runner import Request
 
 
 @dataclass
@@ -72,16 +74,12 @@ def _run(
     failures: list[BundleError],
 ) -> None:
     from bundle_cli.runtime import load
-    from bundle_cli.runtime.inputs import RequestFiles, parse_file_option
     from bundle_cli.runtime.secrets import parse_secret_pairs
 
     secrets = parse_secret_pairs(opts.secrets)
     target = output.output_target(opts.output, opts.jsonl)
     level = model_logs.level_of(opts.log_level, quiet=opts.quiet)
-    request = _request(opts)  # bad input fails here, before the model loads
-    stack.callback(request.close)
-    named = request.files or [parse_file_option(f) for f in opts.files]
-    files = stack.enter_context(RequestFiles(named))
+    request = _request(opts, stack)  # bad input fails here, before the model loads
     scrub = masking.scrubber(secrets, opts.secrets_file)
     stack.enter_context(masking.user_output_to_stderr(scrub))
     stack.enter_context(model_logs.model_logging(level))
@@ -97,44 +95,18 @@ def _run(
         )
     bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
-    _serve(bundle, request, files, opts, writer, failures)
+    replies = bundle.serve(request)
+    stack.callback(replies.close)
+    progress = output.Progress(stderr if request.is_jsonl else None)
+    urgent = replies.streamed
+    for line in replies:
+        writer.lines([line], urgent=urgent)
+        progress.tick(1)
+    progress.done()
+    failures.extend(replies.failures)
     writer.finish()
     if opts.profile:
         stderr.write(output.profile_table(bundle.timings))
-
-
-def _serve(
-    bundle: Any,
-    request: _Request,
-    files: Any,
-    opts: PredictOptions,
-    out: output.Writer,
-    failures: list[BundleError],
-) -> None:
-    if opts.jsonl:
-        assert request.lines is not None
-        chunks = bundle.predict_jsonl(
-            request.lines,
-            request.label,
-            files,
-            batch_size=opts.batch_size,
-            timeout=opts.timeout,
-            failures=failures if opts.keep_going else None,
-        )
-        progress = output.Progress(out.stderr)
-        for chunk in _decoded(chunks, request.label):
-            out.lines(chunk, urgent=False)
-            progress.tick(len(chunk))
-        progress.done()
-    else:
-        from bundle_cli.runtime.pipeline import Stream
-
-        value = bundle.respond(request.value, files, timeout=opts.timeout, method=opts.method)
-        if isinstance(value, Stream):  # each chunk printed as soon as the model yields it
-            for chunk in value:
-                out.lines([bundle.encode(chunk)], urgent=True)
-        else:
-            out.lines([bundle.encode(value, indent=2)], urgent=True)
 
 
 MAX_TIMEOUT = 1e9  # seconds (about 31 years): what every clock and wait of the runtime can hold
@@ -168,53 +140,40 @@ def _check_sources(opts: PredictOptions) -> None:
         )
 
 
-@dataclass
-class _Request:
-    label: str
-    value: Any = None
-    lines: Any = None  # an iterable of text lines for --jsonl
-    files: list[tuple[str, Path]] = field(default_factory=list)
-    handle: IO[str] | None = None
-
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-
-
-def _request(opts: PredictOptions) -> _Request:
+def _request(opts: PredictOptions, stack: contextlib.ExitStack) -> Request:
+    """The runtime's Request for the options; a file -i names is closed by `stack`."""
     from bundle_cli.runtime import codec
+    from bundle_cli.runtime.inputs import parse_file_option
+    from bundle_cli.runtime.runner import Request, example_request
 
+    options: dict[str, Any] = {"timeout": opts.timeout, "method": opts.method}
     if opts.example:
-        return _example_request(opts)
+        request = example_request(opts.path, str(opts.example), indent=2, **options)
+        if opts.files:
+            raise UsageError(
+                "--file cannot be combined with --example; the example names its files"
+            )
+        return request
+    options["files"] = [parse_file_option(f) for f in opts.files]
+    if opts.jsonl:
+        options.update(batch_size=opts.batch_size, keep_going=opts.keep_going)
     if opts.data is not None:
         label, text = "--data", opts.data
         if opts.jsonl:
-            return _Request(label, lines=text.splitlines())
-        return _Request(label, value=codec.decode(text, label))
+            return Request(lines=text.splitlines(), label=label, **options)
+        return Request(codec.decode(text, label), label=label, indent=2, **options)
     label = "<stdin>" if opts.input == "-" else str(opts.input)
     handle = sys.stdin if opts.input == "-" else _open_input(str(opts.input))
     if opts.jsonl:
-        return _Request(label, lines=handle, handle=None if opts.input == "-" else handle)
+        if handle is not sys.stdin:
+            stack.callback(handle.close)
+        return Request(lines=handle, label=label, **options)
     try:
         text = _read(handle, label)
     finally:
         if handle is not sys.stdin:
             handle.close()
-    return _Request(label, value=codec.decode(text, label))
-
-
-def _example_request(opts: PredictOptions) -> _Request:
-    from bundle_cli.runtime import loader
-    from bundle_cli.runtime.examples import find_example
-    from bundle_cli.runtime.timings import Timings
-
-    settings = loader.read_settings(loader.bundle_dir(opts.path), Timings())
-    example = find_example(settings, str(opts.example))
-    if opts.files:
-        raise UsageError("--file cannot be combined with --example; the example names its files")
-    return _Request(
-        f"example {example.name}", value=example.input, files=list(example.files.items())
-    )
+    return Request(codec.decode(text, label), label=label, indent=2, **options)
 
 
 def _open_input(path: str) -> IO[str]:
@@ -229,10 +188,3 @@ def _read(handle: IO[str], label: str) -> str:
         return handle.read()
     except UnicodeDecodeError as exc:
         raise InputDataError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-
-
-def _decoded(chunks: Iterator[list[str]], label: str) -> Iterator[list[str]]:
-    try:
-        yield from chunks
-    except UnicodeDecodeError as exc:
-        raise InputDataError(f"{label}: not UTF-8 text ({exc.reason})") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.pipeline import Pipeline, Stream
+from bundle_cli.runtime.runner import BundleInfo, Replies, Request
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
 
@@ -38,6 +39,7 @@ class LoadedBundle:
         self.settings = settings
         self._pipeline = pipeline
         self._cleanups = list(cleanups or [])  # e.g. removing the folder an archive unpacked to
+        self._info: BundleInfo | None = None
 
     @property
     def path(self) -> Path:
@@ -89,16 +91,7 @@ class LoadedBundle:
         request/response methods (`completions`, ...); the raw output, or a Stream of raw
         chunks when the method returned a generator. Give open RequestFiles to read a Stream
         after this returns."""
-        if method not in CALLABLE_METHODS:
-            raise UsageError(
-                f"--method {method}: not a method bundle can call; use one of {', '.join(CALLABLE_METHODS)}"
-            )
-        if self.spec.hook(method) is None:
-            defined = [m for m in CALLABLE_METHODS if self.spec.hook(m) is not None]
-            raise UsageError(
-                f"--method {method}: {self.settings.show(self.settings.model_file)} defines no "
-                f"{method}; it defines {', '.join(defined)}"
-            )
+        self._check_method(method)
         with _files(files) as request_files:
             if self.spec.batch_size and method == "predict":
                 return self._pipeline.run_batch([input], request_files, ["input"], timeout)[0]
@@ -106,7 +99,7 @@ class LoadedBundle:
 
     def stream(
         self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """The chunks of a streaming model as they are produced (one item for other models)."""
         if not self.streaming:
             yield self.predict(input, files, timeout=timeout, raw=raw)
@@ -114,6 +107,28 @@ class LoadedBundle:
         with _files(files) as request_files:
             for chunk in self._pipeline.stream(input, request_files, "input", timeout):
                 yield chunk if raw else self._plain(chunk)
+
+    async def apredict(
+        self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
+    ) -> Any:
+        """`predict` for a caller on an event loop; the loop is not blocked."""
+        import asyncio
+
+        return await asyncio.to_thread(self.predict, input, files, timeout=timeout, raw=raw)
+
+    async def astream(
+        self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
+    ) -> AsyncIterator[Any]:
+        """`stream` for a caller on an event loop: `async for chunk in bundle.astream(x)`."""
+        import asyncio
+
+        chunks: Generator[Any, None, None] = self.stream(input, files, timeout=timeout, raw=raw)
+        done = object()
+        try:
+            while (chunk := await asyncio.to_thread(next, chunks, done)) is not done:
+                yield chunk
+        finally:
+            await asyncio.to_thread(chunks.close)
 
     def predict_many(
         self,
@@ -126,32 +141,81 @@ class LoadedBundle:
     ) -> Iterator[Any]:
         """One output per input, in order; inputs are consumed lazily, batch by batch."""
         labeled = ((f"input {n}", value) for n, value in enumerate(inputs, 1))
+        size = self._batch_size(batch_size)
         with _files(files) as request_files:
-            for chunk in self._chunks(labeled, request_files, batch_size, timeout):
+            for chunk in self._chunks(labeled, request_files, size, timeout):
                 for out in chunk:
                     yield out if raw else self._plain(out)
 
-    def predict_jsonl(
-        self,
-        lines: Iterable[str],
-        source: str,
-        files: Files = None,
-        *,
-        batch_size: int | None = None,
-        timeout: float | None = None,
-        failures: list[BundleError] | None = None,
-    ) -> Iterator[list[str]]:
-        """JSON Lines in; out, for each batch (each line without batches), its output lines
-        in order, without newlines. Memory holds one batch; errors name `source:line`.
+    @property
+    def info(self) -> BundleInfo:
+        """The facts a caller may know before sending a request (plain data)."""
+        if self._info is None:
+            spec = self.spec
+            self._info = BundleInfo(
+                name=str(self.settings.config.get("model_name") or self.settings.root.name),
+                streaming=spec.streaming,
+                methods=tuple(m for m in CALLABLE_METHODS if spec.hook(m) is not None),
+                batch_size=spec.batch_size,
+                predict_concurrency=self.settings.predict_concurrency,
+                input_schema=_schema(spec.input_type),
+                output_schema=_schema(spec.output_type),
+            )
+        return self._info
 
-        With `failures` (a list: `--keep-going`), a line that fails (invalid JSON, invalid input,
-        the model raised) does not stop the run: its output line is an error record
-        `{"error": {"line", "code", "message", "exit_code"}}` and its error is appended."""
-        with _files(files) as request_files:
-            labeled = codec.iter_jsonl(lines, source, keep_going=failures is not None)
-            chunks = self._chunks(labeled, request_files, batch_size, timeout, failures, True)
-            for chunk in chunks:
-                yield [_error_record(o) if isinstance(o, BundleError) else o for o in chunk]
+    def serve(self, request: Request) -> Replies:
+        """The dispatch of one Request (see bundle_cli.runtime.runner): a single answer, a
+        stream of chunks, or JSON Lines one by one or in batches, as JSON text.
+
+        Raises at once (before any output) for a method the model does not define, a batch
+        size it does not take or a file that cannot be opened; errors of the input and of the
+        model's code are raised while the replies are read, or with `keep_going` recorded in
+        `Replies.failures` and written as error records in their place."""
+        if request.lines is not None:
+            if request.method != "predict":
+                raise UsageError(
+                    f"method {request.method}: only single requests call other methods than "
+                    "predict, not JSON Lines"
+                )
+            size = self._batch_size(request.batch_size)
+        else:
+            self._check_method(request.method)
+        files = RequestFiles(request.files)  # opened now: a bad file fails before any output
+        if request.lines is None:
+            return Replies(self._serve_one(request, files), streamed=True)
+        failures: list[BundleError] = []
+        lines = self._serve_lines(request, files, size, failures if request.keep_going else None)
+        return Replies(lines, streamed=False, failures=failures)
+
+    def _serve_one(self, request: Request, files: RequestFiles) -> Iterator[str]:
+        try:
+            out = self.respond(request.input, files, timeout=request.timeout, method=request.method)
+            if isinstance(out, Stream):  # each chunk as soon as the model yields it
+                for chunk in out:
+                    yield self.encode(chunk)
+            else:
+                yield self.encode(out, indent=request.indent)
+        finally:
+            files.close()
+
+    def _serve_lines(
+        self,
+        request: Request,
+        files: RequestFiles,
+        size: int | None,
+        failures: list[BundleError] | None,
+    ) -> Iterator[str]:
+        assert request.lines is not None
+        label = request.label
+        try:
+            labeled = codec.iter_jsonl(request.lines, label, keep_going=failures is not None)
+            for chunk in self._chunks(labeled, files, size, request.timeout, failures, True):
+                for out in chunk:
+                    yield _error_record(out) if isinstance(out, BundleError) else out
+        except UnicodeDecodeError as exc:
+            raise InputDataError(f"{label}: not UTF-8 text ({exc.reason})") from None
+        finally:
+            files.close()
 
     def encode(self, value: Any, *, indent: int | None = None) -> str:
         """JSON text of an output returned with raw=True."""
@@ -184,14 +248,13 @@ class LoadedBundle:
         self,
         labeled: Iterator[tuple[str, Any]],
         files: RequestFiles,
-        batch_size: int | None,
+        size: int | None,
         timeout: float | None,
         failures: list[BundleError] | None = None,
         encode: bool = False,
     ) -> Iterator[list[Any]]:
         """Outputs in input order (JSON text with `encode`), a batch at a time (one at a time
         without batches); with `failures`, the error of a line that failed in its place."""
-        size = self._batch_size(batch_size)
         pipeline = self._pipeline
         if self.streaming:  # each input's chunks, collected: one output per input
 
@@ -226,6 +289,18 @@ class LoadedBundle:
                 failures.append(error)
                 yield [error] * len(batch)
 
+    def _check_method(self, method: str) -> None:
+        if method not in CALLABLE_METHODS:
+            raise UsageError(
+                f"--method {method}: not a method bundle can call; use one of {', '.join(CALLABLE_METHODS)}"
+            )
+        if self.spec.hook(method) is None:
+            defined = [m for m in CALLABLE_METHODS if self.spec.hook(m) is not None]
+            raise UsageError(
+                f"--method {method}: {self.settings.show(self.settings.model_file)} defines no "
+                f"{method}; it defines {', '.join(defined)}"
+            )
+
     def _batch_size(self, requested: int | None) -> int | None:
         if requested is not None and requested < 1:
             raise UsageError(f"--batch-size must be 1 or more, not {requested}")
@@ -240,6 +315,10 @@ class LoadedBundle:
 
     def _plain(self, value: Any) -> Any:
         return json.loads(self.encode(value))
+
+
+def _schema(model: Any) -> dict[str, Any] | None:
+    return None if model is None else dict(model.model_json_schema())
 
 
 def _at_lines(exc: BundleError, labels: list[str]) -> BundleError:

@@ -73,6 +73,11 @@ class Settings:
         return dict(self.config.get("environment_variables") or {})
 
     @property
+    def predict_concurrency(self) -> int:
+        """`runtime.predict_concurrency`: how many requests predict may serve at once."""
+        return int((self.config.get("runtime") or {}).get("predict_concurrency") or 1)
+
+    @property
     def examples_file(self) -> Path:
         return self.root / self.config["examples_filename"]
 

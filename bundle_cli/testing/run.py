@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.errors import BundleError, InputDataError, UserCodeError
+from bundle_cli.runtime.examples import Example
+from bundle_cli.runtime.runner import Runner
 from bundle_cli.testing.compare import first_difference
 from bundle_cli.testing.report import ExampleResult, TestReport
 
@@ -17,12 +19,14 @@ def run_examples(
     *,
     names: Sequence[str] | None = None,
     warn: Callable[[str], Any] | None = None,
+    open_runner: Callable[[Path], Runner] | None = None,
 ) -> TestReport:
     """Run the bundle's examples (all, or those named) and compare outputs with `expected`.
 
     `path` is a bundle folder or an archive. The bundle is validated and loaded once; an example
     whose model code raises is reported as an error and the others still run; `warn` receives
-    the warnings shown before the model starts (see `bundle_cli.load`). Raises
+    the warnings shown before the model starts (see `bundle_cli.load`). `open_runner` opens the
+    Runner the examples run in (default: `bundle_cli.load` in this process). Raises
     InvalidBundleError, UsageError (no examples, an unknown name), UnsafeArchiveError, or
     UserCodeError when the model cannot even be loaded.
     """
@@ -37,7 +41,8 @@ def run_examples(
     loader.check_runnable(settings)
     examples = select(read_examples(settings), names, settings.show(settings.examples_file))
     started = time.perf_counter()
-    with load(folder, warn=warn) as bundle:
+    opened = open_runner(folder) if open_runner is not None else load(folder, warn=warn)
+    with opened as bundle:
         report = TestReport(bundle=str(path), load_seconds=time.perf_counter() - started)
         started = time.perf_counter()
         report.results = [run_one(bundle, example) for example in examples]
@@ -45,7 +50,7 @@ def run_examples(
     return report
 
 
-def run_one(bundle: Any, example: Any) -> ExampleResult:
+def run_one(bundle: Runner, example: Example) -> ExampleResult:
     """One example: its output, compared with `expected` when the example has one."""
     started = time.perf_counter()
     try:
@@ -74,11 +79,12 @@ def run_one(bundle: Any, example: Any) -> ExampleResult:
     return ExampleResult(example.name, "passed", seconds, output)
 
 
-def _expected_error(example: Any, exc: BundleError, seconds: float) -> ExampleResult:
+def _expected_error(example: Example, exc: BundleError, seconds: float) -> ExampleResult:
     """passed when the model raised the exception named (with a matching message), else failed."""
     import re
 
     wanted, said = example.expect_error, _one_line(exc)
+    assert wanted is not None
     if exc.raised != wanted.type:
         return ExampleResult(
             example.name, "failed", seconds, error=f"expected {wanted.type}; {said}"
