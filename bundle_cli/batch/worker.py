@@ -1,8 +1,8 @@
 """One loaded bundle scoring tables of rows: what every engine runs on each of its workers.
 
-The rows go through `LoadedBundle.predict_jsonl`, the code path of `bundle predict --jsonl
---keep-going`, so the hooks, `predict_batch_size`, the JSON encoding and the error records are
-the runtime's own. A table is a slice of a larger input: its rows carry their line numbers in the
+The rows go to the runner seam as one JSON Lines `Request` with `keep_going`, the request of
+`bundle predict --jsonl --keep-going`, so the hooks, `predict_batch_size`, the JSON encoding and
+the error records are the runtime's own. A table is a slice of a larger input: its rows carry their line numbers in the
 whole input, and messages and error records name those lines, as `bundle predict` would.
 """
 
@@ -19,20 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.batch.rows import output_table, request_texts
-from bundle_cli.errors import (
-    BundleError,
-    EnvironmentMismatchError,
-    ExitCode,
-    InputDataError,
-    UnsafeArchiveError,
-    UsageError,
-    UserCodeError,
-)
+from bundle_cli.errors import BundleError, InputDataError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from bundle_cli.runtime import LoadedBundle
+    from bundle_cli.runtime.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -54,7 +46,7 @@ class Worker:
 
         self.options = options
         with _prints_to_stderr():
-            self.bundle: LoadedBundle = load(archive)
+            self.runner: Runner = load(archive)
 
     def score(self, table: pa.Table) -> pa.Table:
         """The answers to the rows of `table`, one output row per input row, in order."""
@@ -72,10 +64,13 @@ class Worker:
         empty = next((n for n, t in zip(numbers, texts, strict=True) if not t.strip()), None)
         if empty is not None:
             raise InputDataError(f"{self.options.source}:{empty}: the request is empty")
-        source, failures = self.options.source, list[BundleError]()
+        from bundle_cli.runtime.runner import Request
+
+        source = self.options.source
         with _prints_to_stderr():
-            chunks = self.bundle.predict_jsonl(texts, source, failures=failures)
-            outputs = [line for chunk in chunks for line in chunk]
+            replies = self.runner.serve(Request(lines=texts, label=source, keep_going=True))
+            outputs = list(replies)
+        failures = replies.failures
         failed = [False] * len(outputs)
         for error in failures:
             first, last = _span(str(getattr(error, "line", "")))
@@ -87,7 +82,7 @@ class Worker:
         return outputs, failed
 
     def close(self) -> None:
-        self.bundle.close()
+        self.runner.close()
 
 
 def _prints_to_stderr() -> contextlib.AbstractContextManager[Any]:
@@ -104,14 +99,10 @@ class RemoteFailure(Exception):
 
     @classmethod
     def of(cls, error: BundleError) -> RemoteFailure:
-        payload = {
-            "message": error.message,
-            "hint": error.hint,
-            "exit_code": int(error.exit_code),
-            "traceback": getattr(error, "user_traceback", "") or "",
-        }
-        encoded = base64.b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")
-        return cls(f"{error.message} ({cls.MARK}{encoded})")
+        from bundle_cli.runtime.runner import error_to_json
+
+        encoded = base64.b64encode(json.dumps(error_to_json(error)).encode("utf-8"))
+        return cls(f"{error.message} ({cls.MARK}{encoded.decode('ascii')})")
 
 
 _MARKED = re.compile(re.escape(RemoteFailure.MARK) + r"([A-Za-z0-9+/=]+)")
@@ -119,33 +110,17 @@ _MARKED = re.compile(re.escape(RemoteFailure.MARK) + r"([A-Za-z0-9+/=]+)")
 
 def recover(exc: BaseException) -> BundleError | None:
     """The BundleError a worker raised, from the exception an engine raised on the driver."""
+    from bundle_cli.runtime.runner import error_from_json
+
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        found = _MARKED.search(str(exc))
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        found = _MARKED.search(str(cause))
         if found:
-            payload = json.loads(base64.b64decode(found.group(1)))
-            return _rebuilt(payload)
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+            return error_from_json(json.loads(base64.b64decode(found.group(1))))
+        cause = cause.__cause__ or cause.__context__
     return None
-
-
-def _rebuilt(payload: dict[str, Any]) -> BundleError:
-    code = ExitCode(payload["exit_code"])
-    if code is ExitCode.USER_CODE:
-        return UserCodeError(payload["message"], payload["traceback"])
-    kind = _KINDS.get(code, BundleError)
-    error = kind(payload["message"], hint=payload.get("hint"))
-    error.exit_code = code
-    return error
-
-
-_KINDS: dict[ExitCode, type[BundleError]] = {
-    ExitCode.USAGE: UsageError,
-    ExitCode.INVALID_INPUT: InputDataError,
-    ExitCode.UNSAFE: UnsafeArchiveError,
-    ExitCode.ENVIRONMENT: EnvironmentMismatchError,
-}
 
 
 def _span(where: str) -> tuple[int, int]:
@@ -178,4 +153,5 @@ def _renumber_record(record: str, source: str, numbers: Sequence[int]) -> str:
 def _as_global(error: BundleError, source: str, numbers: Sequence[int]) -> BundleError:
     error.message = _renumber(error.message, source, numbers)
     error.args = (error.message,)
+    error.line = _renumber(str(getattr(error, "line", "")), source, numbers)  # type: ignore[attr-defined]
     return error
