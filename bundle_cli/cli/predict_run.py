@@ -42,6 +42,8 @@ class PredictOptions:
     log_level: str | None = None
     keep_going: bool = False
     trust_pickles: bool = False
+    isolated: bool = False
+    offline: bool = False
 
 
 def run(opts: PredictOptions) -> None:
@@ -86,13 +88,26 @@ def _run(
     out = stack.enter_context(output.sink(target, stdout))  # replaced only if all went well
     warn = None if opts.quiet else warning
     with model_logs.spinner("loading the model", stderr):
-        loaded = load(
-            opts.path,
-            secrets=secrets,
-            secrets_file=opts.secrets_file,
-            warn=warn,
-            trust_pickles=opts.trust_pickles,
-        )
+        if opts.isolated:
+            from bundle_cli.envs import open_isolated
+
+            loaded: Any = open_isolated(
+                opts.path,
+                secrets=secrets,
+                secrets_file=opts.secrets_file,
+                warn=warn,
+                trust_pickles=opts.trust_pickles,
+                offline=opts.offline,
+                log_level=level,
+            )
+        else:
+            loaded = load(
+                opts.path,
+                secrets=secrets,
+                secrets_file=opts.secrets_file,
+                warn=warn,
+                trust_pickles=opts.trust_pickles,
+            )
     bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
     replies = bundle.serve(request)
@@ -126,6 +141,10 @@ def _check_sources(opts: PredictOptions) -> None:
         raise UsageError("--method applies to single requests, not --jsonl")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
+    if opts.offline and not opts.isolated:
+        raise UsageError("--offline applies to --isolated runs (it builds from uv's cache only)")
+    if opts.profile and opts.isolated:
+        raise UsageError("--profile times the stages in this process; it cannot with --isolated")
     if opts.keep_going and not opts.jsonl:
         raise UsageError("--keep-going applies to --jsonl runs only")
     if opts.batch_size is not None and (not opts.jsonl or opts.batch_size < 1):
