@@ -86,12 +86,12 @@ def builds(bundle: Path, env: dict[str, str]) -> list[str]:
     remove = [bundle_cmd, "env", "remove", str(bundle)]
     cold = timed(build, env)
     rebuilds = []
-    for _ in range(3):
+    for _ in range(2):
         run_once(remove, env=env)
         rebuilds.append(timed(build, env))
     # "cold for the venv only": a fresh bundle cache (no environment, no interpreter record)
     venv_cold = []
-    for n in range(3):
+    for n in range(2):
         fresh = env | {"BUNDLE_CACHE_DIR": f"{env['BUNDLE_CACHE_DIR']}-fresh{n}"}
         venv_cold.append(timed(build, fresh))
     plain = statistics.median(uv_without_bytecode(bundle, env) for _ in range(3))
@@ -102,8 +102,8 @@ def builds(bundle: Path, env: dict[str, str]) -> list[str]:
         "| build | median | runs |",
         "|---|---:|---:|",
         f"| fully cold (empty uv cache: downloads) | {cold:.2f} s | 1 |",
-        f"| cold for the venv (uv cache warm, fresh bundle cache) | {statistics.median(venv_cold):.2f} s | 3 |",
-        f"| rebuild after `bundle env remove` | {statistics.median(rebuilds):.2f} s | 3 |",
+        f"| cold for the venv (uv cache warm, fresh bundle cache) | {statistics.median(venv_cold):.2f} s | 2 |",
+        f"| rebuild after `bundle env remove` | {statistics.median(rebuilds):.2f} s | 2 |",
         f"| the same install by uv without compiling bytecode (what the build adds) | {plain:.2f} s | 3 |",
         f"| reuse check, in process (`envs.build.build` on a built env) | {check * 1000:.2f} ms | 50 |",
         f"| `bundle env path` (whole process) | {whole * 1000:.0f} ms | 15 |",
@@ -205,7 +205,7 @@ def mlflow_figures(bundle: Path, root: Path, env: dict[str, str]) -> list[str]:
            str(inp), "-t", "json", "--env-manager", "uv"]  # fmt: skip
     path = f"{BIN}:{venv / 'bin'}:{env.get('PATH', '')}"  # mlflow runs `uv` from PATH
     runs = []
-    for _ in range(3):
+    for _ in range(2):
         try:
             runs.append(timed(cmd, env | {"PATH": path}))
         except RuntimeError as exc:
@@ -213,7 +213,7 @@ def mlflow_figures(bundle: Path, root: Path, env: dict[str, str]) -> list[str]:
     return [
         "| `mlflow models predict --env-manager uv` (same model) | median | runs |",
         "|---|---:|---:|",
-        f"| one prediction (a new environment each call) | {statistics.median(runs):.2f} s | 3 |",
+        f"| one prediction (a new environment each call) | {statistics.median(runs):.2f} s | 2 |",
     ]
 
 

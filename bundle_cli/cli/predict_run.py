@@ -75,6 +75,13 @@ def _run(
     stderr: IO[str],
     failures: list[BundleError],
 ) -> None:
+    prestarted = None
+    if opts.isolated:  # the child of the bundle's last environment starts while we import
+        from bundle_cli.envs.launch import prestart
+
+        prestarted = prestart(opts.path)
+        if prestarted is not None:
+            stack.callback(prestarted.discard)
     from bundle_cli.runtime import load
     from bundle_cli.runtime.secrets import parse_secret_pairs
 
@@ -99,6 +106,7 @@ def _run(
                 trust_pickles=opts.trust_pickles,
                 offline=opts.offline,
                 log_level=level,
+                prestarted=prestarted,
             )
         else:
             loaded = load(

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.envs.build import build_for
+from bundle_cli.envs.launch import Prestarted, launch, remember
 from bundle_cli.errors import UsageError
 from bundle_cli.runtime.piperunner import PipeRunner
 
 OLDEST_CHILD = (3, 10)  # runtime/ uses `X | Y` at run time (isinstance), new in 3.10
+# The validation warnings about the tool's own Python (validation/environment.py's codes,
+# written here so that a run does not import the validation and config packages).
+ABOUT_THIS_PYTHON = ("requirement-not-installed", "requirement-version", "python-version-mismatch")
 
 
 def open_isolated(
@@ -29,16 +33,46 @@ def open_isolated(
     offline: bool = False,
     progress: Callable[[str], Any] | None = None,
     log_level: int = logging.INFO,
+    prestarted: Prestarted | None = None,
 ) -> PipeRunner:
     """The bundle at `path` (a folder or an archive) loaded in its own environment, as a
     Runner (bundle_cli.runtime.runner). Builds the environment when it is missing (`progress`
     receives what is being done). Raises what `bundle_cli.load` raises, and
-    EnvironmentBuildError / EnvironmentMismatchError when the environment cannot be built."""
+    EnvironmentBuildError / EnvironmentMismatchError when the environment cannot be built.
+    `prestarted` is a child started early (envs.launch.prestart), used when it runs the
+    environment the bundle needs and ended otherwise."""
+    try:
+        return _open(
+            path,
+            secrets,
+            secrets_file,
+            trust_pickles,
+            warn,
+            offline,
+            progress,
+            log_level,
+            prestarted,
+        )
+    finally:
+        if prestarted is not None:
+            prestarted.discard()  # not taken: its environment is not the one needed
+
+
+def _open(
+    path: str | Path,
+    secrets: Mapping[str, str] | None,
+    secrets_file: str | Path | None,
+    trust_pickles: bool,
+    warn: Callable[[str], Any] | None,
+    offline: bool,
+    progress: Callable[[str], Any] | None,
+    log_level: int,
+    prestarted: Prestarted | None,
+) -> PipeRunner:
     from bundle_cli.cachedir import origin
     from bundle_cli.runtime import loader
     from bundle_cli.runtime.secrets import resolve_secrets
     from bundle_cli.runtime.timings import Timings
-    from bundle_cli.validation.environment import ABOUT_THIS_PYTHON
 
     folder = loader.bundle_dir(path)
     settings = loader.read_settings(folder, Timings(), trust_pickles)
@@ -66,4 +100,7 @@ def open_isolated(
         "origin": origin(settings.root),
         "log_level": log_level,
     }
-    return PipeRunner(env.environment.python, child_settings)
+    python = env.environment.python
+    remember(path, python)
+    proc = prestarted.take(python) if prestarted is not None else None
+    return PipeRunner(proc or launch(python), child_settings)

@@ -31,9 +31,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+# Imported before the settings arrive: the parent may start this process early (envs/launch.py).
 from bundle_cli import errors
+from bundle_cli.cachedir import remember_origin
+from bundle_cli.cli.model_logs import model_logging
 from bundle_cli.errors import BundleError, ExitCode
+from bundle_cli.runtime import loader
+from bundle_cli.runtime.bundle import LoadedBundle
+from bundle_cli.runtime.hooks import inspect_model
+from bundle_cli.runtime.pipeline import Pipeline
 from bundle_cli.runtime.runner import BundleInfo, Request, error_to_json
+from bundle_cli.runtime.secrets import Secrets
+from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
+from bundle_cli.runtime.usertrace import Guard
 
 FLUSH_EVERY = 256  # output lines held back while more input is at hand
 INBOX_FRAMES = 64  # input frames read ahead (of 64 lines each): memory stays bounded
@@ -52,7 +63,7 @@ class Channel:
         threading.Thread(target=self._read, args=(inp,), name="bundle-pipe", daemon=True).start()
 
     def _read(self, inp: IO[bytes]) -> None:
-        for raw in inp:
+        for raw in _raw_lines(inp.fileno()):
             message = json.loads(raw)
             if message.get("cancel"):
                 self.cancelled.set()
@@ -107,6 +118,18 @@ class Channel:
                 self._lines_open = False
 
 
+def _raw_lines(fd: int) -> Iterator[bytes]:
+    """The lines of `fd`, read with os.read: no buffered reader (and its lock) is held by this
+    thread when the interpreter exits, which would abort the exit."""
+    pending = b""
+    while chunk := os.read(fd, 1 << 16):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
+
+
 def main() -> None:
     # fd 1 carries the protocol; the model's prints (and anything writing to fd 1) go to stderr.
     out = os.fdopen(os.dup(1), "wb")
@@ -132,17 +155,6 @@ def main() -> None:
 
 def _start(settings: dict[str, Any]) -> Any:
     """The loaded bundle, from the settings the parent validated (no validation here)."""
-    from bundle_cli.cachedir import remember_origin
-    from bundle_cli.cli.model_logs import model_logging
-    from bundle_cli.runtime import loader
-    from bundle_cli.runtime.bundle import LoadedBundle
-    from bundle_cli.runtime.hooks import inspect_model
-    from bundle_cli.runtime.pipeline import Pipeline
-    from bundle_cli.runtime.secrets import Secrets
-    from bundle_cli.runtime.settings import Settings
-    from bundle_cli.runtime.timings import Timings
-    from bundle_cli.runtime.usertrace import Guard
-
     root = Path(settings["root"])
     if settings.get("origin"):
         remember_origin(root, settings["origin"])

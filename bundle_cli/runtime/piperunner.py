@@ -1,10 +1,9 @@
 """The pipe runner: a Runner (bundle_cli.runtime.runner) whose bundle runs in another Python.
 
 The child is the interpreter of the bundle's environment running `runtime/child.py` (see its
-docstring for the protocol). It is started with `-I` (no user site, no PYTHON* variables) and
-sees exactly one package of the tool: `bundle_cli`, through a meta-path finder that looks for
-that name only in the folder the tool is installed in, never the tool's site-packages. The
-bundle's own pins (an old pydantic, numpy or typer) are therefore what its code imports.
+docstring for the protocol), started by bundle_cli/envs/launch.py so that it sees no package of
+the tool but `bundle_cli`: the bundle's own pins (an old pydantic, numpy or typer) are what its
+code imports.
 
 Requests run one at a time per child (its `info.predict_concurrency` is 1). Outputs arrive as the child's JSON text, so they are
 printed byte for byte as in process; errors arrive as data and are raised as the same
@@ -28,23 +27,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import bundle_cli
 from bundle_cli.errors import BundleError, ExitCode, InputDataError
 from bundle_cli.runtime.runner import BundleInfo, Replies, Request, error_from_json
 
 LINES_PER_FRAME = 64
-_TOOL_PARENT = str(Path(bundle_cli.__file__).resolve().parent.parent)
-# Run by the child: only `bundle_cli` is found in the tool's folder; then the child's main.
-_BOOT = (
-    "import sys, importlib.machinery as m\n"
-    "class OnlyBundleCli:\n"
-    "    @staticmethod\n"
-    "    def find_spec(name, path=None, target=None):\n"
-    "        return m.PathFinder.find_spec(name, [sys.argv[1]]) if name == 'bundle_cli' else None\n"
-    "sys.meta_path.insert(0, OnlyBundleCli)\n"
-    "from bundle_cli.runtime.child import main\n"
-    "main()\n"
-)
 
 
 class ProcessDiedError(BundleError):
@@ -58,22 +44,20 @@ class PipeRunner:
 
     def __init__(
         self,
-        python: str | Path,
+        proc: subprocess.Popen[bytes],
         settings: Mapping[str, Any],
         *,
         cleanups: list[Callable[[], Any]] | None = None,
     ) -> None:
+        """Drive `proc` (runtime/child.py started in the bundle's environment, with pipes for
+        stdin, stdout and stderr; see envs/launch.py): send it `settings`, wait until the model
+        is loaded."""
         self._cleanups = list(cleanups or [])
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._current: _Call | None = None
         self._closed = False
-        self._proc = subprocess.Popen(
-            [str(python), "-I", "-c", _BOOT, _TOOL_PARENT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        self._proc = proc
         self._pump = threading.Thread(target=_pump, args=(self._proc.stderr,), daemon=True)
         self._pump.start()
         try:
@@ -393,13 +377,21 @@ def _pump(stream: IO[bytes] | None) -> None:
 
 
 def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
-    """Wait up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL."""
-    for step, wait in ((None, grace), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        if step is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(step)
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """Wait up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL. Waits
+    block in waitpid (no polling), a timer sends the signals."""
+    steps = [(grace, signal.SIGTERM), (grace + 2.0, signal.SIGKILL)]
+    timers = [threading.Timer(after, _signal, (proc, sig)) for after, sig in steps]
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    try:
+        proc.wait()
+    finally:
+        for timer in timers:
+            timer.cancel()
+
+
+def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)

@@ -23,8 +23,6 @@ WRONG_VERSION = "requirement-version"
 PYTHON_MISMATCH = "python-version-mismatch"
 UNPINNED = "requirement-unpinned"
 STALE_LOCK = "lock-stale"
-# What the checks above say about the Python running here: not about an --isolated run.
-ABOUT_THIS_PYTHON = (NOT_INSTALLED, WRONG_VERSION, PYTHON_MISMATCH)
 
 
 def check_environment(

@@ -161,3 +161,11 @@ def test_lock_round_trip(make_bundle, bundle_cmd, tmp_path: Path) -> None:
     (bundle / "config.yaml").write_text((bundle / "config.yaml").read_text().replace("2.10", "2.9"))
     stale = bundle_cmd("validate", str(bundle))
     assert "requirements.lock no longer matches" in stale.stderr and "[lock-stale]" in stale.stderr
+
+
+def test_the_warnings_left_out_of_isolated_runs_are_validations_codes() -> None:
+    from bundle_cli.envs.isolated import ABOUT_THIS_PYTHON
+    from bundle_cli.validation import environment
+
+    codes = (environment.NOT_INSTALLED, environment.WRONG_VERSION, environment.PYTHON_MISMATCH)
+    assert codes == ABOUT_THIS_PYTHON
