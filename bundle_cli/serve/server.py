@@ -147,7 +147,7 @@ def _server(config: Any) -> Any:
     """uvicorn's server, where a second signal of either kind stops it without draining."""
     import uvicorn
 
-    class Server(uvicorn.Server):  # type: ignore[misc]  # uvicorn ships no types here
+    class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             if self.should_exit:
                 self.force_exit = True
