@@ -21,6 +21,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError
+
 # the framework modules, in the order their stage types are listed
 MODULES = ("torch", "sklearn", "xgboost", "onnx", "python")
 
@@ -87,6 +90,11 @@ def distribution_of(module: str) -> str:
         if top in framework.modules:
             return framework.modules[top]
     return top
+
+
+def stage_error(code: str, message: str, path: Path) -> InvalidBundleError:
+    """A stage model that its loader cannot run, located at the model file."""
+    return InvalidBundleError(message, [Diagnostic(code, "error", message, str(path))])
 
 
 def option_problems(stage_type: str, options: dict[str, Any]) -> list[tuple[str, str]]:
