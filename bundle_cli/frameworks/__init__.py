@@ -40,8 +40,8 @@ class Host(Protocol):
         """Import a Python file of the bundle inside the bundle's import scope."""
 
     def model(self, cls: type, where: str) -> Awaitable[StageCall]:
-        """Instantiate a Model class, run its load(), and return how its hooks run a stage's
-        input."""
+        """Instantiate the Model class of the stage `where` names, run its load(), and return
+        how its hooks run the stage's input."""
 
 
 # a loader returns the stage's call, or an awaitable of it (a Model class whose load() is async)

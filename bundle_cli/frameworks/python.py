@@ -20,7 +20,7 @@ async def load(path: Path, options: dict[str, Any], where: str, host: Host) -> S
     if not inspect.isclass(cls):
         message = f"{where}: {path.name} defines no class {class_name}"
         raise stage_error("missing-model-class", message, path)
-    return await host.model(cls, f"{where}: {class_name}")
+    return await host.model(cls, where)
 
 
 FRAMEWORKS = (Framework("python", load, suffixes=(".py",), options={"class_name": str}),)
