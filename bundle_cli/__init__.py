@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from bundle_cli.errors import InvalidInput as InvalidInput
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
-    from bundle_cli.flows.store import Store as Store
-    from bundle_cli.flows.store import store as store
     from bundle_cli.runtime import load as load
+    from bundle_cli.runtime.store import Store as Store
+    from bundle_cli.runtime.store import store as store
     from bundle_cli.scaffold import init as init
     from bundle_cli.signing.sign import sign as sign
     from bundle_cli.testing import run_examples as run_examples
@@ -33,8 +33,8 @@ _API = {
     "load_config": "bundle_cli.config",
     "build_flow": "bundle_cli.flows.build",
     "ModelType": "bundle_cli.flows.stages",
-    "store": "bundle_cli.flows.store",
-    "Store": "bundle_cli.flows.store",
+    "store": "bundle_cli.runtime.store",
+    "Store": "bundle_cli.runtime.store",
     "run_examples": "bundle_cli.testing",
     "load": "bundle_cli.runtime",
     "package": "bundle_cli.archive.package",

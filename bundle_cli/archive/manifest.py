@@ -173,6 +173,13 @@ def _check_bundle_section(bundle: dict[str, Any]) -> None:
     for key, types in _BUNDLE_FIELDS.items():
         _require(isinstance(bundle.get(key), types), f"bad {key} in the bundle section")
     _require(all(isinstance(r, str) for r in bundle["requirements"]), "bad requirements")
+    # recorded since bundle 0.1 archives began listing the model's methods; absent before
+    model_file, methods = bundle.get("model_file"), bundle.get("methods")
+    _require(model_file is None or _is_name(model_file), "bad model_file in the bundle section")
+    _require(
+        methods is None or (isinstance(methods, list) and all(isinstance(m, str) for m in methods)),
+        "bad methods in the bundle section",
+    )
 
 
 def _is_name(value: Any) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli._version import __version__
-from bundle_cli.archive.derived import bundle_section
+from bundle_cli.archive.derived import MAX_TEXT, bundle_section, model_file
 from bundle_cli.archive.digests import DigestCache, file_sha256
 from bundle_cli.archive.manifest import CONFIG_NAME, Manifest
 from bundle_cli.archive.needed import dropped
@@ -145,11 +145,26 @@ def archive_path(config: Any, output: str | Path | None) -> Path:
 
 def build_manifest(config: Any, selection: Selection) -> Manifest:
     """The manifest with placeholder digests (the writer fills them in)."""
-    bundle = bundle_section(config, _requirements_text(selection.root, config))
+    bundle = bundle_section(
+        config, _requirements_text(selection.root, config), _model_source(selection, config)
+    )
     shard_size = shard_size_for(e.size for e in selection.files)
     files = [placeholder(e.name, e.size, e.executable, shard_size) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
     return Manifest(__version__, config.spec_version, bundle, files, dirs, shard_size=shard_size)
+
+
+def _model_source(selection: Selection, config: Any) -> bytes | None:
+    """The packed model file's bytes, for the methods the manifest lists (None: no such file
+    is packed, or it is too large to be re-read by verify)."""
+    path = model_file(config)
+    entry = next((e for e in selection.files if e.name == path), None)
+    if entry is None or entry.size > MAX_TEXT:
+        return None
+    try:
+        return (selection.root / entry.name).read_bytes()
+    except OSError:
+        return None
 
 
 def _requirements_text(root: Path, config: Any) -> str | None:

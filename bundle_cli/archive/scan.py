@@ -132,7 +132,12 @@ class Scanner:
         self.shard_size = manifest.shard_size
         self.dirs = set(manifest.directories)
         # the files the manifest's derived fields come from, kept to recompute them at the end
-        wanted = (manifest_mod.CONFIG_NAME, manifest.bundle.get("requirements_file"))
+        bundle = manifest.bundle
+        wanted = (
+            manifest_mod.CONFIG_NAME,
+            bundle.get("requirements_file"),
+            bundle.get("model_file"),
+        )
         self.kept: dict[str, list[bytes] | None] = {n: None for n in wanted if n in self.files}
         return manifest
 
@@ -213,11 +218,16 @@ class Scanner:
         requirements = self.kept.get(requirements_file) if requirements_file else None
         if requirements_file in self.files and requirements is None:
             return  # altered or oversized: reported where it was found
+        model_file = manifest.bundle.get("model_file")
+        model = self.kept.get(model_file) if model_file else None
+        if model_file in self.files and model is None:
+            return  # altered or oversized: reported where it was found
         found = derived.mismatches(
             manifest.bundle,
             manifest.config_sha256,
             b"".join(config),
             None if requirements is None else b"".join(requirements),
+            (set(self.files), None if model is None else b"".join(model)),
         )
         for what in found:
             self.problem("altered", MANIFEST_NAME, what)

@@ -159,6 +159,7 @@ def inspect(
         f"version:       {b.get('version')}",
         f"python:        {b.get('python_version')}",
         f"requirements:  {', '.join(map(str, b.get('requirements') or [])) or '(none)'}",
+        f"methods:       {_methods(b)}",
         f"packaged by:   bundle {m.tool_version}",
         f"files:         {len(m.files)}, {human(m.total_size)} ({human(result.archive_size)} archived)",
     ]
@@ -168,3 +169,13 @@ def inspect(
     ]
     typer.echo("\n".join(printable(line) for line in lines))  # the manifest is not verified
     say("not verified: `bundle verify` checks every byte")
+
+
+def _methods(bundle: dict[str, Any]) -> str:
+    """The model's methods as the manifest lists them (archives before they were recorded: say so)."""
+    methods = bundle.get("methods")
+    if isinstance(methods, list):
+        return ", ".join(map(str, methods)) or "(none)"
+    if "methods" not in bundle:
+        return "(not recorded by the bundle that packed it)"
+    return "(no model class in the packed files: a flow, or a bundle Truss serves without code)"

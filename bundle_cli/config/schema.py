@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bundle_cli import frameworks
 from bundle_cli.config import values
 
 
@@ -40,7 +41,11 @@ class Runtime(StrictModel):
     enable_debug_logs: bool | None = Field(None, description="Truss: advisory.")
 
 
-StageType = Literal["torch", "sklearn", "xgboost", "xgboost_classifier", "onnx", "python"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    StageType = str
+else:  # one per framework module (bundle_cli/frameworks)
+    StageType = Literal[frameworks.types()]
 
 
 class FlowStage(StrictModel):

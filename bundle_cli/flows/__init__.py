@@ -1,9 +1,11 @@
 """Flows: a bundle as a chain of model stages, each with optional pre/post functions.
 
-- `stages`: the stage types (`ModelType`) and the options each loader takes;
-- `loaders`, `python_stage`: reading and calling each framework's model file;
-- `functions`, `calling`: finding a stage's pre/post functions and calling them by arity;
-- `load`, `pipeline`: assembling a loaded flow and running it;
-- `store`: the per-bundle store shared by stages, calls and Model hooks;
-- `build`, `pickles`: `build_flow`, which writes a bundle from Python functions.
+What only flows have; the runtime runs a flow as one kind of model (`runtime/flow.py`), and
+the frameworks a stage can use are the registry in `bundle_cli/frameworks/`.
+
+- `model`: `FlowModel`, the Model class the runtime instantiates for a flow bundle;
+- `load`, `functions`: loading each stage's model and its pre/post functions (and their arity);
+- `pipeline`: the stage chain, run per request;
+- `stages`: `ModelType`, the registry's stage types as the enum `build_flow` takes;
+- `build`, `build_config`, `pickling`: `build_flow`, which writes a bundle from Python functions.
 """

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bundle_cli.errors import InvalidBundleError, UsageError
-from bundle_cli.flows.stages import ModelType, option_problems
+from bundle_cli.flows.stages import ModelType
+from bundle_cli.frameworks import option_problems
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EXTRA_KEYS = ("pre", "post", "name", "options")
@@ -116,9 +117,9 @@ def _model_type(value: Any, where: str) -> ModelType:
 
 
 def _check_functions(plans: list[_Plan]) -> None:
-    from bundle_cli.flows.calling import arity
+    from bundle_cli.contract import FUNCTIONS
+    from bundle_cli.flows.functions import arity
     from bundle_cli.flows.pickling import function_problems
-    from bundle_cli.flows.stages import MAX_ARITY
 
     problems = []
     for plan in plans:
@@ -126,7 +127,7 @@ def _check_functions(plans: list[_Plan]) -> None:
             label = f"{slot} function {getattr(fn, '__qualname__', fn)!s} of stage '{plan.name}'"
             problems += function_problems(fn, label)
             try:
-                arity(fn, 1, MAX_ARITY[slot], label)
+                arity(fn, FUNCTIONS[slot], label)
             except InvalidBundleError as exc:
                 problems.append(exc.message)
     if problems:

@@ -38,23 +38,15 @@ def config_text(stages: list[StageEntry], name: str, trusted: dict[str, str] | N
     return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-# stage type -> the distributions that provide its framework, the usual one first
-_FRAMEWORK_DISTS = {
-    "torch": ("torch",),
-    "sklearn": ("scikit-learn",),
-    "xgboost": ("xgboost", "xgboost-cpu"),
-    "xgboost_classifier": ("xgboost", "xgboost-cpu"),
-    "onnx": ("onnxruntime", "onnxruntime-gpu"),
-}
-
-
 def requirements(stage_types: list[str]) -> list[str]:
     """Pins of the frameworks the stages use, as installed where the flow was built."""
     import importlib.metadata
 
+    from bundle_cli.frameworks import get
+
     pins = set()
     for stage_type in stage_types:
-        for dist in _FRAMEWORK_DISTS.get(stage_type, ()):
+        for dist in get(stage_type).distributions:
             try:
                 pins.add(f"{dist}=={importlib.metadata.version(dist)}")
                 break

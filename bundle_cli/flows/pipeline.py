@@ -1,16 +1,17 @@
-"""Running a loaded flow: pre(data[, files]) -> model -> post(result[, input[, files]]) per stage."""
+"""The stage chain of a loaded flow: pre(data[, files]) -> model -> post(result[, input[, files]])."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bundle_cli.errors import UserCodeError
-from bundle_cli.flows.calling import call_user, run_sync
-from bundle_cli.flows.store import Store, active
+
+if TYPE_CHECKING:
+    from bundle_cli.runtime.flow import FlowHost
 
 END_TYPES = "a dict, list, numpy array or torch tensor"
 
@@ -30,45 +31,40 @@ class Stage:
 
 
 class Flow:
-    """A loaded flow: its stages, the store they share, and the bundle's import context."""
+    """A loaded flow: its stages, run in the bundle's code by the runtime's `host`."""
 
-    def __init__(
-        self,
-        stages: list[Stage],
-        store: Store,
-        imports: Callable[[], AbstractContextManager[Any]] = nullcontext,
-    ) -> None:
-        self.stages = stages
-        self.store = store
-        self._imports = imports
+    def __init__(self, stages: list[Stage], host: FlowHost) -> None:
+        self.stages, self.host = stages, host
 
     async def arun(self, data: Any, files: list[Any] | None = None) -> Any:
         """Run every stage on `data`; the result must be a dict, list, numpy array or tensor."""
-        with active(self.store), self._imports():
-            x = data
-            for stage in self.stages:
-                x = await self._run_stage(stage, x, data, files)
+        x = data
+        for stage in self.stages:
+            x = await self._run_stage(stage, x, data, files)
         check_end_type(x, self.stages[-1].name)
         return x
-
-    def predict(self, data: Any, files: list[Any] | None = None) -> Any:
-        """`arun` from synchronous code."""
-        return run_sync(self.arun(data, files))
 
     async def _run_stage(self, stage: Stage, x: Any, original: Any, files: Any) -> Any:
         where = f"flow stage '{stage.name}'"
         if stage.pre is not None:
-            args = (x, _rewound(files))[: stage.pre_arity]
-            x = await call_user(stage.pre, args, f"{where}: pre function {stage.pre_ref}")
-        result = await call_user(stage.model, (x, _rewound(files)), f"{where}: model")
+            args = (x, rewound(files))[: stage.pre_arity]
+            x = await self._call(stage.pre, args, f"{where}: pre function {stage.pre_ref}")
+        result = await self._call(stage.model, (x, rewound(files)), f"{where}: model")
         if stage.post is not None:
-            args = (result, original, _rewound(files))[: stage.post_arity]
-            result = await call_user(stage.post, args, f"{where}: post function {stage.post_ref}")
+            args = (result, original, rewound(files))[: stage.post_arity]
+            result = await self._call(stage.post, args, f"{where}: post function {stage.post_ref}")
+        return result
+
+    async def _call(self, fn: Callable[..., Any], args: tuple[Any, ...], where: str) -> Any:
+        with self.host.running(where):
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
         return result
 
 
-def _rewound(files: list[Any] | None) -> list[Any] | None:
-    """Each function reads the files from their start, whatever an earlier stage read."""
+def rewound(files: list[Any] | None) -> list[Any] | None:
+    """Each function reads the files from their start, whatever an earlier one read."""
     for f in files or ():
         if getattr(f, "seekable", lambda: False)():
             f.seek(0)

@@ -11,13 +11,13 @@ from typing import Any
 
 from bundle_cli.contract import CALLABLE_METHODS
 from bundle_cli.errors import BundleError, InputDataError, UsageError, UserCodeError
-from bundle_cli.flows.store import Store
 from bundle_cli.runtime import codec
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.pipeline import Pipeline, Stream
 from bundle_cli.runtime.runner import BundleInfo, Replies, Request
 from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.store import Store
 from bundle_cli.runtime.timings import Timings
 
 Files = RequestFiles | dict[str, Any] | list[Any] | None

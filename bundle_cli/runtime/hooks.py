@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bundle_cli.contract import (
+    ENDPOINT_SLOTS,
     ENDPOINTS,
     ENGINE_KWARGS,
     HOOKS,
     INIT_KWARGS,
+    Shape,
+    arity,
     is_request_annotation,
 )
 from bundle_cli.diagnostics import Diagnostic
@@ -24,13 +27,7 @@ from bundle_cli.errors import InvalidBundleError, UsageError
 from bundle_cli.runtime import typed
 
 BATCH_ATTRIBUTE = "predict_batch_size"
-# positional arguments each hook may take, after self: (fewest, most)
-ARITY = {name: (low, high) for name, (low, high, _) in HOOKS.items()} | dict.fromkeys(
-    ENDPOINTS, (1, 1)
-)
-SIGNATURES = {name: call for name, (_, _, call) in HOOKS.items()} | {
-    name: f"{name}(self, model_input)" for name in ENDPOINTS
-}
+SLOTS = HOOKS | ENDPOINT_SLOTS
 Kind = Literal["function", "coroutine", "generator", "async_generator"]
 
 
@@ -79,7 +76,7 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
     class shows (hooks inherited from a base class elsewhere, assigned or decorated methods).
     """
     where = _Where(cls, shown_file, show)
-    hooks = {name: _hook(cls, name, where) for name in ARITY}
+    hooks = {name: _hook(cls, name, where) for name in SLOTS}
     endpoints = {name: h for name in ENDPOINTS if (h := hooks[name]) is not None}
     if hooks["predict"] is None and inspect.getattr_static(cls, "websocket", None) is not None:
         raise where.error(
@@ -137,22 +134,20 @@ def _hook(cls: type, name: str, where: _Where) -> Hook | None:
     request_at = next((i for i, p in enumerate(positional) if _is_request(p)), None)
     if request_at is not None:
         positional = positional[:request_at] + positional[request_at + 1 :]
-    required = [p for p in positional if p.default is p.empty]
     required_kw = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
-    fewest, most = ARITY[name]
-    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
-    takes = most if has_varargs else min(len(positional), most)
-    problem = (
-        "hook-too-many-params" if len(required) > most
-        else "hook-required-keyword" if required_kw
-        else "hook-missing-param" if takes < fewest and request_at is None
-        else None
-    )  # fmt: skip
+    shape = Shape(
+        positional=len(positional),
+        required=sum(p.default is p.empty for p in positional),
+        varargs=any(p.kind is p.VAR_POSITIONAL for p in params),
+        required_keyword=bool(required_kw),
+        request=request_at is not None,
+    )
+    takes, problem = arity(SLOTS[name], shape)
     if problem:
         raise where.error(
-            problem,
+            f"hook-{problem}",
             f"{name} takes {_describe(positional, required_kw)}; the runtime calls "
-            f"{SIGNATURES[name]}",
+            f"{SLOTS[name].signature}",
             name,
         )
     return Hook(name, takes, _kind(func), request_at)

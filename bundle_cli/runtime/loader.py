@@ -123,8 +123,9 @@ def _model_class(settings: Settings, scope: ImportScope, guard: Guard) -> type:
     if not settings.config.get("flow"):
         return import_model_class(settings, scope, guard)
     from bundle_cli.flows.model import flow_model_class
+    from bundle_cli.runtime.flow import FlowHost
 
-    return flow_model_class(settings.root, guard.traceback)
+    return flow_model_class(FlowHost(settings, scope, guard))
 
 
 def _init_kwargs(

@@ -29,14 +29,14 @@ from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, UsageError, UserCodeError
-from bundle_cli.flows.store import Store
-from bundle_cli.flows.store import active as active_store
 from bundle_cli.runtime.concurrency import BundleLoop, Slots
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, Hook, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
 from bundle_cli.runtime.request import LocalRequest
+from bundle_cli.runtime.store import Store
+from bundle_cli.runtime.store import active as active_store
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.typed import parse_typed
 from bundle_cli.runtime.usertrace import Guard

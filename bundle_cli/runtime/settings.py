@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bundle_cli import layout
 from bundle_cli.cachedir import origin, shown
 from bundle_cli.errors import UsageError
 
@@ -54,15 +55,11 @@ class Settings:
     @property
     def import_dirs(self) -> list[Path]:
         """Folders put on sys.path while the bundle's code runs, in lookup order."""
-        dirs = [self.model_dir, self.root / self.config["bundled_packages_dir"]]
-        if self.config.get("flow"):  # a flow's pre/post modules may sit at the bundle's root
-            dirs.insert(0, self.root)
-        dirs += self.external_dirs
-        return [d for d in dirs if d.is_dir()]
+        return [d for d in layout.import_dirs(self.root, self.config) if d.is_dir()]
 
     @property
     def external_dirs(self) -> list[Path]:
-        return [(self.root / d).resolve() for d in self.config.get("external_package_dirs") or ()]
+        return layout.external_dirs(self.root, self.config)
 
     @property
     def secret_names(self) -> tuple[str, ...]:

@@ -59,7 +59,6 @@ class Guard:
     def error(self, exc: BaseException, where: str) -> BundleError:
         """The error to raise when the model's own code failed in `where` (a hook name), or
         rejected the request with InvalidInput (its message, no traceback)."""
-        error: BundleError
         loading = where in _LOADING or where.startswith("module ")
         if isinstance(exc, ModuleNotFoundError) and exc.name and loading:
             # A module missing while the model loads: the environment's problem, exit 5.
@@ -67,9 +66,13 @@ class Guard:
         if isinstance(exc, InvalidInput):
             said = str(exc) or "invalid input"
             error = InputDataError(self.scrub(f"{where}: {said}"))
-        else:
-            message = f"error: the model's {where} raised {type(exc).__name__}"
-            error = UserCodeError(message, self.traceback(exc))
+            error.raised = type(exc).__name__
+            return error
+        return self.raised(exc, f"the model's {where}")
+
+    def raised(self, exc: BaseException, place: str) -> UserCodeError:
+        """`error: {place} raised ValueError`, with the traceback of the bundle's frames."""
+        error = UserCodeError(f"error: {place} raised {type(exc).__name__}", self.traceback(exc))
         error.raised = type(exc).__name__  # what `expect_error` in examples.yaml names
         return error
 

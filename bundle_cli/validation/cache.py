@@ -111,6 +111,7 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     digest = hashlib.sha256(__version__.encode())
     tool = [*_TOOL_DIR.glob("validation/**/*.py"), *_TOOL_DIR.glob("config/*.py")]
     tool += _TOOL_DIR.glob("pickles/*")  # the scanner and its allow-list decide pickles' verdicts
+    tool += [*_TOOL_DIR.glob("frameworks/*.py"), _TOOL_DIR / "layout.py"]  # stage types, roots
     for path in sorted(tool):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
     for folder in sys.path:  # the environment check reads installed packages' metadata:

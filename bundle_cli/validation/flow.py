@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
-from bundle_cli.flows.stages import MAX_ARITY, STAGE_SUFFIXES, option_problems
+from bundle_cli.frameworks import get as framework
+from bundle_cli.frameworks import option_problems
+from bundle_cli.layout import import_dirs
 from bundle_cli.validation.flow_functions import (
     NotFound,
     arity_problem,
@@ -58,8 +61,7 @@ def check_flow(
 ) -> list[Diagnostic]:
     """Every static finding about `config.flow`; an empty list when there is no flow."""
     findings = _Findings(bundle_dir, positions)
-    roots = [bundle_dir, bundle_dir / config.bundled_packages_dir]
-    roots += [bundle_dir / extra for extra in config.external_package_dirs]
+    roots = [d for d in import_dirs(bundle_dir, config.model_dump(mode="json")) if d.is_dir()]
     for index, stage in enumerate(config.flow or []):
         key: KeyPath = ("flow", index)
         model = _check_model(findings, stage, key)
@@ -108,7 +110,7 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
             (*key, "model"),
         )
         return None
-    suffixes = STAGE_SUFFIXES[stage.type]
+    suffixes = framework(stage.type).suffixes
     if path.suffix not in suffixes:
         message = (
             f"{where}: a {stage.type} model is usually {' or '.join(suffixes)}; got {path.name}"
@@ -147,7 +149,7 @@ def _check_reference(
     except NotFound as exc:
         findings.at_key("error", "missing-function", f"{where}: {exc}", key)
         return
-    problem = arity_problem(fn, 1, MAX_ARITY[slot])
+    problem = arity_problem(fn, FUNCTIONS[slot])
     if problem:
         findings.at_file("error", "bad-function-arity", f"{where} {problem}", fn.file, fn.line, key)
 

@@ -9,6 +9,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundle_cli.contract import Shape, Slot, arity
+
 
 @dataclass(frozen=True)
 class FunctionDef:
@@ -19,6 +21,7 @@ class FunctionDef:
     positional: int | None
     varargs: bool = False
     required_kwonly: bool = False
+    required: int = 0  # positional parameters without a default
 
 
 class NotFound(Exception):
@@ -84,21 +87,24 @@ def _from_args(path: Path, line: int, args: ast.arguments | None) -> FunctionDef
     if args is None:
         return FunctionDef(path, line, None)
     required_kwonly = any(d is None for d in args.kw_defaults)
-    return FunctionDef(
-        path, line, len(args.posonlyargs) + len(args.args), args.vararg is not None, required_kwonly
-    )
+    positional = len(args.posonlyargs) + len(args.args)
+    required = positional - len(args.defaults)
+    return FunctionDef(path, line, positional, args.vararg is not None, required_kwonly, required)
 
 
-def arity_problem(fn: FunctionDef, low: int, high: int) -> str | None:
-    """Why the definition cannot take low..high positional arguments, or None."""
+def arity_problem(fn: FunctionDef, slot: Slot) -> str | None:
+    """Why the definition cannot be called as `slot` is (contract.arity), or None."""
     if fn.positional is None:
         return None
-    if fn.required_kwonly:
+    shape = Shape(fn.positional, fn.required, fn.varargs, fn.required_kwonly)
+    problem = arity(slot, shape)[1]
+    if problem == "required-keyword":
         return "has a keyword-only parameter without a default, which is never passed"
-    if fn.varargs and fn.positional <= high:
-        return None
-    if not low <= fn.positional <= high:
-        return f"takes {fn.positional} positional parameters; it must take {low} to {high}"
+    if problem:
+        return (
+            f"takes {fn.positional} positional parameters; it must take {slot.fewest} to "
+            f"{slot.most}"
+        )
     return None
 
 

@@ -12,27 +12,24 @@ import ast
 import difflib
 from typing import TYPE_CHECKING
 
-from bundle_cli.contract import ENGINE_KWARGS, REQUEST_MODULES, is_request_annotation
-from bundle_cli.contract import HOOKS as CONTRACT_HOOKS
-from bundle_cli.contract import INIT_KWARGS as CONTRACT_INIT_KWARGS
+from bundle_cli.contract import (
+    HOOKS,
+    NAMEABLE_INIT_KWARGS,
+    REQUEST_MODULES,
+    Shape,
+    Slot,
+    arity,
+    is_request_annotation,
+)
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.validation.misspelt import check_misspelt
 
 if TYPE_CHECKING:
     from bundle_cli.validation.model_code import ClassView, Function
 
-_CALLS = {
-    "load": "no arguments",
-    "preprocess": "one or two arguments (model_input[, files])",
-    "predict": "exactly one argument (model_input)",
-    "postprocess": "one to three arguments (model_output[, model_input[, files]])",
-}
-# name -> (fewest, most positional arguments it is called with, how the call looks)
-HOOKS: dict[str, tuple[int, int, str]] = {
-    name: (low, high, _CALLS[name]) for name, (low, high, _) in CONTRACT_HOOKS.items()
-}
 # Keywords Truss's server may pass (an engine's handle among them) are valid to name here.
-INIT_KWARGS = (*CONTRACT_INIT_KWARGS, *ENGINE_KWARGS)
+INIT_KWARGS = NAMEABLE_INIT_KWARGS
+_NUMBERS = ("no", "one", "two", "three")
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -82,7 +79,7 @@ def _no_predict(node: ast.ClassDef, at: Locator) -> Diagnostic:
 
 def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
     name = fn.name
-    low, high, calls = HOOKS[name]
+    slot = HOOKS[name]
     kind = _static_kind(fn)
     if kind:
         return [
@@ -101,11 +98,18 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
             return []
         return [at("hook-no-self", f"{name} has no self parameter; write {_example(name)}", fn)]
     rest = [a for a in positional[1:] if not _is_request(a, at.request_aliases)]  # extra
-    takes_request = len(rest) < len(positional) - 1
     required = rest[: max(len(rest) - len(args.defaults), 0)]
+    shape = Shape(
+        positional=len(rest),
+        required=len(required),
+        varargs=args.vararg is not None,
+        request=len(rest) < len(positional) - 1,
+    )
+    calls = _calls(slot)
     found = []
-    if len(required) > high:
-        extra = required[high:]
+    problem = arity(slot, shape)[1]
+    if problem == "too-many-params":
+        extra = required[slot.most :]
         names = ", ".join(a.arg for a in extra)
         found.append(
             at(
@@ -116,12 +120,7 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 extra[0],
             )
         )
-    elif (
-        len(rest) < low
-        and not args.vararg
-        and not takes_request
-        and positional[0].arg not in ("self", "cls")
-    ):
+    elif problem == "missing-param" and positional[0].arg not in ("self", "cls"):
         first = positional[0].arg
         found.append(
             at(
@@ -131,7 +130,7 @@ def _check_hook(fn: Function, at: Locator) -> list[Diagnostic]:
                 fn,
             )
         )
-    elif len(rest) < low and not args.vararg and not takes_request:
+    elif problem == "missing-param":
         found.append(
             at(
                 "hook-missing-param",
@@ -171,9 +170,22 @@ def request_aliases(tree: ast.Module) -> frozenset[str]:
     )
 
 
+def _calls(slot: Slot) -> str:
+    """How the runtime calls the hook, in words: `one or two arguments (model_input[, files])`."""
+    if not slot.most:
+        return "no arguments"
+    low, high = _NUMBERS[slot.fewest], _NUMBERS[slot.most]
+    count = (
+        f"exactly {low} argument{'s' * (slot.most != 1)}"
+        if slot.fewest == slot.most
+        else f"{low} {'or' if slot.most == slot.fewest + 1 else 'to'} {high} arguments"
+    )
+    return f"{count} ({slot.arguments})"
+
+
 def _example(name: str) -> str:
-    params = {"load": "", "preprocess": ", model_input", "predict": ", model_input"}
-    return f"`def {name}(self{params.get(name, ', model_output')}):`"
+    first = "".join(f", {p}" for p in HOOKS[name].params[:1])
+    return f"`def {name}(self{first}):`"
 
 
 def _static_kind(fn: Function) -> str | None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
+from bundle_cli.contract import HOOKS
 from bundle_cli.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from bundle_cli.validation.hooks import Locator
     from bundle_cli.validation.model_code import ClassView
 
-HOOK_NAMES = ("load", "preprocess", "predict", "postprocess")
+HOOK_NAMES = tuple(HOOKS)
 
 
 def likely_hook(name: str) -> str | None:

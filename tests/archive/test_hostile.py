@@ -141,6 +141,9 @@ def _relabelled(good: Path, out: Path, edit: Callable[[dict[str, object]], None]
         ("python_version", "py39"),
         ("requirements", ["evil-package==6.6.6"]),
         ("requirements_file", "requirements.txt"),
+        ("methods", ["load", "predict", "websocket"]),
+        ("model_file", None),
+        ("model_file", "config.yaml"),
     ],
 )
 def test_a_manifest_that_lies_about_the_config_is_refused(
@@ -227,3 +230,20 @@ def test_terminal_sequences_from_an_archive_never_reach_the_terminal(
         or "\\u202e" in outputs[-1].stdout
         or "\\x9b" in outputs[-1].stdout
     )
+
+
+def test_a_manifest_from_before_methods_were_recorded_still_verifies(
+    scaffold: Callable[..., Path], pack: Callable[..., Path], tmp_path: Path, run_bundle: Run
+) -> None:
+    """Archives packed before `model_file` and `methods` existed have neither key: they verify,
+    and `inspect` says the methods were not recorded rather than inventing them."""
+    good = pack(scaffold(clutter=False), "good.tar.gz")
+
+    def older(doc: dict[str, object]) -> None:
+        del doc["bundle"]["model_file"], doc["bundle"]["methods"]  # type: ignore[attr-defined]
+
+    old = _relabelled(good, tmp_path / "old.tar.gz", older)
+    checked = run_bundle("verify", str(old))
+    assert checked.returncode == 0, checked.stderr
+    shown = run_bundle("inspect", str(old))
+    assert "methods:       (not recorded by the bundle that packed it)" in shown.stdout

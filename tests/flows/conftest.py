@@ -43,26 +43,34 @@ def isolated_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     sys.path[:] = saved_path
     for name in set(sys.modules) - saved_modules:
         file = getattr(sys.modules[name], "__file__", None) or ""
-        if file.startswith(temp_root) or name.startswith("_bundle_stage_"):
+        if file.startswith(temp_root):
             del sys.modules[name]
 
 
 @pytest.fixture
 def run_flow(isolated_imports: None) -> Callable[..., Any]:
-    """`run_flow(bundle_dir, data, files=None)`: load the bundle and run one request."""
-    from bundle_cli.config import read_config
-    from bundle_cli.flows.load import load_flow
+    """`run_flow(bundle_dir, data, files=None)`: load the bundle as users do
+    (`bundle_cli.load`) and run one request; the flow's own result, before JSON encoding."""
+    import bundle_cli
 
     def run(bundle_dir: Path, data: Any, files: list[Any] | None = None) -> Any:
-        return load_flow(bundle_dir, read_config(bundle_dir)).predict(data, files)
+        with bundle_cli.load(bundle_dir) as loaded:
+            return loaded.predict(data, files, raw=True)
 
     return run
 
 
 @pytest.fixture
-def load(isolated_imports: None) -> Callable[..., Any]:
-    """`load(bundle_dir)`: the loaded flow, to call more than once."""
-    from bundle_cli.config import read_config
-    from bundle_cli.flows.load import load_flow
+def load(isolated_imports: None) -> Iterator[Callable[..., Any]]:
+    """`load(bundle_dir)`: the loaded bundle (`bundle_cli.load`), to call more than once."""
+    import bundle_cli
 
-    return lambda bundle_dir: load_flow(bundle_dir, read_config(bundle_dir))
+    loaded: list[Any] = []
+
+    def load(bundle_dir: Path) -> Any:
+        loaded.append(bundle_cli.load(bundle_dir))
+        return loaded[-1]
+
+    yield load
+    for bundle in loaded:
+        bundle.close()

@@ -138,14 +138,13 @@ def pre(data, files):
 RUN_IN_FRESH_PROCESS = """
 import importlib.util, io, json, sys
 from pathlib import Path
-from bundle_cli.config import read_config
-from bundle_cli.flows.load import load_flow
+import bundle_cli
 
 assert importlib.util.find_spec("helpers_for_build") is None, "must not be importable here"
 f = io.BytesIO(b"file-text")
 f.name = "a.txt"
-bundle = Path(sys.argv[1])
-print(json.dumps(load_flow(bundle, read_config(bundle)).predict([1, 2], [f])))
+with bundle_cli.load(Path(sys.argv[1])) as bundle:
+    print(json.dumps(bundle.predict([1, 2], [f])))
 """
 
 

@@ -64,7 +64,7 @@ def test_skops_refuses_types_nobody_trusted_until_the_stage_lists_them(
     skops.io.dump(clf, bundle / "clf.skops")
     with pytest.raises(InvalidBundleError, match=r"types skops does not trust: _operator\.neg"):
         run_flow(bundle, SAMPLE.tolist())
-    trusting = stage_bundle(tree, "../bundle/clf.skops", "sklearn", trusted=["_operator.neg"])
+    trusting = stage_bundle(tree, "clf.skops", "sklearn", trusted=["_operator.neg"])  # same folder
     np.testing.assert_array_equal(run_flow(trusting, SAMPLE.tolist()), clf.predict(SAMPLE))
 
 
@@ -105,7 +105,10 @@ def test_a_whole_saved_module_loads_with_its_class_from_the_bundle(
         "    def __init__(self):\n        super().__init__()\n        self.fc = torch.nn.Linear(4, 2)\n\n"
         "    def forward(self, x):\n        return torch.softmax(self.fc(x), dim=1)\n"
     )
-    bundle = stage_bundle(tree, "net.pt", "torch", dtype="float64")
+    spec = {"name": "m", "model": "net.pt", "type": "torch", "options": {"dtype": "float64"}}
+    # The pickle imports the bundle's own class and torch modules: trusted, as after a review.
+    config = flow_config([spec], trusted_pickle_globals=["tinynet.TinyNet", "torch.nn.modules.*"])
+    bundle = tree({"config.yaml": config})
     (bundle / "packages").mkdir()
     (bundle / "packages/tinynet.py").write_text(source)
     sys.path.insert(0, str(bundle / "packages"))
@@ -138,9 +141,9 @@ def test_xgboost_regressor_and_the_dmatrix_api(
     model = xgboost_model(X, Y.astype(np.float32), classifier=False)
     sklearn_api = stage_bundle(tree, "reg.json", "xgboost")
     model.save_model(sklearn_api / "reg.json")
-    dmatrix = stage_bundle(tree, "../bundle/reg.json", "xgboost", api="dmatrix")
     expected = model.predict(SAMPLE)
     np.testing.assert_allclose(run_flow(sklearn_api, SAMPLE.tolist()), expected, rtol=1e-6)
+    dmatrix = stage_bundle(tree, "reg.json", "xgboost", api="dmatrix")  # the same folder
     booster_out = run_flow(dmatrix, SAMPLE.tolist())
     np.testing.assert_allclose(booster_out, model.get_booster().predict(xgb.DMatrix(SAMPLE)))
     np.testing.assert_allclose(booster_out, expected, rtol=1e-6)
@@ -164,7 +167,7 @@ def test_onnx_with_several_inputs_needs_a_name_or_a_dict(
         InvalidBundleError, match=r"has 2 inputs \(x0, x1\); set options.input_name"
     ):
         run_flow(bundle, SAMPLE.tolist())
-    named = stage_bundle(tree, "../bundle/two.onnx", "onnx", input_name="x0")
+    named = stage_bundle(tree, "two.onnx", "onnx", input_name="x0")  # the same folder
     offsets = np.ones((5, 1))
     out = run_flow(named, {"x0": SAMPLE.tolist(), "x1": offsets.tolist()})
     np.testing.assert_allclose(out, SAMPLE @ w + b + 1, rtol=1e-5)

@@ -12,7 +12,7 @@ from conftest import flow_config
 
 import bundle_cli
 from bundle_cli.errors import UsageError
-from bundle_cli.flows.store import Store
+from bundle_cli.runtime.store import Store
 
 FNS = """\
 import bundle_cli

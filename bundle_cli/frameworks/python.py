@@ -1,0 +1,29 @@
+"""`python` stages: a Model class from a .py file in the bundle, as in the single-model contract.
+
+The runtime runs the class as it runs a bundle's Model (same hooks, arity rule and typed input):
+preprocess(x[, files]) -> predict(x) -> postprocess(result[, x[, files]]); load() runs once when
+the flow is loaded.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError
+from bundle_cli.frameworks import Framework, Host, StageCall
+
+
+async def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCall:
+    class_name = options.get("class_name", "Model")
+    cls = getattr(host.import_file(path, where), class_name, None)
+    if not inspect.isclass(cls):
+        message = f"{where}: {path.name} defines no class {class_name}"
+        diagnostic = Diagnostic("missing-model-class", "error", message, str(path))
+        raise InvalidBundleError(message, [diagnostic])
+    return await host.model(cls, f"{where}: {class_name}")
+
+
+FRAMEWORKS = (Framework("python", load, suffixes=(".py",), options={"class_name": str}),)

@@ -1,0 +1,123 @@
+"""A flow as one kind of model: what the runtime gives a flow's loaders and stage chain.
+
+A flow bundle runs like any other (`loader.start`): its Model class is `flows.model.FlowModel`,
+instantiated and loaded by the pipeline inside the bundle's import scope. Everything a flow does
+with the bundle's own code goes through `FlowHost`: importing a module or a stage's file (in
+that scope, where the bundle's modules are its own), running a `python` stage's Model class by
+the runtime's hook contract, and turning what the code raised into the error the user sees
+(the runtime's one traceback formatter).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import BundleError, InvalidBundleError, InvalidInput
+from bundle_cli.frameworks import StageCall
+from bundle_cli.runtime.hooks import Hook, ModelSpec, inspect_model
+from bundle_cli.runtime.inputs import RequestFiles
+from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.usertrace import Guard
+
+
+class FlowHost:
+    """The runtime's services for one flow bundle (see `bundle_cli.frameworks.Host`)."""
+
+    def __init__(self, settings: Settings, scope: ImportScope, guard: Guard) -> None:
+        self.settings, self.scope, self.guard = settings, scope, guard
+        self.init_kwargs: dict[str, Any] = {}  # what a `python` stage's __init__ may name
+
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+    @contextmanager
+    def running(self, where: str) -> Iterator[None]:
+        """Around a call into the bundle's code: what it raised becomes the error the user sees,
+        `error: {where} raised ValueError` with the bundle's frames. InvalidInput passes as it
+        is (the pipeline makes it exit 3 with the model's message), and so do our own errors."""
+        try:
+            yield
+        except (InvalidInput, BundleError):
+            raise
+        except Exception as exc:
+            raise self.guard.raised(exc, where) from None
+
+    def import_module(self, name: str, where: str) -> ModuleType:
+        """Import one of the bundle's modules by name, in its import scope."""
+        with self.scope, self.running(f"{where}: importing {name}"):
+            return importlib.import_module(name)
+
+    def import_file(self, path: Path, where: str) -> ModuleType:
+        """Import a Python file of the bundle under its path inside the bundle (`models/a/model.py`
+        -> `models.a.model`), in its import scope, where that name is the bundle's own."""
+        name = ".".join(path.resolve().relative_to(self.root).with_suffix("").parts)
+        with self.scope:
+            if name in sys.modules:
+                return sys.modules[name]
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None  # a .py file (validated)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses and pickling look their module up here
+            try:
+                with self.running(f"{where}: importing {path.name}"):
+                    spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            return module
+
+    async def model(self, cls: type, where: str) -> StageCall:
+        """Instantiate a `python` stage's Model class, run its load(), and return how its
+        hooks run the stage's input: `run(x, files)`."""
+        spec = inspect_model(
+            cls, self.settings.show(Path(inspect.getfile(cls))), self.settings.show
+        )
+        if spec.streaming:
+            message = f"{where}: predict is a generator; a streaming predict cannot feed a flow"
+            raise InvalidBundleError(message, [Diagnostic("stream-in-flow", "error", message)])
+        kwargs = {name: self.init_kwargs[name] for name in spec.init_kwargs}
+        with self.running(f"{where}()"):
+            model = cls(**kwargs)
+        stage = _StageModel(self, model, spec, where)
+        if spec.load:
+            await stage.call(spec.load)
+        return stage.run
+
+
+class _StageModel:
+    """A `python` stage's Model instance, its hooks called as the runtime's contract says."""
+
+    def __init__(self, host: FlowHost, model: Any, spec: ModelSpec, where: str) -> None:
+        self.host, self.model, self.spec, self.where = host, model, spec, where
+
+    async def run(self, x: Any, files: Any) -> Any:
+        data = x
+        if self.spec.preprocess:
+            data = await self.call(self.spec.preprocess, x, files)
+        result = await self.call(self.spec.predict, data)
+        if self.spec.postprocess:
+            result = await self.call(self.spec.postprocess, result, x, files)
+        return result
+
+    async def call(self, hook: Hook, *args: Any) -> Any:
+        args = tuple(_rewound(a) for a in args[: hook.nargs])
+        with self.host.running(f"{self.where}.{hook.name}"):
+            result = getattr(self.model, hook.name)(*args)
+            if inspect.isawaitable(result):
+                result = await result
+        return result
+
+
+def _rewound(value: Any) -> Any:
+    return value.rewound() if isinstance(value, RequestFiles) else value
