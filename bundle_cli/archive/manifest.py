@@ -19,6 +19,9 @@ FORMAT = "bundle-archive"
 FORMAT_VERSION = 1
 PLACEHOLDER = "0" * 64
 CONFIG_NAME = "config.yaml"
+LOCK_NAME = (
+    "requirements.lock"  # `bundle lock`'s hash-pinned requirements (bundle_cli/envs/lock.py)
+)
 MAX_MANIFEST_SIZE = 32 * 1024 * 1024  # ~150k files; parsed JSON costs several times its size
 MAX_FILE_SIZE = 2**63 - 1  # what a file system can hold (and what an os.stat size fits in)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -53,6 +56,7 @@ class Manifest:
     directories: list[str] = field(default_factory=list)
     config_sha256: str = PLACEHOLDER
     shard_size: int | None = None  # set when some file is larger: it is then recorded by shards
+    lock_sha256: str | None = None  # the digest of requirements.lock, when the bundle has one
 
     @property
     def total_size(self) -> int:
@@ -67,6 +71,7 @@ class Manifest:
             "spec_version": self.spec_version,
             "bundle": self.bundle,
             "config_sha256": self.config_sha256,
+            **({} if self.lock_sha256 is None else {"lock_sha256": self.lock_sha256}),
             "total_size": self.total_size,
             "file_count": len(self.files),
             **({} if self.shard_size is None else {"shard_size": self.shard_size}),
@@ -90,6 +95,9 @@ class Manifest:
                 record.sha256 = found
         config = digests.get(CONFIG_NAME, PLACEHOLDER)
         self.config_sha256 = config if isinstance(config, str) else PLACEHOLDER
+        if self.lock_sha256 is not None:
+            lock = digests.get(LOCK_NAME, PLACEHOLDER)
+            self.lock_sha256 = lock if isinstance(lock, str) else PLACEHOLDER
 
 
 def parse(data: bytes) -> Manifest:
@@ -126,7 +134,14 @@ def parse(data: bytes) -> Manifest:
         directories=list(dirs),
         config_sha256=doc["config_sha256"],
         shard_size=shard_size,
+        lock_sha256=doc.get("lock_sha256"),
     )
+    if "lock_sha256" in doc:
+        locks = [f.sha256 for f in manifest.files if f.path == LOCK_NAME]
+        _require(
+            _is_digest(doc["lock_sha256"]) and locks == [doc["lock_sha256"]],
+            f"lock_sha256 is not the digest of {LOCK_NAME}",
+        )
     _require(doc.get("total_size") == manifest.total_size, "total_size does not add up")
     _require(doc.get("file_count") == len(manifest.files), "file_count does not add up")
     names = [f.path for f in manifest.files] + manifest.directories

@@ -11,7 +11,7 @@ from typing import Any
 from bundle_cli._version import __version__
 from bundle_cli.archive.derived import MAX_TEXT, bundle_section, model_file
 from bundle_cli.archive.digests import DigestCache, file_sha256
-from bundle_cli.archive.manifest import CONFIG_NAME, Manifest
+from bundle_cli.archive.manifest import CONFIG_NAME, LOCK_NAME, PLACEHOLDER, Manifest
 from bundle_cli.archive.needed import dropped
 from bundle_cli.archive.select import Selection, select_files
 from bundle_cli.archive.shards import placeholder, shard_size_for
@@ -151,7 +151,16 @@ def build_manifest(config: Any, selection: Selection) -> Manifest:
     shard_size = shard_size_for(e.size for e in selection.files)
     files = [placeholder(e.name, e.size, e.executable, shard_size) for e in selection.files]
     dirs = [e.name for e in selection.entries if e.is_dir]
-    return Manifest(__version__, config.spec_version, bundle, files, dirs, shard_size=shard_size)
+    locked = any(f.path == LOCK_NAME for f in files)
+    return Manifest(
+        __version__,
+        config.spec_version,
+        bundle,
+        files,
+        dirs,
+        shard_size=shard_size,
+        lock_sha256=PLACEHOLDER if locked else None,
+    )
 
 
 def _model_source(selection: Selection, config: Any) -> bytes | None:

@@ -68,6 +68,12 @@ def predict(
     trust_pickles: bool = typer.Option(
         False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
     ),
+    isolated: bool = typer.Option(
+        False, "--isolated", help="Run in the bundle's own environment (built with uv)."
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="With --isolated: build from uv's cache only."
+    ),
 ) -> None:
     """Run the bundle's model locally; JSON results on stdout."""
     from bundle_cli.cli.predict_run import PredictOptions, run
@@ -92,5 +98,7 @@ def predict(
                 log_level=log_level,
                 keep_going=keep_going,
                 trust_pickles=trust_pickles,
+                isolated=isolated,
+                offline=offline,
             )
         )

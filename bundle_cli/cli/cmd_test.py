@@ -39,6 +39,12 @@ def test_command(
     log_level: str | None = typer.Option(
         None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
     ),
+    isolated: bool = typer.Option(
+        False, "--isolated", help="Run in the bundle's own environment (built with uv)."
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="With --isolated: build from uv's cache only."
+    ),
 ) -> None:
     """Run examples.yaml and compare outputs with the expected ones."""
     from bundle_cli.cli import masking, model_logs
@@ -54,7 +60,10 @@ def test_command(
 
             destination(junit_xml)  # a folder or a device is refused before anything runs
         warn = None if quiet else warning
-        report = _run(path, names, junit_xml, level, warn, scrub or str)
+        if offline and not isolated:
+            raise BundleError("--offline applies to --isolated runs")
+        runner = _isolated(warn, offline, level) if isolated else None
+        report = _run(path, names, junit_xml, level, warn, scrub or str, runner)
         render(report)
         if as_json:
             failure = {} if report.ok else failed(ExitCode.USER_CODE, report.summary())
@@ -63,8 +72,24 @@ def test_command(
         raise typer.Exit(ExitCode.USER_CODE)
 
 
+def _isolated(warn: Any, offline: bool, level: int) -> Any:
+    """How --isolated opens the bundle: in its own environment, in a child Python."""
+    from bundle_cli.envs import open_isolated
+
+    def open_runner(folder: Path) -> Any:
+        return open_isolated(folder, warn=warn, offline=offline, log_level=level)
+
+    return open_runner
+
+
 def _run(
-    path: Path, names: list[str], junit_xml: Path | None, level: int, warn: Any, scrub: Any
+    path: Path,
+    names: list[str],
+    junit_xml: Path | None,
+    level: int,
+    warn: Any,
+    scrub: Any,
+    open_runner: Any = None,
 ) -> Any:
     """Run the examples; with --junit-xml, the report, or one error case when they cannot run."""
     from bundle_cli.cli import masking, model_logs
@@ -72,7 +97,7 @@ def _run(
 
     try:
         with masking.user_output_to_stderr(None), model_logs.model_logging(level):
-            report = run_examples(path, names=names or None, warn=warn)
+            report = run_examples(path, names=names or None, warn=warn, open_runner=open_runner)
     except BundleError as exc:
         if junit_xml is not None:
             from bundle_cli.testing.junit import write_junit_error

@@ -6,3 +6,6 @@ from bundle_cli.cli import cmd_init, cmd_predict, cmd_schema, cmd_test, cmd_vali
 
 # isort: split
 from bundle_cli.cli import cmd_archive, cmd_cache, cmd_sign  # noqa: F401
+
+# isort: split
+from bundle_cli.cli import cmd_env  # noqa: F401

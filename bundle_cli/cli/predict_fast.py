@@ -36,6 +36,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--log-level": ("log_level", "value"),
     "--keep-going": ("keep_going", "flag"),
     "--trust-pickles": ("trust_pickles", "flag"),
+    "--isolated": ("isolated", "flag"),
+    "--offline": ("offline", "flag"),
 }
 _CONVERT: dict[str, Any] = {"value": str, "many": str, "int": int, "float": float}
 

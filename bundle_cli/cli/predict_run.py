@@ -42,6 +42,8 @@ class PredictOptions:
     log_level: str | None = None
     keep_going: bool = False
     trust_pickles: bool = False
+    isolated: bool = False
+    offline: bool = False
 
 
 def run(opts: PredictOptions) -> None:
@@ -73,6 +75,13 @@ def _run(
     stderr: IO[str],
     failures: list[BundleError],
 ) -> None:
+    prestarted = None
+    if opts.isolated:  # the child of the bundle's last environment starts while we import
+        from bundle_cli.envs.launch import prestart
+
+        prestarted = prestart(opts.path)
+        if prestarted is not None:
+            stack.callback(prestarted.discard)
     from bundle_cli.runtime import load
     from bundle_cli.runtime.secrets import parse_secret_pairs
 
@@ -86,13 +95,27 @@ def _run(
     out = stack.enter_context(output.sink(target, stdout))  # replaced only if all went well
     warn = None if opts.quiet else warning
     with model_logs.spinner("loading the model", stderr):
-        loaded = load(
-            opts.path,
-            secrets=secrets,
-            secrets_file=opts.secrets_file,
-            warn=warn,
-            trust_pickles=opts.trust_pickles,
-        )
+        if opts.isolated:
+            from bundle_cli.envs import open_isolated
+
+            loaded: Any = open_isolated(
+                opts.path,
+                secrets=secrets,
+                secrets_file=opts.secrets_file,
+                warn=warn,
+                trust_pickles=opts.trust_pickles,
+                offline=opts.offline,
+                log_level=level,
+                prestarted=prestarted,
+            )
+        else:
+            loaded = load(
+                opts.path,
+                secrets=secrets,
+                secrets_file=opts.secrets_file,
+                warn=warn,
+                trust_pickles=opts.trust_pickles,
+            )
     bundle = stack.enter_context(loaded)
     writer = output.Writer(out, scrub, stderr)
     replies = bundle.serve(request)
@@ -126,6 +149,10 @@ def _check_sources(opts: PredictOptions) -> None:
         raise UsageError("--method applies to single requests, not --jsonl")
     if opts.jsonl and opts.example:
         raise UsageError("--jsonl reads JSON Lines from -i or -d, not from --example")
+    if opts.offline and not opts.isolated:
+        raise UsageError("--offline applies to --isolated runs (it builds from uv's cache only)")
+    if opts.profile and opts.isolated:
+        raise UsageError("--profile times the stages in this process; it cannot with --isolated")
     if opts.keep_going and not opts.jsonl:
         raise UsageError("--keep-going applies to --jsonl runs only")
     if opts.batch_size is not None and (not opts.jsonl or opts.batch_size < 1):

@@ -23,8 +23,15 @@ def load(
     secrets_file: str | Path | None = None,
     trust_pickles: bool = False,
     warn: Callable[[str], Any] | None = None,
+    isolated: bool = False,
+    offline: bool = False,
 ) -> LoadedBundle:
     """Load the bundle at `path` (a folder) and return it ready for `predict`.
+
+    With `isolated`, the bundle runs in a child Python inside its own environment, built with
+    uv from its requirements (or requirements.lock) and python_version when missing (`offline`:
+    from uv's cache only); the result is then the pipe runner
+    (bundle_cli.runtime.piperunner.PipeRunner), with the same Runner API.
 
     `secrets` maps declared secret names to values; `secrets_file` is a file of NAME=VALUE lines
     (or a JSON object) outside the bundle; `BUNDLE_SECRET_<NAME>` environment variables are read
@@ -34,6 +41,17 @@ def load(
     `trust_pickles`), UsageError, or UserCodeError when the model's own import, `__init__` or
     `load` raised.
     """
+    if isolated:
+        from bundle_cli.envs import open_isolated
+
+        return open_isolated(  # type: ignore[return-value]
+            path,
+            secrets=secrets,
+            secrets_file=secrets_file,
+            trust_pickles=trust_pickles,
+            warn=warn,
+            offline=offline,
+        )
     from bundle_cli.runtime import loader
 
     folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle

@@ -121,7 +121,9 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
+        if hasattr(value, "model_dump"):
+            return value.model_dump(mode="json")
+        return json.loads(value.json())  # pydantic 1 (a bundle run --isolated with its pins)
     if hasattr(kind, "__dataclass_fields__") and not isinstance(value, type):
         import dataclasses
 

@@ -1,6 +1,8 @@
 """Typed requests: a hook annotated with a pydantic model gets its input parsed and checked.
 
-pydantic is never imported here: a model that uses it has imported it already.
+pydantic is never imported here: a model that uses it has imported it already. pydantic 1
+(what a bundle pinning `pydantic<2` runs with, --isolated) is read through its own API:
+`parse_obj`, `errors()` and `schema()` in place of `model_validate` and `model_json_schema()`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ def parse_typed(value: Any, model: Any, label: str) -> Any:
         return value
     from pydantic import ValidationError
 
+    modern = hasattr(model, "model_validate")
     try:
-        return model.model_validate(value)
+        return model.model_validate(value) if modern else model.parse_obj(value)
     except ValidationError as exc:
-        problems = [f"  {_loc(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        found = exc.errors(include_url=False) if modern else exc.errors()
+        problems = [f"  {_loc(e['loc'])}: {e['msg']}" for e in found]
         raise InputDataError(
             f"{label}: the input does not match {model.__name__} "
             f"({len(problems)} problem{'s' * (len(problems) != 1)}):\n" + "\n".join(problems)
@@ -34,6 +38,14 @@ def _loc(loc: Sequence[Any]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
     return "input" + text
+
+
+def json_schema(model: Any) -> dict[str, Any] | None:
+    """The JSON Schema of a pydantic model (2 or 1), or None for no model."""
+    if model is None:
+        return None
+    schema = getattr(model, "model_json_schema", None) or model.schema
+    return dict(schema())
 
 
 def input_model(cls: type, hook: str) -> Any:

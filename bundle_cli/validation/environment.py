@@ -22,6 +22,7 @@ NOT_INSTALLED = "requirement-not-installed"
 WRONG_VERSION = "requirement-version"
 PYTHON_MISMATCH = "python-version-mismatch"
 UNPINNED = "requirement-unpinned"
+STALE_LOCK = "lock-stale"
 
 
 def check_environment(
@@ -33,7 +34,20 @@ def check_environment(
         if entry.problem:
             continue  # reported as invalid by the config or files checks
         found += _installed(entry) + _unpinned(entry)
-    return found
+    return found + _lock(bundle_dir, config)
+
+
+def _lock(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
+    """requirements.lock (bundle lock) that no longer matches what config.yaml declares."""
+    from bundle_cli.envs.lock import stale_lock
+    from bundle_cli.envs.spec import LOCK_FILE
+
+    declared = {"requirements": config.requirements, "requirements_file": config.requirements_file}
+    why = stale_lock(bundle_dir, declared)
+    if why is None:
+        return []
+    message = f"{LOCK_FILE} no longer matches the requirements: {why}; run `bundle lock` again"
+    return [Diagnostic(STALE_LOCK, "warning", message, str(bundle_dir / LOCK_FILE))]
 
 
 def _python(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:

@@ -31,7 +31,13 @@ def in_process(path: Path) -> Runner:
     return bundle_cli.load(path)
 
 
-RUNNERS = [pytest.param(in_process, id="in-process")]
+def isolated(path: Path) -> Runner:
+    from envs.envs_kit import open_isolated_for_contract
+
+    return open_isolated_for_contract(path)  # type: ignore[no-any-return]
+
+
+RUNNERS = [pytest.param(in_process, id="in-process"), pytest.param(isolated, id="isolated")]
 
 
 @pytest.fixture(params=RUNNERS)
