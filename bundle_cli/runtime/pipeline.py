@@ -108,12 +108,9 @@ class Pipeline:
             except BaseException:
                 self.slots.release()
                 raise
-            if inspect.isgenerator(output) or inspect.isasyncgen(output):
-                if hooks and self.spec.postprocess:
-                    self.slots.release()
-                    raise self._stream_with_postprocess()
-                return Stream(self, output, deadline)  # holds the slot until it ends
-            self.slots.release()
+            stream = self._as_stream(output, hooks, deadline)
+            if stream is not None:
+                return stream
             if hooks and self.spec.postprocess:
                 output = self._call(
                     "postprocess", output, original, files, request=request, deadline=deadline
@@ -209,12 +206,9 @@ class Pipeline:
                 except BaseException:
                     self.slots.release()
                     raise
-                if inspect.isgenerator(output) or inspect.isasyncgen(output):
-                    if hooks and self.spec.postprocess:
-                        self.slots.release()
-                        raise self._stream_with_postprocess()
-                    return Stream(self, output, deadline)
-                self.slots.release()
+                stream = self._as_stream(output, hooks, deadline)
+                if stream is not None:
+                    return stream
                 if hooks and self.spec.postprocess:
                     output = await self._acall(
                         "postprocess", output, original, files, request=request, deadline=deadline
@@ -479,6 +473,17 @@ class Pipeline:
             raise
         except BaseException as exc:  # a validator of the model's own raised
             raise self.guard.error(exc, "input validation") from None
+
+    def _as_stream(self, output: Any, hooks: bool, deadline: Deadline) -> Stream | None:
+        """What predict returned, as a Stream that keeps its predict place until it ends when
+        it is a generator (as Truss streams it); else None, and the place is given back."""
+        if not (inspect.isgenerator(output) or inspect.isasyncgen(output)):
+            self.slots.release()
+            return None
+        if hooks and self.spec.postprocess:
+            self.slots.release()
+            raise self._stream_with_postprocess()
+        return Stream(self, output, deadline)
 
     def _stream_with_postprocess(self) -> InvalidBundleError:
         diag = Diagnostic(

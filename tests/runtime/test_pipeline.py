@@ -185,22 +185,3 @@ def test_an_error_in_each_hook(tree: Tree, hook: str) -> None:
     assert f"in {hook}" in trace and "in fail_here" in trace
     assert trace.rstrip().endswith("ValueError: broken on purpose")
     assert "bundle_cli" not in trace
-
-
-def test_timeout_outside_the_main_thread(bundle_copy: Copy) -> None:
-    import threading
-
-    bundle = bundle_cli.load(bundle_copy("slow"))
-    errors: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            bundle.predict({"seconds": 5}, timeout=0.3)
-        except PredictTimeoutError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    worker.join(5)
-    assert len(errors) == 1 and "--timeout 0.3 s" in str(errors[0])
-    assert bundle.predict({"seconds": 0}, timeout=1) == "done"
