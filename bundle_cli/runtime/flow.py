@@ -22,12 +22,13 @@ from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, InvalidInput
-from bundle_cli.flows.pipeline import rewound
 from bundle_cli.frameworks import StageCall
-from bundle_cli.runtime.hooks import Hook, ModelSpec, inspect_model
+from bundle_cli.runtime.hooks import inspect_model
+from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.pipeline import Pipeline, Stream
 from bundle_cli.runtime.settings import Settings
-from bundle_cli.runtime.typed import parse_typed
+from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.usertrace import Guard
 
 
@@ -79,45 +80,25 @@ class FlowHost:
             return module
 
     async def model(self, cls: type, where: str) -> StageCall:
-        """Instantiate a `python` stage's Model class, run its load(), and return how its
-        hooks run the stage's input: `run(x, files)`."""
+        """A `python` stage's Model class, run as the runtime runs a bundle's Model: by a
+        Pipeline of its own (the hook contract, its arity rule, typed input, the request
+        object, `__init__` keywords) in this bundle's import scope and store, its errors naming
+        the stage. Instantiates it, runs its load() and returns `run(x, files)`."""
         shown = self.settings.show(Path(inspect.getfile(cls)))
         spec = inspect_model(cls, shown, self.settings.show)
         if spec.streaming:
             message = f"{where}: predict is a generator; a streaming predict cannot feed a flow"
             raise InvalidBundleError(message, [Diagnostic("stream-in-flow", "error", message)])
         kwargs = {name: self.init_kwargs[name] for name in spec.init_kwargs}
-        with self.running(f"{where}: {cls.__name__}()"):
-            model = cls(**kwargs)
-        runner = _StageModel(self, model, spec, where, f"{where}: {cls.__name__}.")
-        if spec.load:
-            await runner.call(spec.load)
-        return runner.run
+        guard = self.guard.named(f"{where}: {cls.__name__}.")
+        concurrency = self.settings.predict_concurrency
+        pipeline = Pipeline(spec, self.scope, guard, Timings(), kwargs.get("store"), concurrency)
+        await pipeline.astart(cls, kwargs)
 
+        async def run(x: Any, files: list[Any] | None) -> Any:
+            output = await pipeline.arun(x, RequestFiles(files), where, None)
+            if isinstance(output, Stream):  # predict returned a generator: its chunks
+                return [chunk async for chunk in output]
+            return output
 
-class _StageModel:
-    """A `python` stage's Model instance, its hooks called as the runtime's contract says."""
-
-    def __init__(self, host: FlowHost, model: Any, spec: ModelSpec, stage: str, hooks: str) -> None:
-        self.host, self.model, self.spec = host, model, spec
-        self.stage, self.hooks = stage, hooks  # "flow stage 'a'", "flow stage 'a': Model."
-
-    async def run(self, x: Any, files: Any) -> Any:
-        if self.spec.input_type is not None:
-            with self.host.running(f"{self.hooks}predict input validation"):
-                x = parse_typed(x, self.spec.input_type, self.stage)
-        data = x
-        if self.spec.preprocess:
-            data = await self.call(self.spec.preprocess, x, rewound(files))
-        result = await self.call(self.spec.predict, data)
-        if self.spec.postprocess:
-            result = await self.call(self.spec.postprocess, result, x, rewound(files))
-        return result
-
-    async def call(self, hook: Hook, *args: Any) -> Any:
-        args = args[: hook.nargs]
-        with self.host.running(f"{self.hooks}{hook.name}"):
-            result = getattr(self.model, hook.name)(*args)
-            if inspect.isawaitable(result):
-                result = await result
-        return result
+        return run

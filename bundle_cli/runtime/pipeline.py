@@ -67,18 +67,29 @@ class Pipeline:
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
-        with self.scope, active_store(self.store):
-            start = time.perf_counter()
-            try:
-                self.model = cls(**kwargs)
-            except (BundleError, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                raise self.guard.error(exc, "__init__") from None
-            finally:
-                self.timings.add("init", time.perf_counter() - start)
+        with self.scope:
+            self._instantiate(cls, kwargs)
             if self.spec.load:
                 self._call("load", stage="load")
+
+    async def astart(self, cls: type, kwargs: dict[str, Any]) -> None:
+        """`start` on the caller's loop (a flow's python stage loads inside the flow's load)."""
+        async with self.scope:
+            self._instantiate(cls, kwargs)
+            if self.spec.load:
+                await self._acall("load", stage="load")
+
+    def _instantiate(self, cls: type, kwargs: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        try:
+            with active_store(self.store):
+                self.model = cls(**kwargs)
+        except (BundleError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise self.guard.error(exc, "__init__") from None
+        finally:
+            self.timings.add("init", time.perf_counter() - start)
 
     # The sync API: any thread.
 

@@ -240,3 +240,18 @@ def test_a_python_stage_gets_typed_input_as_a_model_does(
     assert caught.value.message == (
         "flow stage 'only': the input does not match Point (1 problem):\n  input.y: Field required"
     )
+
+
+REQUEST_MODEL = """\
+class Model:
+    async def predict(self, x, request: "fastapi.Request"):
+        return {"x": x, "body": await request.json(), "method": request.method}
+"""
+
+
+def test_a_python_stage_hook_that_names_the_request_gets_it_as_a_model_hook_does(
+    tree: Callable[..., Path], run_flow: Callable[..., Any]
+) -> None:
+    stage = {"name": "only", "model": "model.py", "type": "python"}
+    bundle = tree({"config.yaml": flow_config([stage]), "model.py": REQUEST_MODEL})
+    assert run_flow(bundle, [5]) == {"x": [5], "body": [5], "method": "POST"}
