@@ -3,9 +3,9 @@
 A flow bundle runs like any other (`loader.start`): its Model class is `flows.model.FlowModel`,
 instantiated and loaded by the pipeline inside the bundle's import scope. Everything a flow does
 with the bundle's own code goes through `FlowHost`: importing a module or a stage's file (in
-that scope, where the bundle's modules are its own), running a `python` stage's Model class by
-the runtime's hook contract, and turning what the code raised into the error the user sees
-(the runtime's one traceback formatter).
+that scope, where the bundle's modules are its own), running a `python` stage's Model class
+through a Pipeline of its own (the one place hooks are called), and turning what the code raised
+into the error the user sees (the runtime's one traceback formatter).
 """
 
 from __future__ import annotations
