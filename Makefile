@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_DIR := demo-out
 
-.PHONY: demo test test-examples lint typecheck pytest bench help-text readme-reference clean
+.PHONY: demo test test-examples test-batch lint typecheck pytest bench help-text readme-reference clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -50,6 +50,15 @@ $(VENV)/.installed-examples: pyproject.toml $(VENV)/.installed-test
 
 test-examples: $(VENV)/.installed-examples
 	$(BIN)/pytest -q -m examples
+
+# `bundle batch` on Ray and Spark (Java 17 runs Spark), installed into the same .venv; a local
+# Ray cluster and a local[2] Spark session on 127.0.0.1.
+$(VENV)/.installed-batch: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -e '.[test,ray,spark]' torch==2.13.0
+	@touch $@
+
+test-batch: $(VENV)/.installed-batch
+	$(BIN)/pytest -q -m batch
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
