@@ -170,7 +170,7 @@ def _start(address: str | None, workers: int | None) -> bool:
         include_dashboard=False,
         logging_level=logging.WARNING,
         log_to_driver=True,
-        **local,  # type: ignore[arg-type]
+        **local,  # type: ignore[arg-type,unused-ignore]  # ray is typed only where installed
     )
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset it runs
     return True
