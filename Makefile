@@ -60,7 +60,7 @@ $(VENV)/.installed-batch: pyproject.toml $(VENV)/.installed-test
 test-batch: $(VENV)/.installed-batch
 	$(BIN)/pytest -q -m batch
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-batch
 	$(BIN)/python benchmarks/run.py
 
 # Regenerate the stored top-level help (see bundle_cli/__main__.py).
