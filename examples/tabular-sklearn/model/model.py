@@ -10,10 +10,6 @@ FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 
 
 class Model:
-    # `bundle predict --jsonl` and `bundle batch` give predict up to 64 requests at once: one
-    # predict_proba call for all their flowers.
-    predict_batch_size = 64
-
     def __init__(self, data_dir: Path, **kwargs: Any) -> None:
         self._data_dir = Path(data_dir)
         self._pipeline: Any = None
@@ -39,17 +35,10 @@ class Model:
             rows.append([float(flower[name]) for name in FEATURES])
         return np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
-    def predict(self, model_inputs: list[Any]) -> list[Any]:
-        """The preprocessed arrays of a batch of requests -> each request's probabilities."""
-        import numpy as np
-
-        flowers = np.concatenate(model_inputs)
-        if len(flowers) == 0:  # scikit-learn refuses an empty batch; the answer is known
-            probabilities = np.zeros((0, len(self._classes)))
-        else:
-            probabilities = self._pipeline.predict_proba(flowers)
-        ends = np.cumsum([len(x) for x in model_inputs])[:-1]
-        return np.split(probabilities, ends)
+    def predict(self, model_input: Any) -> Any:
+        if len(model_input) == 0:  # scikit-learn refuses an empty batch; the answer is known
+            return model_input[:, :0]
+        return self._pipeline.predict_proba(model_input)
 
     def postprocess(self, model_output: Any) -> dict[str, Any]:
         predictions = []
