@@ -169,7 +169,7 @@ def _start(address: str | None, workers: int | None) -> bool:
         include_dashboard=False,
         logging_level=logging.WARNING,
         log_to_driver=True,
-        **local,  # type: ignore[arg-type]
+        **local,  # type: ignore[arg-type, unused-ignore]  # used only where ray is installed
     )
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # not a line per dataset it runs
     return True
