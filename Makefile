@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_DIR := demo-out
 
-.PHONY: demo test test-examples lint typecheck pytest bench help-text readme-reference clean
+.PHONY: demo test test-examples test-batch test-browser lint typecheck pytest bench bench-tools help-text readme-reference clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bundle needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -51,8 +51,29 @@ $(VENV)/.installed-examples: pyproject.toml $(VENV)/.installed-test
 test-examples: $(VENV)/.installed-examples
 	$(BIN)/pytest -q -m examples
 
-bench: $(VENV)/.installed-test
+# `bundle batch` on Ray and Spark (Java 17 runs Spark), installed into the same .venv; a local
+# Ray cluster and a local[2] Spark session on 127.0.0.1.
+$(VENV)/.installed-batch: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -e '.[test,ray,spark]' torch==2.13.0
+	@touch $@
+
+test-batch: $(VENV)/.installed-batch
+	$(BIN)/pytest -q -m batch
+
+# `bundle serve`'s try-it page in a real headless Chromium: Debian's chromium and its driver,
+# installed here when missing (root, as CI runs), driven by selenium.
+test-browser: $(VENV)/.installed-test
+	@command -v chromedriver >/dev/null || $(APT_INSTALL) chromium chromium-driver
+	$(BIN)/pytest -q -m browser tests/serve
+
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive sh -c 'apt-get install -y --no-install-recommends "$$@" || (apt-get update && apt-get install -y --no-install-recommends "$$@")' apt
+
+bench: $(VENV)/.installed-test bench-tools
 	$(BIN)/python benchmarks/run.py
+
+# benchmarks/bench_serve.py loads the server with wrk, Debian's package (root, as CI runs).
+bench-tools:
+	@command -v wrk >/dev/null || $(APT_INSTALL) wrk
 
 # Regenerate the stored top-level help (see bundle_cli/__main__.py).
 help-text: $(VENV)/.installed

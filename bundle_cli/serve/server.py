@@ -1,0 +1,156 @@
+"""uvicorn on a socket bound before the model loads: the routes answer (503 until ready) while
+`load()` runs in a worker thread; a failed load stops the server and raises its error.
+
+The first SIGTERM or Ctrl-C stops accepting connections at once and lets in-flight requests
+finish for up to --drain-timeout seconds; a second one stops without waiting. Either way the
+signal is raised again once the server is down, so the command exits 143 or 130 as every
+command of bundle does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from types import FrameType
+from typing import Any
+
+from bundle_cli.serve.options import ServeOptions
+
+BACKLOG = 2048
+
+
+def run(options: ServeOptions) -> None:
+    """Serve until a signal stops the server; raise what stopped it otherwise (a failed load)."""
+    import uvicorn
+    import uvloop
+
+    from bundle_cli.serve.observe import Log, Metrics
+    from bundle_cli.serve.routes import application
+    from bundle_cli.serve.served import Served
+
+    options.check()
+    served = Served(1, options.max_queue, options.timeout, options.scrub)
+    log = Log(options.log_format, options.access_log, options.scrub)
+    metrics = Metrics(lambda: served.limiter.waiting)
+    app = application(served, log, metrics, options.max_body_size, options.protocol)
+    sock = bind(options.host, options.port)
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        ws="none",  # no WebSocket route yet: not importing websockets saves start-up time
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=int(max(1, round(options.drain_timeout))),
+    )
+    server = _server(config)
+    url = address(sock, options.host)
+    if options.announce is not None:
+        options.announce(url)
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_main(server, sock, served, log, options, url))
+    finally:
+        log.flush()
+        sock.close()
+        if served.runner is not None and not served.limiter.running:
+            served.runner.close()
+        served.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), before anything else starts."""
+    from bundle_cli.errors import UsageError
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else str(exc)
+        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def address(sock: socket.socket, host: str) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+async def _main(
+    server: Any, sock: socket.socket, served: Any, log: Any, options: ServeOptions, url: str
+) -> None:
+    serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+    started = time.perf_counter()
+    loading = served.workers.submit(_load, options)
+    await asyncio.wait({serving, loading}, return_when=asyncio.FIRST_COMPLETED)
+    if not loading.done():  # stopped by a signal while the model was loading
+        await serving
+        return
+    failed = loading.exception()
+    if failed is not None:
+        server.should_exit = True
+        await serving
+        raise failed
+    runner, name, slots = loading.result()
+    served.set_runner(runner, name, slots)
+    seconds = time.perf_counter() - started
+    log.message("info", f"model {name} ready at {url} (loaded in {seconds:.2f} s)")
+    watcher = _watch(served, log, options) if options.reload else None
+    try:
+        await serving
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+def _watch(served: Any, log: Any, options: ServeOptions) -> asyncio.Future[None]:
+    """--reload: the watcher task, loading in a thread of its own."""
+    from pathlib import Path
+
+    from bundle_cli.serve.reload import watch
+    from bundle_cli.serve.workers import Workers
+
+    def swap(loaded: tuple[Any, str, int]) -> None:
+        served.set_runner(*loaded)
+        log.message("info", f"model {loaded[1]} reloaded")
+
+    thread = Workers(1)
+    return asyncio.ensure_future(
+        watch(Path(options.path), lambda: _load(options), swap, log.message, thread.submit)
+    )
+
+
+def _load(options: ServeOptions) -> tuple[Any, str, int]:
+    """In a worker thread: the loaded bundle, its name and its predict concurrency."""
+    from bundle_cli.runtime import load
+
+    runner = load(
+        options.path,
+        secrets=options.secrets,
+        secrets_file=options.secrets_file,
+        warn=options.warn,
+        trust_pickles=options.trust_pickles,
+        isolated=options.isolated,
+        offline=options.offline,
+    )
+    return runner, runner.info.name, runner.info.predict_concurrency
+
+
+def _server(config: Any) -> Any:
+    """uvicorn's server, where a second signal of either kind stops it without draining."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit:
+                self.force_exit = True
+            super().handle_exit(sig, frame)
+
+    return Server(config)
