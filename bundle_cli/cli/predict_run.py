@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking, model_logs
 from bundle_cli.cli import predict_output as output
-from bundle_cli.cli.plain import bundle_argument, warning
+from bundle_cli.cli.plain import building, bundle_argument, warning
 from bundle_cli.errors import BundleError, InputDataError, UsageError
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ def _run(
                 offline=opts.offline,
                 log_level=level,
                 prestarted=prestarted,
+                progress=None if opts.quiet else building,
             )
         else:
             loaded = load(
