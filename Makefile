@@ -68,7 +68,7 @@ test-browser: $(VENV)/.installed-test
 
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive sh -c 'apt-get install -y --no-install-recommends "$$@" || (apt-get update && apt-get install -y --no-install-recommends "$$@")' apt
 
-bench: $(VENV)/.installed-test bench-tools
+bench: $(VENV)/.installed-batch bench-tools
 	$(BIN)/python benchmarks/run.py
 
 # benchmarks/bench_serve.py loads the server with wrk, Debian's package (root, as CI runs).

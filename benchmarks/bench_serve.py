@@ -48,6 +48,7 @@ ECHO = {
     "model/__init__.py": "",
     "model/model.py": "class Model:\n    def predict(self, model_input):\n        return model_input\n",
 }
+CEILING = "ceiling: bare Starlette + uvicorn, no model, no log"
 # The ceiling: Starlette and uvicorn (httptools, uvloop) alone, decoding and encoding the JSON.
 BARE_APP = """
 import json
@@ -255,16 +256,20 @@ def throughput(work: Path, log: Path) -> list[str]:
         [str(venv / "bin" / "python"), "-c", "import truss, importlib.metadata as m; print(m.version('truss'))"],
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    samples: dict[str, list[tuple[float, float, float]]] = {"bundle serve": [], "Truss": []}
+    bare = work / "bare"
+    bare.mkdir()
+    (bare / "bare.py").write_text(BARE_APP, encoding="utf-8")
     home = work / "home"
     home.mkdir(exist_ok=True)
+    starts = {
+        "bundle serve": lambda: start_bundle(echo, home, log),
+        "Truss": lambda: start_truss(venv, app, log),
+        CEILING: lambda: start_bare(bare, log),
+    }
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in starts}
     for _ in range(ROUNDS):
-        for name in samples:
-            proc, url = (
-                start_bundle(echo, home, log)
-                if name == "bundle serve"
-                else start_truss(venv, app, log)
-            )
+        for name, start in starts.items():
+            proc, url = start()
             try:
                 wrk(url + "/v1/models/model:predict", script)  # warm-up, not counted
                 samples[name].append(wrk(url + "/v1/models/model:predict", script))
@@ -286,9 +291,7 @@ def throughput(work: Path, log: Path) -> list[str]:
     ]
     for name, (rate, p50, p99) in rows.items():
         lines.append(f"| {name} | {rate:,.0f} | {p50:.2f} | {p99:.2f} |")
-    ceiling = (
-        rows["bundle serve"][0] / rows["ceiling: bare Starlette + uvicorn, no model, no log"][0]
-    )
+    ceiling = rows["bundle serve"][0] / rows[CEILING][0]
     lines += [
         "",
         f"bundle serve / Truss: **{ratio:.2f}x** the requests per second; bundle serve does "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -64,11 +65,12 @@ def test_python_api_example_runs_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     section = README.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BUNDLE_CACHE_DIR", str(tmp_path / "cache"))
     scope: dict[str, object] = {}
-    exec(compile(code, "README.md#python-api", "exec"), scope)
+    for n, code in enumerate(blocks, 1):
+        exec(compile(code, f"README.md#python-api, block {n}", "exec"), scope)
 
     report, answer, answers = scope["report"], scope["answer"], scope["answers"]
     assert report.ok()  # type: ignore[attr-defined]
@@ -77,6 +79,8 @@ def test_python_api_example_runs_as_written(
     assert scope["tests"].ok  # type: ignore[attr-defined]
     assert scope["checked"].ok  # type: ignore[attr-defined]
     assert (tmp_path / "unpacked" / "config.yaml").is_file()
+    assert len(blocks) == 2 and scope["together"] == [answer] * 4
+    assert [json.loads(line) for line in scope["lines"]] == [answer] * 3  # type: ignore[attr-defined]
     summary, packed = scope["summary"], scope["packed"]
     assert len(summary.manifest.files) == packed.file_count  # type: ignore[attr-defined]
 

@@ -68,19 +68,25 @@ def ray_predictor(
     fail_fast: bool = False,
     source: str = "rows",
     line_column: str | None = None,
+    isolated: bool = False,
 ) -> type[RayPredictor]:
     """A callable class for `Dataset.map_batches(cls, compute=ActorPoolStrategy(size=n))`.
 
     Each row is one request: the JSON text in `request_column`, or else the JSON object of the
     row's columns (without the `keep` columns, which are copied to the answers). The answers hold
     the `keep` columns, `output` (the JSON text `bundle predict --jsonl` prints) and `failed`; a
-    row whose hooks raise gets an error record, or with `fail_fast` stops the job. Raises
+    row whose hooks raise gets an error record, or with `fail_fast` stops the job. With
+    `isolated`, each actor runs the bundle in its own environment (uv on its node). Raises
     UnsafeArchiveError (exit 4) here, on the driver, when the archive does not verify.
     """
+    shipment = archive if isinstance(archive, Shipment) else verified(archive)
+    options = Options(source, request_column, line_column, tuple(keep), fail_fast, isolated)
+    return _predictor(shipment, options)
+
+
+def _predictor(shipment: Shipment, options: Options) -> type[RayPredictor]:
     import ray
 
-    shipment = archive if isinstance(archive, Shipment) else verified(archive)
-    options = Options(source, request_column, line_column, tuple(keep), fail_fast)
     attributes = {
         "shipment": shipment,
         "archive_ref": ray.put(shipment.read()),
@@ -132,14 +138,7 @@ def run(
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         data = ray.data.from_arrow(list(blocks))
-        predictor = ray_predictor(
-            shipment,
-            request_column=options.request_column,
-            keep=options.keep,
-            fail_fast=options.fail_fast,
-            source=options.source,
-            line_column=options.line_column,
-        )
+        predictor = _predictor(shipment, options)
         answers = data.map_batches(
             predictor, compute=ray_pool(workers), batch_size=None, batch_format="pyarrow"
         )

@@ -24,7 +24,7 @@ OUTPUT, FAILED, LINE, REQUEST = "output", "failed", "line", "request"
 def request_texts(table: pa.Table, request_column: str | None, keep: Sequence[str]) -> list[str]:
     """The JSON text of each row's request, in order."""
     if request_column is not None:
-        return [str(v) if v is not None else "null" for v in table.column(request_column)]
+        return ["null" if v is None else v for v in table.column(request_column).to_pylist()]
     columns = [c for c in table.column_names if c not in keep]
     return [_row_json(row, n) for n, row in enumerate(table.select(columns).to_pylist(), 1)]
 

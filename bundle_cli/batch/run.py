@@ -68,18 +68,21 @@ def run_batch(
     master: str | None = None,
     fail_fast: bool = False,
     keep: Sequence[str] = (),
+    isolated: bool = False,
     progress: Callable[[int, int], Any] | None = None,
 ) -> BatchSummary:
     """Answer every row of `input` with the bundle `archive`, into `output` (`-`: stdout).
 
-    `progress(done, total)` is called as rows are answered. Raises UnsafeArchiveError (exit 4)
+    With `isolated`, each worker runs the bundle in its own environment (built with uv on the
+    worker's machine, as `bundle predict --isolated` does). `progress(done, total)` is called as
+    rows are answered. Raises UnsafeArchiveError (exit 4)
     before any job starts when the archive does not verify, UsageError for bad options, and the
     first failed row's error with `fail_fast`."""
     _check_options(engine, workers, address, master)
     target = files.check_output(output, keep)
     shipment = verified(archive)
     rows = files.read_input(input, keep)
-    options = Options(rows.source, rows.request_column, files.LINE, rows.keep, fail_fast)
+    options = Options(rows.source, rows.request_column, files.LINE, rows.keep, fail_fast, isolated)
     summary = BatchSummary(engine, workers, output=output)
     start = time.perf_counter()
     if rows.table.num_rows == 0:  # nothing to answer: no engine, no model load

@@ -46,6 +46,7 @@ def spark_predictor(
     fail_fast: bool = False,
     source: str = "rows",
     line_column: str | None = None,
+    isolated: bool = False,
 ) -> tuple[Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]], Any]:
     """`(function, schema)` for `df.mapInPandas(function, schema)` in the active SparkSession.
 
@@ -53,22 +54,28 @@ def spark_predictor(
     the row's columns without the `keep` columns, which are copied to the answers (their types come
     from `input_schema`, the frame's `df.schema`). The schema is the kept fields, `output` (string:
     the JSON text `bundle predict --jsonl` prints) and `failed` (boolean). Raises
-    UnsafeArchiveError (exit 4) here, on the driver, when the archive does not verify.
+    UnsafeArchiveError (exit 4) here, on the driver, when the archive does not verify. With
+    `isolated`, each Python worker runs the bundle in its own environment (uv on its machine).
     """
-    from pyspark.sql import SparkSession
-    from pyspark.sql.types import BooleanType, StringType, StructField, StructType
-
-    _quiet_about_pandas()
     kept = tuple(keep)
     if kept and input_schema is None:
         raise UsageError("spark_predictor: keep needs input_schema (the frame's df.schema)")
     shipment = archive if isinstance(archive, Shipment) else verified(archive)
+    options = Options(source, request_column, line_column, kept, fail_fast, isolated)
+    return _function(shipment, options, input_schema)
+
+
+def _function(shipment: Shipment, options: Options, input_schema: Any) -> tuple[Any, Any]:
+    """The archive added to the active session's files; the function and its schema."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+
+    _quiet_about_pandas()
     session = SparkSession.getActiveSession()
     if session is None:
         raise UsageError("spark_predictor: no active SparkSession; create one first")
     session.sparkContext.addFile(str(shipment.path.resolve()))
-    options = Options(source, request_column, line_column, kept, fail_fast)
-    fields = [input_schema[name] for name in kept]
+    fields = [input_schema[name] for name in options.keep]
     schema = StructType(
         [
             *fields,
@@ -129,15 +136,7 @@ def run(
     session, started = _session(master, workers)
     try:
         frame = session.createDataFrame(table)
-        score, schema = spark_predictor(
-            shipment,
-            input_schema=frame.schema,
-            keep=options.keep,
-            request_column=options.request_column,
-            fail_fast=options.fail_fast,
-            source=options.source,
-            line_column=options.line_column,
-        )
+        score, schema = _function(shipment, options, frame.schema)
         try:
             answers = frame.mapInPandas(score, schema).toArrow()
         except Exception as exc:

@@ -36,17 +36,16 @@ class Options:
     line_column: str | None = None  # the rows' line numbers in the whole input; else 1..n
     keep: tuple[str, ...] = field(default_factory=tuple)  # copied to the output, not given
     fail_fast: bool = False  # the first failed row stops the job instead of an error record
+    isolated: bool = False  # the bundle in its own environment (`--isolated`), over a pipe
 
 
 class Worker:
     """A bundle loaded once, answering tables of rows."""
 
     def __init__(self, archive: str | Path, options: Options) -> None:
-        from bundle_cli.runtime import load
-
         self.options = options
         with _prints_to_stderr():
-            self.runner: Runner = load(archive)
+            self.runner: Runner = _open(archive, options.isolated)
 
     def score(self, table: pa.Table) -> pa.Table:
         """The answers to the rows of `table`, one output row per input row, in order."""
@@ -83,6 +82,16 @@ class Worker:
 
     def close(self) -> None:
         self.runner.close()
+
+
+def _open(archive: str | Path, isolated: bool) -> Runner:
+    if isolated:
+        from bundle_cli.envs import open_isolated
+
+        return open_isolated(archive)
+    from bundle_cli.runtime import load
+
+    return load(archive)
 
 
 def _prints_to_stderr() -> contextlib.AbstractContextManager[Any]:

@@ -37,6 +37,9 @@ def batch(
     fail_fast: bool = typer.Option(
         False, "--fail-fast", help="Stop at the first failed row instead of an error record."
     ),
+    isolated: bool = typer.Option(
+        False, "--isolated", help="Each worker runs the bundle in its own environment (uv)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary on stdout as JSON."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress and no summary line."),
 ) -> None:
@@ -57,6 +60,7 @@ def batch(
             master=master,
             fail_fast=fail_fast,
             keep=keep,
+            isolated=isolated,
             progress=progress,
         )
     failure = _failure_message(summary)
@@ -81,7 +85,7 @@ def _failure_message(summary: Any) -> str:
     """As `bundle predict --keep-going` says it: which rows failed (the first five)."""
     if not summary.failures:
         return ""
-    lines = ", ".join(str(f.get("line")) for f in summary.first_failures)
+    lines = ", ".join(dict.fromkeys(str(f.get("line")) for f in summary.first_failures))
     more = ", ..." if summary.failures > len(summary.first_failures) else ""
     rows = f"{summary.failures} row{'s' * (summary.failures != 1)}"
     return f"{rows} failed ({lines}{more}); each has an error record in the output"

@@ -78,7 +78,10 @@ def _isolated(warn: Any, offline: bool, level: int) -> Any:
     from bundle_cli.envs import open_isolated
 
     def open_runner(folder: Path) -> Any:
-        return open_isolated(folder, warn=warn, offline=offline, log_level=level)
+        from bundle_cli.cli.plain import building
+
+        progress = None if warn is None else building  # none with --quiet
+        return open_isolated(folder, warn=warn, offline=offline, log_level=level, progress=progress)
 
     return open_runner
 

@@ -64,6 +64,11 @@ def show_warnings() -> None:
     warnings.filterwarnings("always", category=BundleWarning)
 
 
+def building(step: str) -> None:
+    """What building a bundle's environment (--isolated) is doing; it happens once per key."""
+    say(f"building the bundle's environment: {step}")
+
+
 def warning(message: str) -> None:
     """A formatted warning diagnostic, as `render_diagnostics` shows one."""
     say(message, "yellow")

@@ -16,7 +16,7 @@ from bundle_cli import model_logs
 from bundle_cli.archive.where import INPUT_SUFFIXES, not_a_bundle
 from bundle_cli.cli import masking
 from bundle_cli.cli import predict_output as output
-from bundle_cli.cli.plain import bundle_argument, warning
+from bundle_cli.cli.plain import building, bundle_argument, warning
 from bundle_cli.cli.predict_options import PredictOptions
 from bundle_cli.errors import BundleError, InputDataError, UsageError
 
@@ -85,6 +85,7 @@ def _run(
                 offline=opts.offline,
                 log_level=level,
                 prestarted=prestarted,
+                progress=None if opts.quiet else building,
             )
         else:
             loaded = load(

@@ -57,8 +57,7 @@ async def _load_model(host: FlowHost, spec: dict[str, Any], where: str) -> Any:
         raise
     except Exception as exc:  # a corrupt or mismatched file: the framework's own words
         message = f"{where}: cannot load {spec['model']} as a {spec['type']} model: {exc}"
-        diagnostic = Diagnostic("stage-model-unreadable", "error", message, str(path))
-        raise InvalidBundleError(message, [diagnostic]) from exc
+        raise frameworks.stage_error("stage-model-unreadable", message, path) from exc
 
 
 def _check_pickle_python(stages: list[dict[str, Any]], python_version: str) -> None:

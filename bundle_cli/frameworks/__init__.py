@@ -21,6 +21,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.errors import InvalidBundleError
+
 # the framework modules, in the order their stage types are listed
 MODULES = ("torch", "sklearn", "xgboost", "onnx", "python")
 
@@ -37,8 +40,8 @@ class Host(Protocol):
         """Import a Python file of the bundle inside the bundle's import scope."""
 
     def model(self, cls: type, where: str) -> Awaitable[StageCall]:
-        """Instantiate a Model class, run its load(), and return how its hooks run a stage's
-        input."""
+        """Instantiate the Model class of the stage `where` names, run its load(), and return
+        how its hooks run the stage's input."""
 
 
 # a loader returns the stage's call, or an awaitable of it (a Model class whose load() is async)
@@ -87,6 +90,11 @@ def distribution_of(module: str) -> str:
         if top in framework.modules:
             return framework.modules[top]
     return top
+
+
+def stage_error(code: str, message: str, path: Path) -> InvalidBundleError:
+    """A stage model that its loader cannot run, located at the model file."""
+    return InvalidBundleError(message, [Diagnostic(code, "error", message, str(path))])
 
 
 def option_problems(stage_type: str, options: dict[str, Any]) -> list[tuple[str, str]]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.errors import InvalidBundleError
-from bundle_cli.frameworks import Framework, Host, StageCall
+from bundle_cli.frameworks import Framework, Host, StageCall, stage_error
 from bundle_cli.frameworks.extras import as_array, ignoring_files, require
 
 _DTYPES = {
@@ -27,9 +26,10 @@ def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCa
     ort = require("onnxruntime", where)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     dtypes = {i.name: _DTYPES.get(i.type) for i in session.get_inputs()}
-    input_name = options.get("input_name") or _single_input(list(dtypes), where)
+    input_name = options.get("input_name") or _single_input(list(dtypes), where, path)
     if input_name not in dtypes:
-        raise InvalidBundleError(f"{where}: no input {input_name!r}; it has {list(dtypes)}", [])
+        message = f"{where}: no input {input_name!r}; it has {list(dtypes)}"
+        raise stage_error("onnx-input-name", message, path)
     outputs = [options["output_name"]] if options.get("output_name") else None
     names = outputs or [o.name for o in session.get_outputs()]
 
@@ -42,13 +42,13 @@ def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCa
     return ignoring_files(predict)
 
 
-def _single_input(names: list[str], where: str) -> str:
+def _single_input(names: list[str], where: str, path: Path) -> str:
     if len(names) != 1:
-        raise InvalidBundleError(
+        message = (
             f"{where}: the ONNX model has {len(names)} inputs ({', '.join(names)}); "
-            "set options.input_name or pass a dict of inputs",
-            [],
+            "set options.input_name or pass a dict of inputs"
         )
+        raise stage_error("onnx-input-name", message, path)
     return names[0]
 
 

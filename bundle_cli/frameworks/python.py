@@ -11,9 +11,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.errors import InvalidBundleError
-from bundle_cli.frameworks import Framework, Host, StageCall
+from bundle_cli.frameworks import Framework, Host, StageCall, stage_error
 
 
 async def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCall:
@@ -21,9 +19,8 @@ async def load(path: Path, options: dict[str, Any], where: str, host: Host) -> S
     cls = getattr(host.import_file(path, where), class_name, None)
     if not inspect.isclass(cls):
         message = f"{where}: {path.name} defines no class {class_name}"
-        diagnostic = Diagnostic("missing-model-class", "error", message, str(path))
-        raise InvalidBundleError(message, [diagnostic])
-    return await host.model(cls, f"{where}: {class_name}")
+        raise stage_error("missing-model-class", message, path)
+    return await host.model(cls, where)
 
 
 FRAMEWORKS = (Framework("python", load, suffixes=(".py",), options={"class_name": str}),)

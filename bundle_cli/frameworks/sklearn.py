@@ -6,8 +6,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from bundle_cli.errors import InvalidBundleError
-from bundle_cli.frameworks import Framework, Host, StageCall
+from bundle_cli.frameworks import Framework, Host, StageCall, stage_error
 from bundle_cli.frameworks.extras import as_array, ignoring_files, require
 
 METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
@@ -25,7 +24,8 @@ def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCa
     method_name = options.get("method", "predict")
     method = getattr(model, method_name, None)
     if method is None:
-        raise InvalidBundleError(f"{where}: {type(model).__name__} has no {method_name}()", [])
+        message = f"{where}: {type(model).__name__} has no {method_name}()"
+        raise stage_error("stage-method-missing", message, path)
     return ignoring_files(lambda x: method(as_array(x)))
 
 
@@ -34,11 +34,11 @@ def _load_skops(path: Path, trusted: list[str], where: str) -> Any:
     skops_io = require("skops.io", where)
     untrusted = sorted(set(skops_io.get_untrusted_types(file=path)) - set(trusted))
     if untrusted:
-        raise InvalidBundleError(
+        message = (
             f"{where}: {path.name} holds types skops does not trust: {', '.join(untrusted)}; "
-            "list the ones you trust in the stage's options.trusted",
-            [],
+            "list the ones you trust in the stage's options.trusted"
         )
+        raise stage_error("skops-untrusted", message, path)
     return skops_io.load(path, trusted=trusted)
 
 

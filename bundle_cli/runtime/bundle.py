@@ -111,24 +111,38 @@ class LoadedBundle:
     async def apredict(
         self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
     ) -> Any:
-        """`predict` for a caller on an event loop; the loop is not blocked."""
-        import asyncio
-
-        return await asyncio.to_thread(self.predict, input, files, timeout=timeout, raw=raw)
+        """`predict` for a caller on an event loop: async hooks run on the caller's loop, sync
+        hooks in worker threads, so the loop is never blocked."""
+        if self.streaming:
+            return [c async for c in self.astream(input, files, timeout=timeout, raw=raw)]
+        pipeline = self._pipeline
+        with _files(files) as request_files:
+            if self.spec.batch_size:
+                out = (await pipeline.arun_batch([input], request_files, ["input"], timeout))[0]
+            else:
+                out = await pipeline.arun(input, request_files, "input", timeout)
+            if isinstance(out, Stream):  # predict returned a generator: its chunks, collected
+                return [chunk if raw else self._plain(chunk) async for chunk in out]
+        return out if raw else self._plain(out)
 
     async def astream(
         self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
     ) -> AsyncIterator[Any]:
         """`stream` for a caller on an event loop: `async for chunk in bundle.astream(x)`."""
-        import asyncio
-
-        chunks: Generator[Any, None, None] = self.stream(input, files, timeout=timeout, raw=raw)
-        done = object()
-        try:
-            while (chunk := await asyncio.to_thread(next, chunks, done)) is not done:
-                yield chunk
-        finally:
-            await asyncio.to_thread(chunks.close)
+        if not self.streaming:
+            yield await self.apredict(input, files, timeout=timeout, raw=raw)
+            return
+        with _files(files) as request_files:
+            out = await self._pipeline.arun(input, request_files, "input", timeout)
+            if not isinstance(out, Stream):
+                yield out if raw else self._plain(out)
+                return
+            chunks = out.__aiter__()
+            try:
+                async for chunk in chunks:
+                    yield chunk if raw else self._plain(chunk)
+            finally:
+                await chunks.aclose()  # type: ignore[attr-defined]
 
     def predict_many(
         self,

@@ -3,9 +3,9 @@
 A flow bundle runs like any other (`loader.start`): its Model class is `flows.model.FlowModel`,
 instantiated and loaded by the pipeline inside the bundle's import scope. Everything a flow does
 with the bundle's own code goes through `FlowHost`: importing a module or a stage's file (in
-that scope, where the bundle's modules are its own), running a `python` stage's Model class by
-the runtime's hook contract, and turning what the code raised into the error the user sees
-(the runtime's one traceback formatter).
+that scope, where the bundle's modules are its own), running a `python` stage's Model class
+through a Pipeline of its own (the one place hooks are called), and turning what the code raised
+into the error the user sees (the runtime's one traceback formatter).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from typing import Any
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, InvalidInput
 from bundle_cli.frameworks import StageCall
-from bundle_cli.runtime.hooks import Hook, ModelSpec, inspect_model
+from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
+from bundle_cli.runtime.pipeline import Pipeline, Stream
 from bundle_cli.runtime.settings import Settings
+from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.usertrace import Guard
 
 
@@ -78,46 +80,25 @@ class FlowHost:
             return module
 
     async def model(self, cls: type, where: str) -> StageCall:
-        """Instantiate a `python` stage's Model class, run its load(), and return how its
-        hooks run the stage's input: `run(x, files)`."""
-        spec = inspect_model(
-            cls, self.settings.show(Path(inspect.getfile(cls))), self.settings.show
-        )
+        """A `python` stage's Model class, run as the runtime runs a bundle's Model: by a
+        Pipeline of its own (the hook contract, its arity rule, typed input, the request
+        object, `__init__` keywords) in this bundle's import scope and store, its errors naming
+        the stage. Instantiates it, runs its load() and returns `run(x, files)`."""
+        shown = self.settings.show(Path(inspect.getfile(cls)))
+        spec = inspect_model(cls, shown, self.settings.show)
         if spec.streaming:
             message = f"{where}: predict is a generator; a streaming predict cannot feed a flow"
             raise InvalidBundleError(message, [Diagnostic("stream-in-flow", "error", message)])
         kwargs = {name: self.init_kwargs[name] for name in spec.init_kwargs}
-        with self.running(f"{where}()"):
-            model = cls(**kwargs)
-        stage = _StageModel(self, model, spec, where)
-        if spec.load:
-            await stage.call(spec.load)
-        return stage.run
+        guard = self.guard.named(f"{where}: {cls.__name__}.")
+        concurrency = self.settings.predict_concurrency
+        pipeline = Pipeline(spec, self.scope, guard, Timings(), kwargs.get("store"), concurrency)
+        await pipeline.astart(cls, kwargs)
 
+        async def run(x: Any, files: list[Any] | None) -> Any:
+            output = await pipeline.arun(x, RequestFiles(files), where, None)
+            if isinstance(output, Stream):  # predict returned a generator: its chunks
+                return [chunk async for chunk in output]
+            return output
 
-class _StageModel:
-    """A `python` stage's Model instance, its hooks called as the runtime's contract says."""
-
-    def __init__(self, host: FlowHost, model: Any, spec: ModelSpec, where: str) -> None:
-        self.host, self.model, self.spec, self.where = host, model, spec, where
-
-    async def run(self, x: Any, files: Any) -> Any:
-        data = x
-        if self.spec.preprocess:
-            data = await self.call(self.spec.preprocess, x, files)
-        result = await self.call(self.spec.predict, data)
-        if self.spec.postprocess:
-            result = await self.call(self.spec.postprocess, result, x, files)
-        return result
-
-    async def call(self, hook: Hook, *args: Any) -> Any:
-        args = tuple(_rewound(a) for a in args[: hook.nargs])
-        with self.host.running(f"{self.where}.{hook.name}"):
-            result = getattr(self.model, hook.name)(*args)
-            if inspect.isawaitable(result):
-                result = await result
-        return result
-
-
-def _rewound(value: Any) -> Any:
-    return value.rewound() if isinstance(value, RequestFiles) else value
+        return run

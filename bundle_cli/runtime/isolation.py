@@ -8,12 +8,20 @@ environment are as they were. Two bundles that both have `model/model.py` and a 
 therefore run side by side in one process.
 
 Third-party modules a bundle imports from site-packages (numpy, torch) stay imported: they are
-process-wide and re-importing them is neither cheap nor safe. Activation is process-global, so
-it is serialised by one lock: calls into bundles from several threads run one at a time.
+process-wide and re-importing them is neither cheap nor safe.
+
+Activation is process-global, so it is counted: any number of threads and tasks may be inside
+the *same* bundle's scope at once (its world is swapped in when the first enters and out when the
+last leaves), while a call into a *different* bundle waits until the active one is left. A
+bundle waiting for its turn is not overtaken by new calls into the active one, except calls
+made from inside it (a hook calling back in), which never wait. A call into another bundle made
+from inside a bundle's code (one bundle driving another) waits until no other call is inside
+the outer bundle, then runs with its own world on top and puts the outer one back afterwards.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib.machinery
 import os
 import sys
@@ -22,7 +30,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-_LOCK = threading.RLock()
+_LOCK = threading.Lock()
+_TURN = threading.Condition(_LOCK)  # notified when a scope is left by its last call
+_ACTIVE: list[ImportScope] = []  # a stack: the top's world is the one in sys.modules
+_WAITING: list[ImportScope] = []  # calls waiting for their scope's turn
+# The scopes the current thread or task is inside (with repeats): re-entering one never waits.
+_INSIDE: contextvars.ContextVar[tuple[ImportScope, ...]] = contextvars.ContextVar(
+    "bundle_import_scopes", default=()
+)
 _EXTENSION_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
@@ -57,7 +72,7 @@ class ImportScope:
         self._modules: dict[str, ModuleType] = {}
         self._path_added: list[str] = []  # what the bundle's own code appended to sys.path
         self._saved: tuple[list[str], dict[str, ModuleType], int, list[str]] | None = None
-        self._depth = 0  # re-entering an active scope (a hook calling back in) is a no-op
+        self._users = 0  # calls inside this scope now, from any thread or task
 
     @property
     def modules(self) -> dict[str, ModuleType]:
@@ -65,46 +80,126 @@ class ImportScope:
         return dict(self._modules)
 
     def __enter__(self) -> ImportScope:
-        _LOCK.acquire()
-        self._depth += 1
-        if self._depth > 1:
-            return self
-        try:
-            saved_path = sys.path[:]
-            sys.path[:0] = [*self._path, *self._path_added]
-            hidden = self._hide_callers_modules()
-            sys.modules.update(self._modules)
-            sys.meta_path.insert(0, self._finder)
-            env_set = self._set_environment()
-        except BaseException:
-            self._depth -= 1
-            _LOCK.release()
-            raise
-        self._saved = (saved_path, hidden, len(sys.modules), env_set)
+        inside = _INSIDE.get()
+        self._acquire(inside, wait=True)
+        _INSIDE.set((*inside, self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth:
-            _LOCK.release()
-            return
-        assert self._saved is not None
-        saved_path, hidden, count, env_set = self._saved
-        self._saved = None
+        inside = _INSIDE.get()
+        if inside and inside[-1] is self:
+            _INSIDE.set(inside[:-1])
+        else:
+            self._leave(inside)
+        with _LOCK:
+            self._users -= 1
+            if self._users:
+                return
+            self._last_out()
+
+    async def __aenter__(self) -> ImportScope:
+        """`async with scope:` on an event loop: waiting for the turn never blocks the loop."""
+        inside = _INSIDE.get()
+        if not self._acquire(inside, wait=False):
+            import asyncio
+
+            turn = asyncio.get_running_loop().run_in_executor(None, self._acquire, inside, True)
+            try:
+                await asyncio.shield(turn)
+            except asyncio.CancelledError:  # entered all the same, a moment later: leave again
+                turn.add_done_callback(self._release_entered)
+                raise
+        _INSIDE.set((*inside, self))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__()
+
+    def _acquire(self, inside: tuple[ImportScope, ...], wait: bool) -> bool:
+        with _LOCK:
+            at_once = not _ACTIVE or (_ACTIVE[-1] is self and not _WAITING)
+            if not at_once and not self._may_enter(inside):
+                if not wait:
+                    return False
+                _WAITING.append(self)
+                try:
+                    while not self._may_enter(inside):
+                        _TURN.wait()
+                finally:
+                    _WAITING.remove(self)
+            if not self._users:
+                self._activate()
+            self._users += 1
+            return True
+
+    def _release_entered(self, turn: Any) -> None:
+        if turn.exception() is None:
+            self._release()
+
+    def _leave(self, inside: tuple[ImportScope, ...]) -> None:
+        """Forget this scope in the context's list when it is not the last one entered (an
+        async generator closed late)."""
+        if self in inside:
+            at = len(inside) - 1 - inside[::-1].index(self)
+            _INSIDE.set(inside[:at] + inside[at + 1 :])
+
+    def _release(self) -> None:
+        with _LOCK:
+            self._users -= 1
+            if not self._users:
+                self._last_out()
+
+    def _last_out(self) -> None:
+        """The last call left (under _LOCK): the caller's world back, the next bundle's turn."""
         try:
-            if self._finder in sys.meta_path:
-                sys.meta_path.remove(self._finder)
-            known = {*saved_path, *self._path}
-            self._path_added = [p for p in sys.path if p not in known]
+            self._deactivate()
+        finally:
+            if _WAITING:
+                _TURN.notify_all()
+
+    def _may_enter(self, inside: tuple[ImportScope, ...]) -> bool:
+        if not _ACTIVE:
+            return True
+        top = _ACTIVE[-1]
+        if top is self:  # the same bundle: at once, unless another bundle waits for its turn
+            return self in inside or all(w is self for w in _WAITING)
+        if top in inside:  # called from inside the active bundle's code: nest when alone there
+            return top._users == inside.count(top)
+        return False
+
+    def _activate(self) -> None:
+        saved_path = sys.path[:]
+        sys.path[:0] = [*self._path, *self._path_added]
+        hidden = self._hide_callers_modules()
+        sys.modules.update(self._modules)
+        sys.meta_path.insert(0, self._finder)
+        try:
+            env_set = self._set_environment()
+        except BaseException:
+            sys.meta_path.remove(self._finder)
             sys.path[:] = saved_path
-            if len(sys.modules) != count:
-                self._adopt_new_modules()
             self._take_back_modules()
             sys.modules.update(hidden)
-            for key in env_set:
-                os.environ.pop(key, None)
-        finally:
-            _LOCK.release()
+            raise
+        self._saved = (saved_path, hidden, len(sys.modules), env_set)
+        _ACTIVE.append(self)
+
+    def _deactivate(self) -> None:
+        assert self._saved is not None and _ACTIVE[-1] is self
+        _ACTIVE.pop()
+        saved_path, hidden, count, env_set = self._saved
+        self._saved = None
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+        known = {*saved_path, *self._path}
+        self._path_added = [p for p in sys.path if p not in known]
+        sys.path[:] = saved_path
+        if len(sys.modules) != count:
+            self._adopt_new_modules()
+        self._take_back_modules()
+        sys.modules.update(hidden)
+        for key in env_set:
+            os.environ.pop(key, None)
 
     def _hide_callers_modules(self) -> dict[str, ModuleType]:
         """Move aside the caller's modules whose names the bundle provides itself."""

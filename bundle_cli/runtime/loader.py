@@ -113,7 +113,7 @@ def start(
     with timings.measure("import"):
         cls = _model_class(settings, scope, guard)
     spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
-    pipeline = Pipeline(spec, scope, guard, timings)
+    pipeline = Pipeline(spec, scope, guard, timings, concurrency=settings.predict_concurrency)
     kwargs = _init_kwargs(spec.init_kwargs, settings, secret_map, pipeline.store)
     pipeline.start(cls, kwargs)
     return settings, pipeline, secret_map

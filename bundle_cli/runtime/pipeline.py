@@ -1,22 +1,37 @@
 """preprocess -> predict -> postprocess for one loaded model, inside the bundle's import scope.
 
-Every call into the model goes through `_call`, which awaits coroutines on the bundle's own event
-loop, measures the hook and turns an exception of the model's code into a UserCodeError that
-carries the model's frames only.
+This is the one place the model's hooks are called. Every call measures the hook, spends the
+request's --timeout budget (runtime/deadline.py) and turns an exception of the model's code
+into a UserCodeError that carries the model's frames only.
+
+Threads and event loops (one async strategy):
+- the sync API (`run`, `run_batch`, `stream`) may be called from any number of threads at
+  once; sync hooks run in the calling thread, async hooks on the bundle's own event loop
+  (a thread of its own, runtime/concurrency.py), so the sync API works inside a running loop
+  too (it then blocks that loop while it waits: call `arun` there instead);
+- the async API (`arun`, `arun_batch`, `astream`) runs on the caller's loop: async hooks are
+  awaited there, sync hooks run in worker threads, so the loop is never blocked;
+- `runtime.predict_concurrency` limits how many requests are inside predict (or another
+  request method) at once, across both APIs (a streamed answer holds its place until it ends);
+  preprocess and postprocess run outside the limit, as in Truss. Under the async API sync
+  predict calls run in a thread pool of that size.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, UsageError, UserCodeError
+from bundle_cli.runtime.concurrency import BundleLoop, Slots
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
-from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, ModelSpec
+from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, Hook, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
 from bundle_cli.runtime.request import LocalRequest
@@ -25,6 +40,8 @@ from bundle_cli.runtime.store import active as active_store
 from bundle_cli.runtime.timings import Timings
 from bundle_cli.runtime.typed import parse_typed
 from bundle_cli.runtime.usertrace import Guard
+
+_PASS_THROUGH = (BundleError, DeadlineExceeded, KeyboardInterrupt)
 
 
 class Pipeline:
@@ -37,27 +54,44 @@ class Pipeline:
         guard: Guard,
         timings: Timings,
         store: Store | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
         # What bundle_cli.store() returns while this bundle's code runs.
         self.store = store if store is not None else Store()
         self.model: Any = None
-        self._loop: Any = None
+        self.slots = Slots(concurrency)
+        self._loop: BundleLoop | None = None
+        self._pool: Any = None  # the thread pool of sync predict calls under the async API
+        self._starting = threading.Lock()
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
-        with self.scope, active_store(self.store):
-            start = time.perf_counter()
-            try:
-                self.model = cls(**kwargs)
-            except (BundleError, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                raise self.guard.error(exc, "__init__") from None
-            finally:
-                self.timings.add("init", time.perf_counter() - start)
+        with self.scope:
+            self._instantiate(cls, kwargs)
             if self.spec.load:
                 self._call("load", stage="load")
+
+    async def astart(self, cls: type, kwargs: dict[str, Any]) -> None:
+        """`start` on the caller's loop (a flow's python stage loads inside the flow's load)."""
+        async with self.scope:
+            self._instantiate(cls, kwargs)
+            if self.spec.load:
+                await self._acall("load", stage="load")
+
+    def _instantiate(self, cls: type, kwargs: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        try:
+            with active_store(self.store):
+                self.model = cls(**kwargs)
+        except (BundleError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise self.guard.error(exc, "__init__") from None
+        finally:
+            self.timings.add("init", time.perf_counter() - start)
+
+    # The sync API: any thread.
 
     def run(
         self,
@@ -72,44 +106,54 @@ class Pipeline:
         deadline = Deadline(seconds)
         request = LocalRequest(value)
         hooks = method == "predict"  # preprocess and postprocess wrap predict only, as in Truss
-        with self.scope, self._deadline(deadline), deadline.running():
-            original = self._typed(value, label) if hooks else value
+        with self.scope, self._deadline(deadline):
+            original = self._typed(value, label, deadline) if hooks else value
             data = original
             if hooks and self.spec.preprocess:
-                data = self._call("preprocess", original, files, request=request)
-            output = self._call(method, data, request=request, stage="predict")  # its timing row
-            if inspect.isgenerator(output) or inspect.isasyncgen(output):
-                if hooks and self.spec.postprocess:
-                    raise self._stream_with_postprocess()
-                return Stream(self, output, deadline)
+                data = self._call("preprocess", original, files, request=request, deadline=deadline)
+            self._take_slot()
+            try:
+                output = self._call(
+                    method, data, request=request, stage="predict", deadline=deadline
+                )
+            except BaseException:
+                self.slots.release()
+                raise
+            stream = self._as_stream(output, hooks, deadline)
+            if stream is not None:
+                return stream
             if hooks and self.spec.postprocess:
-                output = self._call("postprocess", output, original, files, request=request)
+                output = self._call(
+                    "postprocess", output, original, files, request=request, deadline=deadline
+                )
             return output
-
-    def _stream_with_postprocess(self) -> InvalidBundleError:
-        diag = Diagnostic(
-            "hook-generator-postprocess",
-            "error",
-            "predict returned a generator (a stream), so postprocess would never see one "
-            "output; remove postprocess or process each chunk before yielding it",
-        )
-        return InvalidBundleError("the model cannot be run", [diag])
 
     def run_batch(
         self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
     ) -> list[Any]:
         """A batch of requests through one predict call; outputs in input order."""
         deadline = Deadline(seconds)
-        with self.scope, self._deadline(deadline), deadline.running():
+        with self.scope, self._deadline(deadline):
             originals = values
             if self.spec.input_type is not None:
-                originals = [self._typed(v, lbl) for v, lbl in zip(values, labels, strict=True)]
+                originals = [
+                    self._typed(v, lbl, deadline) for v, lbl in zip(values, labels, strict=True)
+                ]
             pre = self.spec.preprocess
-            data = [self._call("preprocess", v, files) for v in originals] if pre else originals
-            outputs = self._batch_outputs(self._call("predict", data), len(values))
+            data = (
+                [self._call("preprocess", v, files, deadline=deadline) for v in originals]
+                if pre
+                else originals
+            )
+            self._take_slot()
+            try:
+                got = self._call("predict", data, deadline=deadline)
+            finally:
+                self.slots.release()
+            outputs = self._batch_outputs(got, len(values))
             if self.spec.postprocess:
                 outputs = [
-                    self._call("postprocess", out, orig, files)
+                    self._call("postprocess", out, orig, files, deadline=deadline)
                     for out, orig in zip(outputs, originals, strict=True)
                 ]
             return outputs
@@ -131,22 +175,188 @@ class Pipeline:
         is_async = inspect.isasyncgen(chunks)
         try:
             while True:
-                with self.scope, self._deadline(deadline), deadline.running():
-                    done, chunk = self._next_chunk(chunks, is_async)
+                with self.scope, self._deadline(deadline):
+                    done, chunk = self._next_chunk(chunks, is_async, deadline)
                 if done:
                     return
                 yield chunk
         finally:
-            with self.scope:
-                self._close_stream(chunks, is_async)
+            try:
+                with self.scope:
+                    self._close_stream(chunks, is_async)
+            finally:
+                stream.release()
+
+    # The async API: on the caller's event loop.
+
+    async def arun(
+        self,
+        value: Any,
+        files: RequestFiles,
+        label: str,
+        seconds: float | None,
+        method: str = "predict",
+    ) -> Any:
+        """`run` on the caller's loop: a Stream (iterate it with `async for`) or the output."""
+        deadline = Deadline(seconds)
+        request = LocalRequest(value)
+        hooks = method == "predict"
+        async with self.scope:
+            with self._deadline(deadline):
+                original = self._typed(value, label, deadline) if hooks else value
+                data = original
+                if hooks and self.spec.preprocess:
+                    data = await self._acall(
+                        "preprocess", original, files, request=request, deadline=deadline
+                    )
+                await self._atake_slot()
+                try:
+                    output = await self._acall(
+                        method, data, request=request, stage="predict", deadline=deadline
+                    )
+                except BaseException:
+                    self.slots.release()
+                    raise
+                stream = self._as_stream(output, hooks, deadline)
+                if stream is not None:
+                    return stream
+                if hooks and self.spec.postprocess:
+                    output = await self._acall(
+                        "postprocess", output, original, files, request=request, deadline=deadline
+                    )
+                return output
+
+    async def arun_batch(
+        self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
+    ) -> list[Any]:
+        """`run_batch` on the caller's loop."""
+        deadline = Deadline(seconds)
+        async with self.scope:
+            with self._deadline(deadline):
+                originals = values
+                if self.spec.input_type is not None:
+                    originals = [
+                        self._typed(v, lbl, deadline) for v, lbl in zip(values, labels, strict=True)
+                    ]
+                data = originals
+                if self.spec.preprocess:
+                    data = [
+                        await self._acall("preprocess", v, files, deadline=deadline)
+                        for v in originals
+                    ]
+                await self._atake_slot()
+                try:
+                    got = await self._acall("predict", data, deadline=deadline)
+                finally:
+                    self.slots.release()
+                outputs = self._batch_outputs(got, len(values))
+                if self.spec.postprocess:
+                    outputs = [
+                        await self._acall("postprocess", out, orig, files, deadline=deadline)
+                        for out, orig in zip(outputs, originals, strict=True)
+                    ]
+                return outputs
+
+    async def achunks(self, stream: Stream) -> AsyncIterator[Any]:
+        """A Stream's chunks on the caller's loop (sync generators step in a worker thread)."""
+        chunks, deadline = stream.generator, stream.deadline
+        is_async = inspect.isasyncgen(chunks)
+        try:
+            while True:
+                async with self.scope:
+                    with self._deadline(deadline):
+                        done, chunk = await self._anext_chunk(chunks, is_async, deadline)
+                if done:
+                    return
+                yield chunk
+        finally:
+            try:
+                async with self.scope:
+                    if is_async:
+                        with self._errors("predict", "predict"):
+                            await chunks.aclose()
+                    else:
+                        await self._in_thread(self._close_stream, chunks, False)
+            finally:
+                stream.release()
 
     def close(self) -> None:
         if self._loop is not None:
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
             self._loop = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
-    def _call(self, name: str, *args: Any, stage: str | None = None, request: Any = None) -> Any:
+    def _take_slot(self) -> None:
+        """A predict place, taken inside the scope; while it waits for one, this call is out
+        of the scope (another bundle may run meanwhile, and the call inside predict may drive
+        another bundle, which needs to be alone in this one)."""
+        if not self.slots.try_acquire():
+            self.scope.__exit__()
+            try:
+                self.slots.acquire()
+            finally:
+                self.scope.__enter__()
+
+    async def _atake_slot(self) -> None:
+        if not self.slots.try_acquire():
+            await self.scope.__aexit__()
+            try:
+                await self.slots.aacquire()
+            finally:
+                await self.scope.__aenter__()
+
+    # Calling hooks.
+
+    def _call(
+        self,
+        name: str,
+        *args: Any,
+        stage: str | None = None,
+        request: Any = None,
+        deadline: Deadline | None = None,
+    ) -> Any:
+        hook, args = self._hook_args(name, args, request)
+        start = time.perf_counter()
+        try:
+            with active_store(self.store):
+                method = getattr(self.model, name)
+                if hook.kind == "coroutine":
+                    return self._on_loop(method(*args), deadline)
+                if deadline is None or deadline.remaining is None:
+                    return method(*args)
+                with deadline.running():
+                    return method(*args)
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:
+            raise self.guard.error(exc, name) from None
+        finally:
+            self.timings.add(stage or name, time.perf_counter() - start)
+
+    async def _acall(
+        self,
+        name: str,
+        *args: Any,
+        stage: str | None = None,
+        request: Any = None,
+        deadline: Deadline | None = None,
+    ) -> Any:
+        hook, args = self._hook_args(name, args, request)
+        method = getattr(self.model, name)
+        with self._errors(name, stage or name):
+            if hook.kind == "coroutine":
+                with active_store(self.store):
+                    return await self._awaited(method(*args), deadline)
+            if hook.kind != "function":  # a generator: created here, stepped by achunks
+                with active_store(self.store):
+                    return method(*args)
+            return await self._in_thread(self._sync, method, args, deadline, pool=stage)
+
+    def _hook_args(
+        self, name: str, args: tuple[Any, ...], request: Any
+    ) -> tuple[Hook, tuple[Any, ...]]:
         hook = self.spec.hook(name)
         if hook is None:
             raise UsageError(f"the model has no method {name}")
@@ -155,54 +365,145 @@ class Pipeline:
         if hook.request_at is not None:
             given = request if request is not None else LocalRequest(args[0] if args else None)
             args = (*args[: hook.request_at], given, *args[hook.request_at :])
+        return hook, args
+
+    def _sync(
+        self, method: Callable[..., Any], args: tuple[Any, ...], deadline: Deadline | None
+    ) -> Any:
+        """A sync hook in a worker thread, with the store and the deadline of its request."""
+        with active_store(self.store):
+            if deadline is None or deadline.remaining is None:
+                return method(*args)
+            with deadline.running():
+                return method(*args)
+
+    async def _awaited(self, awaitable: Any, deadline: Deadline | None) -> Any:
+        """Await a hook's coroutine (on whichever loop runs this) within the deadline."""
+        with active_store(self.store):
+            if deadline is None or deadline.remaining is None:
+                return await awaitable
+            async with deadline.arunning():
+                return await awaitable
+
+    async def _in_thread(
+        self, func: Callable[..., Any], *args: Any, pool: str | None = None
+    ) -> Any:
+        """`func(*args)` in a worker thread (the predict pool for predict), in this context."""
+        import asyncio
+
+        executor = self._predict_pool() if pool == "predict" else None
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(executor, context.run, func, *args)
+
+    @contextmanager
+    def _errors(self, name: str, stage: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
-            with active_store(self.store):
-                result = getattr(self.model, name)(*args)
-                if hook.kind == "coroutine":
-                    result = self._await(result)
-            return result
-        except (BundleError, DeadlineExceeded, KeyboardInterrupt):
+            yield
+        except _PASS_THROUGH:
             raise
         except BaseException as exc:
             raise self.guard.error(exc, name) from None
         finally:
-            self.timings.add(stage or name, time.perf_counter() - start)
+            self.timings.add(stage, time.perf_counter() - start)
 
-    def _next_chunk(self, chunks: Any, is_async: bool) -> tuple[bool, Any]:
+    def _next_chunk(self, chunks: Any, is_async: bool, deadline: Deadline) -> tuple[bool, Any]:
         start = time.perf_counter()
         try:
             with active_store(self.store):
                 if is_async:
-                    return False, self._await(chunks.__anext__())
-                return False, next(chunks)
+                    return False, self._on_loop(chunks.__anext__(), deadline)
+                if deadline.remaining is None:
+                    return False, next(chunks)
+                with deadline.running():
+                    return False, next(chunks)
         except (StopIteration, StopAsyncIteration):
             return True, None
-        except (BundleError, DeadlineExceeded, KeyboardInterrupt):
+        except _PASS_THROUGH:
             raise
         except BaseException as exc:
             raise self.guard.error(exc, "predict") from None
         finally:
             self.timings.add("predict", time.perf_counter() - start)
 
+    async def _anext_chunk(
+        self, chunks: Any, is_async: bool, deadline: Deadline
+    ) -> tuple[bool, Any]:
+        if not is_async:
+            return await self._in_thread(self._next_chunk, chunks, False, deadline, pool="predict")
+        with self._errors("predict", "predict"):
+            try:
+                chunk = await self._awaited(chunks.__anext__(), deadline)
+            except StopAsyncIteration:
+                return True, None
+        return False, chunk
+
     def _close_stream(self, chunks: Any, is_async: bool) -> None:
         try:
             if is_async:
-                self._await(chunks.aclose())
+                self._bundle_loop().run(chunks.aclose())
             else:
                 chunks.close()
         except Exception as exc:
             raise self.guard.error(exc, "predict") from None
 
-    def _typed(self, value: Any, label: str) -> Any:
+    def _on_loop(self, awaitable: Any, deadline: Deadline | None) -> Any:
+        """Await a hook's coroutine on the bundle's own loop (the sync API). The loop's task
+        runs in a copy of this context, where the bundle's store is active already."""
+        if deadline is None or deadline.remaining is None:
+            return self._bundle_loop().run(awaitable)
+        return self._bundle_loop().run(self._awaited(awaitable, deadline), deadline.backstop())
+
+    def _bundle_loop(self) -> BundleLoop:
+        if self._loop is None:
+            with self._starting:
+                if self._loop is None:
+                    self._loop = BundleLoop()
+        return self._loop
+
+    def _predict_pool(self) -> Any:
+        if self._pool is None:
+            with self._starting:
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(
+                        self.slots.size, thread_name_prefix="bundle-predict"
+                    )
+        return self._pool
+
+    def _typed(self, value: Any, label: str, deadline: Deadline) -> Any:
         if self.spec.input_type is None:
             return value
         try:
-            return parse_typed(value, self.spec.input_type, label)
-        except (BundleError, KeyboardInterrupt):
+            if deadline.remaining is None:
+                return parse_typed(value, self.spec.input_type, label)
+            with deadline.running():
+                return parse_typed(value, self.spec.input_type, label)
+        except _PASS_THROUGH:
             raise
         except BaseException as exc:  # a validator of the model's own raised
             raise self.guard.error(exc, "input validation") from None
+
+    def _as_stream(self, output: Any, hooks: bool, deadline: Deadline) -> Stream | None:
+        """What predict returned, as a Stream that keeps its predict place until it ends when
+        it is a generator (as Truss streams it); else None, and the place is given back."""
+        if not (inspect.isgenerator(output) or inspect.isasyncgen(output)):
+            self.slots.release()
+            return None
+        if hooks and self.spec.postprocess:
+            self.slots.release()
+            raise self._stream_with_postprocess()
+        return Stream(self, output, deadline)
+
+    def _stream_with_postprocess(self) -> InvalidBundleError:
+        diag = Diagnostic(
+            "hook-generator-postprocess",
+            "error",
+            "predict returned a generator (a stream), so postprocess would never see one "
+            "output; remove postprocess or process each chunk before yielding it",
+        )
+        return InvalidBundleError("the model cannot be run", [diag])
 
     def _batch_outputs(self, outputs: Any, expected: int) -> list[Any]:
         try:
@@ -225,26 +526,36 @@ class Pipeline:
         except DeadlineExceeded as exc:
             raise self.guard.timeout(exc, deadline.seconds or 0) from None
 
-    def _await(self, awaitable: Any) -> Any:
-        import asyncio
-
-        if asyncio._get_running_loop() is not None:
-            if hasattr(awaitable, "close"):
-                awaitable.close()  # never awaited: close it rather than leave a warning
-            raise UsageError(
-                "this bundle has async hooks and an event loop is already running in this thread; "
-                "call it from another thread, e.g. `await asyncio.to_thread(bundle.predict, x)`"
-            )
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(awaitable)
-
 
 class Stream:
-    """What a hook returned when it returned a generator: its chunks, produced on iteration."""
+    """What a hook returned when it returned a generator: its chunks, produced on iteration
+    (`for` with the sync API, `async for` with the async one). It holds one of the model's
+    predict places until its chunks end or it is closed."""
 
     def __init__(self, pipeline: Pipeline, generator: Any, deadline: Deadline) -> None:
         self.pipeline, self.generator, self.deadline = pipeline, generator, deadline
+        self._held = True
 
     def __iter__(self) -> Iterator[Any]:
         return self.pipeline.chunks(self)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self.pipeline.achunks(self)
+
+    def release(self) -> None:
+        """Give back the predict place (idempotent)."""
+        if self._held:
+            self._held = False
+            self.pipeline.slots.release()
+
+    def close(self) -> None:
+        """Stop a stream that will not be read to its end."""
+        try:
+            if inspect.isgenerator(self.generator):
+                self.generator.close()
+        finally:
+            self.release()
+
+    def __del__(self) -> None:
+        if getattr(self, "_held", False):  # never iterated: its place must not be lost
+            self.release()

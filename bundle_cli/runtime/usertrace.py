@@ -47,8 +47,16 @@ class Guard:
     function that removes secret values.
     """
 
-    def __init__(self, roots: list[Path], scrub: Callable[[str], str]) -> None:
+    def __init__(
+        self, roots: list[Path], scrub: Callable[[str], str], model: str = "the model's "
+    ) -> None:
         self.roots, self.scrub = roots, scrub
+        self.model = model  # how messages name the code's owner, before the hook's name
+
+    def named(self, model: str) -> Guard:
+        """This guard for another model's hooks, named `model` (a flow's python stage:
+        "flow stage 'a': Model.", giving "error: flow stage 'a': Model.predict raised ...")."""
+        return Guard(self.roots, self.scrub, model)
 
     def traceback(self, exc: BaseException) -> str:
         return user_traceback(exc, self.roots, self.scrub)
@@ -65,7 +73,7 @@ class Guard:
             error = InputDataError(self.scrub(f"{where}: {said}"))
             error.raised = type(exc).__name__
             return error
-        return self.raised(exc, f"the model's {where}")
+        return self.raised(exc, f"{self.model}{where}")
 
     def raised(self, exc: BaseException, place: str) -> UserCodeError:
         """`error: {place} raised ValueError`, with the traceback of the bundle's frames."""
@@ -80,7 +88,7 @@ class Guard:
         ]
         at = f" ({lines[-1]})" if lines else ""
         return EnvironmentMismatchError(
-            f"error: the model's {where} imports {top}, which is not installed in this "
+            f"error: {self.model}{where} imports {top}, which is not installed in this "
             f"environment{at}; this is the environment, not the model's code",
             hint="declare it in config.yaml's requirements and install them: "
             "pip install -r <(bundle requirements)",

@@ -111,18 +111,35 @@ BATCHING = {
 }
 
 
+def batching_predicted(bundle: Run, folder: Path, rows: int) -> str:
+    """The BATCHING bundle packaged as b.tar.gz in `folder`, its input in.jsonl of `rows` numbers,
+    and what `bundle predict --jsonl --keep-going` answers."""
+    build_tree(folder / "batching", BATCHING)
+    packed = bundle("package", str(folder / "batching"), "-o", str(folder / "b.tar.gz"), "-q")
+    assert packed.returncode == 0, packed.stderr
+    (folder / "in.jsonl").write_text("".join(f"{n}\n" for n in range(rows)))
+    args = ("predict", "b.tar.gz", "--jsonl", "--keep-going", "-i", "in.jsonl")
+    predicted = bundle(*args, cwd=folder)
+    assert predicted.returncode == 1  # the batch with 13 in it
+    return predicted.stdout
+
+
 def test_batches_and_failed_batches_are_those_of_predict(bundle: Run, tmp_path: Path) -> None:
-    folder = build_tree(tmp_path / "batching", BATCHING)
-    assert bundle("package", str(folder), "-o", str(tmp_path / "b.tar.gz"), "-q").returncode == 0
-    (tmp_path / "in.jsonl").write_text("".join(f"{n}\n" for n in range(300)))
-    predicted = bundle(
-        "predict", "b.tar.gz", "--jsonl", "--keep-going", "-i", "in.jsonl", cwd=tmp_path
-    )
+    predicted = batching_predicted(bundle, tmp_path, 300)
     result = bundle("batch", "b.tar.gz", "in.jsonl", "out.jsonl", "-w", "2", cwd=tmp_path)
-    assert (tmp_path / "out.jsonl").read_text() == predicted.stdout
-    record = json.loads(predicted.stdout.splitlines()[13])["error"]
+    assert (tmp_path / "out.jsonl").read_text() == predicted
+    record = json.loads(predicted.splitlines()[13])["error"]
     assert record["line"] == 13 and record["message"].startswith("in.jsonl:13-16: ")
-    assert result.returncode == predicted.returncode == 1
+    assert result.returncode == 1
+
+
+def test_isolated_runs_the_bundle_in_its_own_environment(bundle: Run, tmp_path: Path) -> None:
+    predicted = batching_predicted(bundle, tmp_path, 100)
+    result = bundle("batch", "b.tar.gz", "in.jsonl", "out.jsonl", "--isolated", cwd=tmp_path)
+    assert (tmp_path / "out.jsonl").read_text() == predicted, result.stderr
+    assert result.returncode == 1 and "4 rows failed (13)" in result.stderr
+    listed = bundle("env", "list", "--json")
+    assert listed.returncode == 0 and listed.stdout.strip() not in ("", "[]"), listed.stdout
 
 
 def test_fail_fast_stops_at_the_first_failed_row_and_writes_nothing(

@@ -192,3 +192,5 @@ def test_a_corrupt_model_file_is_an_invalid_bundle_naming_stage_and_file(
     assert caught.value.message.startswith(
         "flow stage 'm': cannot load xgb.json as a xgboost_classifier model:"
     )
+    [diagnostic] = caught.value.diagnostics  # `--json` output locates it at the file
+    assert diagnostic.file == str((bundle / "xgb.json").resolve())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import IDENTITY_MODEL, flow_config, request_files
 
-from bundle_cli.errors import InvalidBundleError, UserCodeError
+from bundle_cli.errors import InputDataError, InvalidBundleError, UserCodeError
 
 PRE = {
     1: "def pre(data):\n    return {'pre_got': [data]}\n",
@@ -212,3 +212,46 @@ def test_an_exception_in_a_function_is_user_code_error_with_its_own_frames(
     assert error.user_traceback.endswith("ZeroDivisionError: division by zero\n")
     assert str(bundle / "packages/fns.py") in error.user_traceback
     assert "bundle_cli" not in error.user_traceback
+
+
+TYPED_MODEL = """\
+from pydantic import BaseModel
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+class Model:
+    def predict(self, point: Point):
+        return {"sum": point.x + point.y, "parsed": type(point).__name__}
+"""
+
+
+def test_a_python_stage_gets_typed_input_as_a_model_does(
+    tree: Callable[..., Path], run_flow: Callable[..., Any]
+) -> None:
+    stage = {"name": "only", "model": "model.py", "type": "python"}
+    bundle = tree({"config.yaml": flow_config([stage]), "model.py": TYPED_MODEL})
+    assert run_flow(bundle, {"x": 1, "y": "2"}) == {"sum": 3, "parsed": "Point"}
+    with pytest.raises(InputDataError) as caught:
+        run_flow(bundle, {"x": 1})
+    assert caught.value.message == (
+        "flow stage 'only': the input does not match Point (1 problem):\n  input.y: Field required"
+    )
+
+
+REQUEST_MODEL = """\
+class Model:
+    async def predict(self, x, request: "fastapi.Request"):
+        return {"x": x, "body": await request.json(), "method": request.method}
+"""
+
+
+def test_a_python_stage_hook_that_names_the_request_gets_it_as_a_model_hook_does(
+    tree: Callable[..., Path], run_flow: Callable[..., Any]
+) -> None:
+    stage = {"name": "only", "model": "model.py", "type": "python"}
+    bundle = tree({"config.yaml": flow_config([stage]), "model.py": REQUEST_MODEL})
+    assert run_flow(bundle, [5]) == {"x": [5], "body": [5], "method": "POST"}

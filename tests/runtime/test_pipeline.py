@@ -81,19 +81,18 @@ def test_async_hooks_are_awaited_including_load(bundle_copy: Copy) -> None:
     assert bundle.predict({"x": 2})["y"] == 102  # the same loop serves later requests
 
 
-def test_async_bundle_refuses_to_nest_in_a_running_loop(bundle_copy: Copy) -> None:
+def test_async_bundle_runs_inside_a_running_loop(bundle_copy: Copy) -> None:
     bundle = bundle_cli.load(bundle_copy("async_hooks"))
 
-    async def inside() -> object:
+    async def inside() -> object:  # the sync API: on the bundle's own loop, in its thread
         return bundle.predict({"x": 1})
 
-    with pytest.raises(UsageError, match=r"asyncio\.to_thread"):
-        asyncio.run(inside())
+    assert asyncio.run(inside()) == {"y": 101, "original": {"x": 1}}
 
-    async def threaded() -> object:
-        return await asyncio.to_thread(bundle.predict, {"x": 5})
+    async def awaited() -> object:  # the async API: on this loop
+        return await bundle.apredict({"x": 5})
 
-    assert asyncio.run(threaded()) == {"y": 105, "original": {"x": 5}}
+    assert asyncio.run(awaited()) == {"y": 105, "original": {"x": 5}}
 
 
 def test_sync_generator_streams_chunks(bundle_copy: Copy) -> None:
@@ -185,22 +184,3 @@ def test_an_error_in_each_hook(tree: Tree, hook: str) -> None:
     assert f"in {hook}" in trace and "in fail_here" in trace
     assert trace.rstrip().endswith("ValueError: broken on purpose")
     assert "bundle_cli" not in trace
-
-
-def test_timeout_outside_the_main_thread_is_refused(bundle_copy: Copy) -> None:
-    import threading
-
-    bundle = bundle_cli.load(bundle_copy("slow"))
-    errors: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            bundle.predict({"seconds": 0}, timeout=1)
-        except UsageError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    worker.join()
-    assert len(errors) == 1 and "main thread" in str(errors[0])
-    assert bundle.predict({"seconds": 0}) == "done"  # without a timeout, any thread is fine
