@@ -430,7 +430,10 @@ class Pipeline:
         self, chunks: Any, is_async: bool, deadline: Deadline
     ) -> tuple[bool, Any]:
         if not is_async:
-            return await self._in_thread(self._next_chunk, chunks, False, deadline, pool="predict")
+            step: tuple[bool, Any] = await self._in_thread(
+                self._next_chunk, chunks, False, deadline, pool="predict"
+            )
+            return step
         with self._errors("predict", "predict"):
             try:
                 chunk = await self._awaited(chunks.__anext__(), deadline)
