@@ -92,7 +92,8 @@ class FlowHost:
         kwargs = {name: self.init_kwargs[name] for name in spec.init_kwargs}
         guard = self.guard.named(f"{where}: {cls.__name__}.")
         concurrency = self.settings.predict_concurrency
-        pipeline = Pipeline(spec, self.scope, guard, Timings(), kwargs.get("store"), concurrency)
+        store = kwargs.get("store")
+        pipeline = Pipeline(spec, self.scope, guard, Timings(), store, concurrency, inline=True)
         await pipeline.astart(cls, kwargs)
 
         async def run(x: Any, files: list[Any] | None) -> Any:

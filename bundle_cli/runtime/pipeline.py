@@ -55,6 +55,7 @@ class Pipeline:
         timings: Timings,
         store: Store | None = None,
         concurrency: int = 1,
+        inline: bool = False,
     ) -> None:
         self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
         # What bundle_cli.store() returns while this bundle's code runs.
@@ -64,6 +65,9 @@ class Pipeline:
         self._loop: BundleLoop | None = None
         self._pool: Any = None  # the thread pool of sync predict calls under the async API
         self._starting = threading.Lock()
+        # Sync hooks under the async API run in the calling thread, not a worker: a flow's
+        # python stage, called from inside the flow's own call as its other stages are.
+        self.inline = inline
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
@@ -352,6 +356,8 @@ class Pipeline:
             if hook.kind != "function":  # a generator: created here, stepped by achunks
                 with active_store(self.store):
                     return method(*args)
+            if self.inline:
+                return self._sync(method, args, deadline)
             return await self._in_thread(self._sync, method, args, deadline, pool=stage)
 
     def _hook_args(
