@@ -85,6 +85,17 @@ def boundary(*, as_json: bool = False) -> Iterator[None]:
         raise typer.Exit(plain.report(exc, as_json=as_json)) from None
 
 
+def predict_option(field: str) -> Any:
+    """The typer option that `bundle predict` declares as PredictOptions.`field`, for the other
+    commands that run a model and take the same option (`serve`, `test`): declared once."""
+    from bundle_cli.cli.predict_options import PredictOptions
+
+    for name, spec, default, _ in parameters(PredictOptions):
+        if name == field:
+            return typer.Option(default, *spec.flags, metavar=spec.metavar, help=spec.help)
+    raise KeyError(field)
+
+
 def command(cls: type[T], body: Callable[[T], int | None], name: str) -> None:
     """Register the command `name` whose parameters are the fields of `cls` (declared with
     cli/options.py) and whose help is its docstring; it calls `body` with the parsed options

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from bundle_cli.cli.app import app, boundary
+from bundle_cli.cli.app import app, boundary, predict_option
 
 
 @app.command()
@@ -40,27 +40,13 @@ def serve(
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="One stderr line per request."
     ),
-    secrets: list[str] = typer.Option(
-        [], "--secret", metavar="NAME=VALUE", help="A declared secret's value; repeatable."
-    ),
-    secrets_file: str | None = typer.Option(
-        None, "--secrets-file", metavar="PATH", help="NAME=VALUE lines (outside the bundle)."
-    ),
-    quiet: bool = typer.Option(
-        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
-    ),
-    log_level: str | None = typer.Option(
-        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
-    ),
-    trust_pickles: bool = typer.Option(
-        False, "--trust-pickles", help="Load pickles that import what nobody vouched for."
-    ),
-    isolated: bool = typer.Option(
-        False, "--isolated", help="Run the model in the bundle's own environment (built with uv)."
-    ),
-    offline: bool = typer.Option(
-        False, "--offline", help="With --isolated: build from uv's cache only."
-    ),
+    secrets: list[str] = predict_option("secrets"),
+    secrets_file: str | None = predict_option("secrets_file"),
+    quiet: bool = predict_option("quiet"),
+    log_level: str | None = predict_option("log_level"),
+    trust_pickles: bool = predict_option("trust_pickles"),
+    isolated: bool = predict_option("isolated"),
+    offline: bool = predict_option("offline"),
 ) -> None:
     """Serve the bundle over HTTP with Truss's routes."""
     with boundary():

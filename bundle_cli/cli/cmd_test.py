@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, say
+from bundle_cli.cli.app import app, boundary, emit_json, predict_option, say
 from bundle_cli.cli.plain import bundle_argument, failed, warning
 from bundle_cli.errors import BundleError, ExitCode
 
@@ -33,18 +33,10 @@ def test_command(
     junit_xml: Path | None = typer.Option(
         None, "--junit-xml", help="Also write a JUnit XML report to this file.", metavar="PATH"
     ),
-    quiet: bool = typer.Option(
-        False, "-q", "--quiet", help="No validation warnings; model logs from WARNING up."
-    ),
-    log_level: str | None = typer.Option(
-        None, "--log-level", metavar="LEVEL", help="Model logs shown: debug|info|warning|error."
-    ),
-    isolated: bool = typer.Option(
-        False, "--isolated", help="Run in the bundle's own environment (built with uv)."
-    ),
-    offline: bool = typer.Option(
-        False, "--offline", help="With --isolated: build from uv's cache only."
-    ),
+    quiet: bool = predict_option("quiet"),
+    log_level: str | None = predict_option("log_level"),
+    isolated: bool = predict_option("isolated"),
+    offline: bool = predict_option("offline"),
 ) -> None:
     """Run examples.yaml and compare outputs with the expected ones."""
     from bundle_cli import model_logs
