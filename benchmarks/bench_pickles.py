@@ -74,33 +74,39 @@ def median_time(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mib", type=int, default=100, help="size of each file (default 100)")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per file (default 5)")
-    args = parser.parse_args()
+def measure(mib: int, runs: int) -> list[tuple[str, int, float, float]]:
+    """(file, size, median scan s, median load s) of each framework's pickle of about mib MiB."""
     import torch
 
     from bundle_cli.pickles.containers import pickle_streams
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pickles-") as tmp:
-        for name, write in writers(args.mib).items():
+        for name, write in writers(mib).items():
             path = Path(tmp) / "model.pt"
             write(path)
             size = path.stat().st_size
             streams = pickle_streams(path) or []
             assert streams and not any(s.error for s in streams), name
-            scan = median_time(partial(pickle_streams, path), args.runs)
+            scan = median_time(partial(pickle_streams, path), runs)
             if name.startswith("torch"):
-                load = median_time(partial(torch.load, path, weights_only=True), args.runs)
+                load = median_time(partial(torch.load, path, weights_only=True), runs)
             elif "joblib" in name:
                 import joblib
 
-                load = median_time(partial(joblib.load, path), args.runs)
+                load = median_time(partial(joblib.load, path), runs)
             else:
-                load = median_time(partial(load_pickle, path), args.runs)
+                load = median_time(partial(load_pickle, path), runs)
             rows.append((name, size, scan, load))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=100, help="size of each file (default 100)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per file (default 5)")
+    args = parser.parse_args()
+    rows = measure(args.mib, args.runs)
     print(f"## Pickle inventory ({machine()}; medians of {args.runs} runs)\n")
     print("| file | MiB | scan s | s per 100 MB | loading it s | <= 0.2 s per 100 MB |")
     print("|---|---:|---:|---:|---:|:---:|")

@@ -58,14 +58,14 @@ class _FolderSink:
     def directory(self, name: str) -> None:
         os.makedirs(self.root / name, mode=0o755, exist_ok=True)
 
-    def file(self, name: str, executable: bool) -> Callable[[bytes | None], None]:
+    def file(self, name: str, executable: bool) -> Callable[[bytes | memoryview | None], None]:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         self.close()
         fd = self.open_fd = os.open(path, flags, 0o755 if executable else 0o644)
 
-        def write(chunk: bytes | None) -> None:
+        def write(chunk: bytes | memoryview | None) -> None:
             if chunk is None:
                 self.close()
                 return

@@ -17,6 +17,7 @@ from pathlib import Path
 from bundle_cli.archive import derived
 from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
+from bundle_cli.archive.memory import keep_buffers
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
 from bundle_cli.archive.reader import InflateStream
 from bundle_cli.archive.shards import DigestPool
@@ -26,6 +27,7 @@ from bundle_cli.errors import UnsafeArchiveError
 
 _OVERHEAD_PER_MEMBER = 3 * 512 + 1024  # header, pax header and records, padding
 _SLACK = 64 * 1024 * 1024
+_AHEAD = 8  # inflated chunks (1 MiB each) the inflating thread may run ahead of the checks
 
 
 class _Background:
@@ -77,15 +79,10 @@ class Scanner:
             with open(archive, "rb", buffering=0) as f:
                 observe = self.observe_raw if self.expect_sha256 else None
                 self.stream = InflateStream(f, observe)
-                reader = TarReader(self.stream)
-                members = reader.members()
-                manifest = self.read_manifest(reader, next(members, None))
-                for count, member in enumerate(members, start=1):
-                    if count > self.limits.max_members:
-                        raise UnsafeArchiveError(
-                            f"refused: more than {self.limits.max_members} members"
-                        )
-                    self.member(reader, manifest, member)
+                try:
+                    manifest = self.members(TarReader(self.stream))
+                finally:
+                    self.stream.close()
                 self.archive_hasher.drain()  # close() drops queued work: finish it first
         except UnsafeArchiveError as exc:
             if self.fail_fast or self.result.manifest is None:
@@ -100,6 +97,15 @@ class Scanner:
         if self.expect_sha256 and self.whole.hexdigest() != self.expect_sha256:
             raise UnsafeArchiveError("refused: the archive file changed while it was being read")
         return self.result
+
+    def members(self, reader: TarReader) -> manifest_mod.Manifest:
+        members = reader.members()
+        manifest = self.read_manifest(reader, next(members, None))
+        for count, member in enumerate(members, start=1):
+            if count > self.limits.max_members:
+                raise UnsafeArchiveError(f"refused: more than {self.limits.max_members} members")
+            self.member(reader, manifest, member)
+        return manifest
 
     def observe_raw(self, raw: bytes) -> None:
         self.archive_hasher.call(self.whole.update, raw)
@@ -123,8 +129,10 @@ class Scanner:
                 f"refused: {manifest.total_size} bytes unpacked, more than the limit of {self.limits.max_total_size}"
             )
         self.result.manifest = manifest
+        keep_buffers(manifest.total_size)
         # headers, padding and end blocks around the listed bytes; a bomb cannot expand further
         self.stream.max_size = manifest.total_size + _OVERHEAD_PER_MEMBER * (count + 2) + _SLACK
+        self.stream.read_ahead(_AHEAD)  # the rest is inflated on its own thread
         if self.sink:
             self.sink.start(manifest, raw)
         self.seen[collision_key(MANIFEST_NAME)] = MANIFEST_NAME
@@ -135,7 +143,9 @@ class Scanner:
         # the files the manifest's derived fields come from, kept to recompute them at the end
         bundle = manifest.bundle
         wanted = (CONFIG_FILENAME, bundle.get("requirements_file"), bundle.get("model_file"))
-        self.kept: dict[str, list[bytes] | None] = {n: None for n in wanted if n in self.files}
+        self.kept: dict[str, list[bytes | memoryview] | None] = {
+            n: None for n in wanted if n in self.files
+        }
         return manifest
 
     def member(self, reader: TarReader, manifest: manifest_mod.Manifest, member: Member) -> None:
@@ -184,7 +194,7 @@ class Scanner:
                 "altered", member.name, f"mode {member.mode:o}, expected {expected:o}"
             )
         write = self.sink.file(member.name, record.executable) if self.sink else None
-        keep: list[bytes] | None = (
+        keep: list[bytes | memoryview] | None = (
             [] if member.name in self.kept and member.size <= derived.MAX_TEXT else None
         )
         digest = self.member_hasher.file(record.size, self.shard_size)

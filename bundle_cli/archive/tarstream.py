@@ -75,24 +75,23 @@ class TarReader:
                 return
             yield member
 
-    def data(self, member: Member) -> Iterator[bytes]:
-        """The member's data in chunks of at most 1 MiB."""
+    def data(self, member: Member) -> Iterator[bytes | memoryview]:
+        """The member's data in chunks of at most 1 MiB, as they were inflated (no copies)."""
         remaining = member.size
         while remaining:
-            chunk = self._take(min(remaining, CHUNK))
+            chunk = self.stream.read_some(min(remaining, CHUNK))
+            if not chunk:
+                raise corrupt("a member is cut short")
             remaining -= len(chunk)
+            self.left -= len(chunk)
             yield chunk
 
     def skip(self) -> None:
         while self.left:
-            self._take(min(self.left, CHUNK))
-
-    def _take(self, n: int) -> bytes:
-        data = self.stream.read(n)
-        if len(data) != n:
-            raise corrupt("a member is cut short")
-        self.left -= n
-        return data
+            chunk = self.stream.read_some(min(self.left, CHUNK))
+            if not chunk:
+                raise corrupt("a member is cut short")
+            self.left -= len(chunk)
 
     def _next(self) -> Member | None:
         pax: dict[str, str] = {}

@@ -22,6 +22,7 @@ from bundle_cli.archive.digests import DigestCache
 from bundle_cli.archive.encode import Mode, probe
 from bundle_cli.archive.files import PendingDigest, open_entry, read_chunks
 from bundle_cli.archive.manifest import Manifest
+from bundle_cli.archive.memory import keep_buffers
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
 from bundle_cli.archive.shards import DigestPool
@@ -96,6 +97,7 @@ def _write(
     progress: Progress,
     cache: DigestCache,
 ) -> int:
+    keep_buffers(manifest.total_size)
     head_len = len(_head(manifest, mtime))
     os.write(fd, gzipfmt.header(0) + _stored(_head(manifest, mtime)))
     workers = (
