@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# `bundle lock`'s hash-pinned requirements, beside config.yaml (read by envs/ and validation/)
+LOCK_FILE = "requirements.lock"
+
 
 def import_dirs(root: Path, config: Mapping[str, Any]) -> list[Path]:
     """The folders a bundle imports from, in lookup order (existing or not): for a flow its
