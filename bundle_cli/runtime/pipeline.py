@@ -59,7 +59,6 @@ class Pipeline:
         timings: Timings,
         store: Store | None = None,
         concurrency: int = 1,
-        inline: bool = False,
     ) -> None:
         self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
         # What bundle_cli.store() returns while this bundle's code runs.
@@ -71,9 +70,6 @@ class Pipeline:
         self._predict_threads: Threads | None = None
         self._hook_threads: Threads | None = None
         self._starting = threading.Lock()
-        # Sync hooks under the async API run in the calling thread, not a worker: a flow's
-        # python stage, called from inside the flow's own call as its other stages are.
-        self.inline = inline
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
@@ -81,13 +77,6 @@ class Pipeline:
             self._instantiate(cls, kwargs)
             if self.spec.load:
                 self._call("load", stage="load")
-
-    async def astart(self, cls: type, kwargs: dict[str, Any]) -> None:
-        """`start` on the caller's loop (a flow's python stage loads inside the flow's load)."""
-        async with self.scope:
-            self._instantiate(cls, kwargs)
-            if self.spec.load:
-                await self._acall("load", stage="load")
 
     def _instantiate(self, cls: type, kwargs: dict[str, Any]) -> None:
         start = time.perf_counter()
@@ -374,8 +363,6 @@ class Pipeline:
             if hook.kind != "function":  # a generator: created here, stepped by achunks
                 with active_store(self.store):
                     return method(*args)
-            if self.inline:
-                return self._sync(method, args, deadline)
             return await self._in_thread(self._sync, method, args, deadline, pool=stage)
 
     def _hook_args(
