@@ -64,8 +64,16 @@ class HandModel:
     """The hooks of the unpacked example, run over a batch of JSON texts as a user would."""
 
     def __init__(self, folder: str) -> None:
-        sys.path.insert(0, folder + "/model")
-        from model import Model  # type: ignore[import-not-found]
+        # Imported under a name of its own: a module `model` in sys.modules would be one the
+        # bundle's import scope must move aside at every call when both run in one Python (a
+        # Spark worker that ran the other job), which would time that and not the job.
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("hand_model", f"{folder}/model/model.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        Model = module.Model
 
         self.model = Model(data_dir=Path(folder) / "data")
         self.model.load()
