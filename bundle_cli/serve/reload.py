@@ -35,14 +35,15 @@ def fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
 
 async def watch(
     folder: Path,
+    seen: tuple[tuple[str, int, int], ...],
     load: Callable[[], Any],
     swap: Callable[[Any], None],
     say: Callable[..., None],
     run: Callable[..., Any],
 ) -> None:
-    """Poll `folder` forever; on a change, `load()` (in a thread, through `run`) and `swap` the
-    result in. `say(level, text)` reports each reload."""
-    seen = await run(fingerprint, folder)
+    """Poll `folder` forever; on a change from `seen` (its fingerprint taken before the model
+    being served was loaded, so that an edit made while it loaded is not missed), `load()` (in
+    a thread, through `run`) and `swap` the result in. `say(level, text)` reports each reload."""
     while True:
         await asyncio.sleep(POLL)
         now = await run(fingerprint, folder)

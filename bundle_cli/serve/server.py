@@ -88,6 +88,9 @@ async def _main(
 ) -> None:
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     started = time.perf_counter()
+    # --reload compares with the folder as it was before this load: an edit made while the
+    # model loads (or before the watcher first looks) is reloaded, not taken as the baseline.
+    baseline = _fingerprint(options) if options.reload else ()
     loading = served.workers.submit(_load, options)
     await asyncio.wait({serving, loading}, return_when=asyncio.FIRST_COMPLETED)
     if not loading.done():  # stopped by a signal while the model was loading
@@ -102,7 +105,7 @@ async def _main(
     served.set_runner(runner, name, slots)
     seconds = time.perf_counter() - started
     log.message("info", f"model {name} ready at {url} (loaded in {seconds:.2f} s)")
-    watcher = _watch(served, log, options) if options.reload else None
+    watcher = _watch(served, log, options, baseline) if options.reload else None
     try:
         await serving
     finally:
@@ -110,7 +113,17 @@ async def _main(
             watcher.cancel()
 
 
-def _watch(served: Any, log: Any, options: ServeOptions) -> asyncio.Future[None]:
+def _fingerprint(options: ServeOptions) -> tuple[tuple[str, int, int], ...]:
+    from pathlib import Path
+
+    from bundle_cli.serve.reload import fingerprint
+
+    return fingerprint(Path(options.path))
+
+
+def _watch(
+    served: Any, log: Any, options: ServeOptions, baseline: tuple[tuple[str, int, int], ...]
+) -> asyncio.Future[None]:
     """--reload: the watcher task, loading in a thread of its own."""
     from pathlib import Path
 
@@ -122,8 +135,9 @@ def _watch(served: Any, log: Any, options: ServeOptions) -> asyncio.Future[None]
         log.message("info", f"model {loaded[1]} reloaded")
 
     thread = Workers(1)
+    folder = Path(options.path)
     return asyncio.ensure_future(
-        watch(Path(options.path), lambda: _load(options), swap, log.message, thread.submit)
+        watch(folder, baseline, lambda: _load(options), swap, log.message, thread.submit)
     )
 
 

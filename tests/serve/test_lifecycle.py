@@ -167,6 +167,17 @@ def _versioned(answer: str) -> dict[str, str]:
     }
 
 
+def _wait_for_line(server: Server, text: str, after: int, each: Callable[[], None]) -> None:
+    """Until the server's log says `text` (past its first `after` characters), calling `each`
+    meanwhile. Bounded generously: the event, not the bound, is what ends the wait."""
+    deadline = time.monotonic() + 120
+    while text not in server.stderr()[after:]:
+        assert server.proc.poll() is None, server.stderr()
+        assert time.monotonic() < deadline, server.stderr()
+        each()
+        time.sleep(0.05)
+
+
 def test_reload_swaps_in_the_edited_model_and_keeps_it_when_an_edit_breaks(
     serve: Callable[..., Server], tmp_path: Path
 ) -> None:
@@ -174,24 +185,28 @@ def test_reload_swaps_in_the_edited_model_and_keeps_it_when_an_edit_breaks(
     server = serve(bundle, "--reload")
     predict = "/v1/models/model:predict"
     assert server.client.post(predict, json={}).json() == "one"
+    before = len(server.stderr())
     build_tree(bundle, _versioned("two"))
-    deadline = time.monotonic() + 15
-    seen = []
-    while (got := server.client.post(predict, json={})).json() != "two":
-        assert got.status_code == 200  # the old model answers until the new one is ready
-        seen.append(got.json())
-        assert time.monotonic() < deadline, server.stderr()
-        time.sleep(0.05)
-    assert set(seen) <= {"one"}
+
+    def old_model_answers() -> None:  # until the new one is ready (swapped, then logged)
+        got = server.client.post(predict, json={})
+        assert got.status_code == 200, got.text
+        assert got.json() == "one" or "model versioned reloaded" in server.stderr()[before:]
+
+    _wait_for_line(server, "model versioned reloaded", before, old_model_answers)
+    assert server.client.post(predict, json={}).json() == "two"
+    before = len(server.stderr())
     (bundle / "model" / "model.py").write_text(
         "class Model:\n    def predict(self, x):\n        return (\n"
     )
-    deadline = time.monotonic() + 15
-    while "reload failed" not in server.stderr():
-        assert time.monotonic() < deadline, server.stderr()
-        time.sleep(0.05)
+
+    def new_model_answers() -> None:
+        got = server.client.post(predict, json={})
+        assert got.status_code == 200 and got.json() == "two", got.text
+
+    _wait_for_line(server, "reload failed", before, new_model_answers)
     assert server.client.post(predict, json={}).json() == "two"
-    assert "still serving the model loaded before" in server.stderr()
+    assert "still serving the model loaded before" in server.stderr()[before:]
 
 
 def test_reload_of_an_archive_is_refused_before_anything_starts(tmp_path: Path, run_bundle) -> None:  # type: ignore[no-untyped-def]
