@@ -73,6 +73,12 @@ def test_bytecode_is_compiled_after_the_build_and_used_by_runs(make_bundle, bund
     ran = bundle_cmd("predict", str(bundle), "-d", "{}", "--isolated")
     assert ran.returncode == 0 and json.loads(ran.stdout)["idna"] == "2.10", ran.stderr
     assert _pycs(folder) == compiled, "the run compiled nothing (no pyc written or rewritten)"
+    (folder / ".bundle-bytecode.json").unlink()  # as if the compilation had been cut short
+    [listed] = json.loads(bundle_cmd("env", "list", "--json").stdout)
+    assert listed["bytecode"] == "not compiled"
+    again = bundle_cmd("env", "build", "--wait", str(bundle))
+    assert "already built" in again.stderr and "bytecode compiled" in again.stderr, again.stderr
+    assert (folder / ".bundle-bytecode.json").is_file()
 
 
 def test_a_rebuild_installs_the_versions_resolved_before(make_bundle, bundle_cmd) -> None:
@@ -220,3 +226,36 @@ def test_the_warnings_left_out_of_isolated_runs_are_validations_codes() -> None:
 
     codes = (environment.NOT_INSTALLED, environment.WRONG_VERSION, environment.PYTHON_MISMATCH)
     assert codes == ABOUT_THIS_PYTHON
+
+
+def test_remove_ends_a_compilation_that_runs(make_bundle, bundle_cmd, tmp_path: Path) -> None:
+    """A compilation still running when its environment is removed is ended first (it would
+    write pycs into a folder being deleted). The compiler here is the real script's stand-in
+    for one that takes long: a process of its own session holding the bytecode lock."""
+    bundle = make_bundle(["idna==2.10"])
+    built = bundle_cmd("env", "build", "--wait", str(bundle))
+    assert built.returncode == 0, built.stderr
+    folder = Path(built.stdout.strip())
+    (folder / ".bundle-bytecode.json").unlink()
+    hold = (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.pwrite(fd, str(os.getpid()).encode(), 0)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    lock = folder / ".bundle-bytecode.lock"
+    compiler = subprocess.Popen(
+        [os.sys.executable, "-c", hold, str(lock)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert compiler.stdout is not None and compiler.stdout.readline() == "held\n"
+    [listed] = json.loads(bundle_cmd("env", "list", "--json").stdout)
+    assert listed["bytecode"] == "compiling"
+    removed = bundle_cmd("env", "remove", str(bundle))
+    assert removed.returncode == 0, removed.stderr
+    assert compiler.wait(10) == -signal.SIGTERM
+    assert not folder.exists()
