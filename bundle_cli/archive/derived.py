@@ -54,7 +54,7 @@ def model_methods(source: bytes | None, class_name: str) -> list[str] | None:
     """The contract's hooks and Truss methods that the model class defines, in the contract's
     order, as far as the file shows (methods of a base class defined elsewhere are not seen);
     None when there is no file or it does not define the class."""
-    from bundle_cli.validation.model_code import class_view, module_classes, parse_python
+    from bundle_cli.pysource import class_view, module_classes, parse_python
 
     if source is None:
         return None

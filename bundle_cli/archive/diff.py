@@ -173,10 +173,10 @@ def _requirements(a: dict[str, str], b: dict[str, str]) -> list[Change]:
 
 
 def _pickle_imports(folder: Path) -> dict[str, set[str]]:
+    from bundle_cli.archive.select import packed_files
     from bundle_cli.pickles.inventory import inventory
-    from bundle_cli.validation.pickles import files_of
 
-    return {r.label: set(r.imports) for r in inventory(folder, files_of(folder), [], {})}
+    return {r.label: set(r.imports) for r in inventory(folder, packed_files(folder), [], {})}
 
 
 def _pickles(a: dict[str, set[str]], b: dict[str, set[str]]) -> list[Change]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bundle_cli.archive.ignore import Rules
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.validation.flow_functions import NotFound, find_module
+from bundle_cli.layout import NotFound, find_module
 
 
 def dropped(bundle_dir: Path, config: Any, packed: set[str], rules: Rules) -> list[Diagnostic]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,3 +175,24 @@ class _Walker:
                     f"same name as {seen[key]} on case-insensitive file systems; rename one",
                 )
             seen.setdefault(key, entry.name)
+
+
+def packed_files(bundle_dir: Path) -> list[tuple[str, Path]]:
+    """(name in the bundle, path) of what `package` would pack; when the selection itself
+    fails (package says why), of every file outside the usual clutter."""
+    try:
+        return [(e.name, e.source) for e in select_files(bundle_dir).files]
+    except InvalidBundleError:
+        pass
+    return [(path.relative_to(bundle_dir).as_posix(), path) for path in every_file(bundle_dir)]
+
+
+def every_file(bundle_dir: Path) -> Iterator[Path]:
+    """Every regular file under the bundle, outside version control, caches and virtualenvs
+    (a superset of what `package` packs), in name order."""
+    for folder, dirs, files in os.walk(bundle_dir):
+        dirs[:] = sorted(d for d in dirs if d not in (".git", "__pycache__", ".venv", "venv"))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_file():
+                yield path

@@ -20,9 +20,9 @@ from typing import Any
 
 from bundle_cli.cachedir import cache_path
 from bundle_cli.envs.pythons import Interpreter
+from bundle_cli.layout import LOCK_FILE as LOCK_FILE
 
 FORMAT = 1
-LOCK_FILE = "requirements.lock"
 # uv's settings that change what an install resolves to (uv reads no pip configuration).
 INDEX_VARIABLES = (
     "UV_INDEX",

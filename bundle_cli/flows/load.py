@@ -7,7 +7,6 @@ functions' references) is not checked again here.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +22,16 @@ if TYPE_CHECKING:
     from bundle_cli.runtime.flow import FlowHost
 
 
-async def load_flow(host: FlowHost, stages: list[dict[str, Any]], python_version: str) -> Flow:
+def load_flow(host: FlowHost, stages: list[dict[str, Any]], python_version: str) -> Flow:
     """Load every stage of a validated config's `flow`; runs the bundle's code (imports,
     pickles, Model.load)."""
     _check_pickle_python(stages, python_version)
-    return Flow([await _load_stage(host, spec) for spec in stages], host)
+    return Flow([_load_stage(host, spec) for spec in stages], host)
 
 
-async def _load_stage(host: FlowHost, spec: dict[str, Any]) -> Stage:
+def _load_stage(host: FlowHost, spec: dict[str, Any]) -> Stage:
     where = f"flow stage '{spec['name']}'"
-    model = await _load_model(host, spec, where)
+    model = _load_model(host, spec, where)
     stage = Stage(name=spec["name"], model=model)
     for slot in ("pre", "post"):
         ref = spec.get(slot)
@@ -48,11 +47,10 @@ async def _load_stage(host: FlowHost, spec: dict[str, Any]) -> Stage:
     return stage
 
 
-async def _load_model(host: FlowHost, spec: dict[str, Any], where: str) -> Any:
+def _load_model(host: FlowHost, spec: dict[str, Any], where: str) -> Any:
     path = host.root / spec["model"]
     try:
-        model = frameworks.get(spec["type"]).load(path, spec.get("options") or {}, where, host)
-        return await model if inspect.isawaitable(model) else model
+        return frameworks.get(spec["type"]).load(path, spec.get("options") or {}, where, host)
     except (BundleError, InvalidInput):
         raise
     except Exception as exc:  # a corrupt or mismatched file: the framework's own words

@@ -25,19 +25,19 @@ class FlowModel:
         self.host.init_kwargs = dict(kwargs)
         self.flow: Flow | None = None
 
-    async def load(self) -> None:
+    def load(self) -> None:
         from bundle_cli.flows.load import load_flow
 
         config = self.host.settings.config
-        self.flow = await load_flow(self.host, config["flow"], config["python_version"])
+        self.flow = load_flow(self.host, config["flow"], config["python_version"])
 
     def preprocess(self, model_input: Any, files: list[Any]) -> tuple[Any, list[Any]]:
         return model_input, files  # the flow hands files to each stage's functions itself
 
-    async def predict(self, request: tuple[Any, list[Any]]) -> Any:
+    def predict(self, request: tuple[Any, list[Any]]) -> Any:
         assert self.flow is not None, "load() runs before the first request"
         data, files = request
-        return await self.flow.arun(data, files)
+        return self.flow.run(data, files)
 
 
 def flow_model_class(host: FlowHost) -> type[FlowModel]:

@@ -1,8 +1,13 @@
-"""The stage chain of a loaded flow: pre(data[, files]) -> model -> post(result[, input[, files]])."""
+"""The stage chain of a loaded flow: pre(data[, files]) -> model -> post(result[, input[, files]]).
+
+A flow is a sync model to the runtime (flows/model.py): the runtime's one async strategy runs
+its predict in the caller's thread (sync API) or a worker thread (async API, never on the
+caller's loop), and every call into the bundle's code goes through the host, which runs an
+async pre/post function on the bundle's own loop as it runs an async hook.
+"""
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,30 +41,23 @@ class Flow:
     def __init__(self, stages: list[Stage], host: FlowHost) -> None:
         self.stages, self.host = stages, host
 
-    async def arun(self, data: Any, files: list[Any] | None = None) -> Any:
+    def run(self, data: Any, files: list[Any] | None = None) -> Any:
         """Run every stage on `data`; the result must be a dict, list, numpy array or tensor."""
         x = data
         for stage in self.stages:
-            x = await self._run_stage(stage, x, data, files)
+            x = self._run_stage(stage, x, data, files)
         check_end_type(x, self.stages[-1].name)
         return x
 
-    async def _run_stage(self, stage: Stage, x: Any, original: Any, files: Any) -> Any:
-        where = f"flow stage '{stage.name}'"
+    def _run_stage(self, stage: Stage, x: Any, original: Any, files: Any) -> Any:
+        where, call = f"flow stage '{stage.name}'", self.host.call
         if stage.pre is not None:
             args = (x, rewound(files))[: stage.pre_arity]
-            x = await self._call(stage.pre, args, f"{where}: pre function {stage.pre_ref}")
-        result = await self._call(stage.model, (x, rewound(files)), f"{where}: model")
+            x = call(stage.pre, args, f"{where}: pre function {stage.pre_ref}")
+        result = call(stage.model, (x, rewound(files)), f"{where}: model")
         if stage.post is not None:
             args = (result, original, rewound(files))[: stage.post_arity]
-            result = await self._call(stage.post, args, f"{where}: post function {stage.post_ref}")
-        return result
-
-    async def _call(self, fn: Callable[..., Any], args: tuple[Any, ...], where: str) -> Any:
-        with self.host.running(where):
-            result = fn(*args)
-            if inspect.isawaitable(result):
-                result = await result
+            result = call(stage.post, args, f"{where}: post function {stage.post_ref}")
         return result
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,7 +29,7 @@ MODULES = ("torch", "sklearn", "xgboost", "onnx", "python")
 
 # an option's rule: the allowed values (a tuple) or the required Python type
 Rule = tuple[str, ...] | type
-# how a loaded stage model is called: (stage input, request files) -> output, maybe awaitable
+# how a loaded stage model is called: (stage input, request files) -> output
 StageCall = Callable[[Any, Any], Any]
 
 
@@ -39,13 +39,13 @@ class Host(Protocol):
     def import_file(self, path: Path, where: str) -> ModuleType:
         """Import a Python file of the bundle inside the bundle's import scope."""
 
-    def model(self, cls: type, where: str) -> Awaitable[StageCall]:
+    def model(self, cls: type, where: str) -> StageCall:
         """Instantiate the Model class of the stage `where` names, run its load(), and return
         how its hooks run the stage's input."""
 
 
-# a loader returns the stage's call, or an awaitable of it (a Model class whose load() is async)
-Load = Callable[[Path, dict[str, Any], str, Host], StageCall | Awaitable[StageCall]]
+# a loader returns the stage's call (a Model class's load(), async or not, has run)
+Load = Callable[[Path, dict[str, Any], str, Host], StageCall]
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from typing import Any
 from bundle_cli.frameworks import Framework, Host, StageCall, stage_error
 
 
-async def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCall:
+def load(path: Path, options: dict[str, Any], where: str, host: Host) -> StageCall:
     class_name = options.get("class_name", "Model")
     cls = getattr(host.import_file(path, where), class_name, None)
     if not inspect.isclass(cls):
         message = f"{where}: {path.name} defines no class {class_name}"
         raise stage_error("missing-model-class", message, path)
-    return await host.model(cls, where)
+    return host.model(cls, where)
 
 
 FRAMEWORKS = (Framework("python", load, suffixes=(".py",), options={"class_name": str}),)

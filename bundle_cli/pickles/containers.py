@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import IO
 
 from bundle_cli.pickles.opcodes import Findings, scan_stream
+from bundle_cli.pickles.sniff import NPY as _NPY
+from bundle_cli.pickles.sniff import ZIP as _ZIP
+from bundle_cli.pickles.sniff import kind as _kind
+from bundle_cli.pickles.sniff import looks_pickle as _looks_pickle
 
 _LEGACY_TORCH = (".pt", ".pth", ".bin", ".ckpt")  # torch.save before 1.6: pickles, then raw data
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".pkl.gz", ".sav", ".dill")
-_ZIP, _GZIP, _NPY, _BZ2, _XZ = b"PK\x03\x04", b"\x1f\x8b", b"\x93NUMPY", b"BZh", b"\xfd7zXZ\x00"
 
 
 @dataclass
@@ -46,30 +48,9 @@ def pickle_streams(path: Path) -> list[Stream] | None:
     return [stream] if stream and stream.where else None
 
 
-def _kind(head: bytes, name: str) -> str | None:
-    named = name.endswith(PICKLE_SUFFIXES) or ".pkl." in name or ".joblib." in name
-    if _looks_pickle(head):
-        return "pickle"
-    if head.startswith(_NPY):
-        return "npy"
-    if head.startswith(_GZIP):
-        return "gzip"
-    if named and head.startswith(_BZ2):
-        return "bz2"
-    if named and head.startswith(_XZ):
-        return "xz"
-    if named and head[:1] == b"\x78":
-        return "zlib"
-    return "pickle" if named else None
-
-
 def _peek(f: IO[bytes]) -> bytes:
     """The next two bytes without consuming them ("" at the end)."""
     return bytes(f.peek(2)[:2])  # type: ignore[attr-defined]
-
-
-def _looks_pickle(head: bytes) -> bool:
-    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def _scan(f: IO[bytes], kind: str, where: str = "", strict: bool = True) -> Stream:

@@ -97,6 +97,29 @@ class LoadedBundle:
                 return self._pipeline.run_batch([input], request_files, ["input"], timeout)[0]
             return self._pipeline.run(input, request_files, "input", timeout, method)
 
+    async def arespond(
+        self,
+        input: Any,
+        files: Files = None,
+        *,
+        timeout: float | None = None,
+        method: str = "predict",
+    ) -> Any:
+        """`respond` on the caller's event loop (a server's): async hooks run on it, sync hooks
+        in worker threads, preprocess and postprocess outside the predict limit. Iterate a
+        returned Stream with `async for`."""
+        self._check_method(method)
+        with _files(files) as request_files:
+            if self.spec.batch_size and method == "predict":
+                outs = await self._pipeline.arun_batch([input], request_files, ["input"], timeout)
+                return outs[0]
+            return await self._pipeline.arun(input, request_files, "input", timeout, method)
+
+    async def awebsocket(self, websocket: Any) -> None:
+        """Run the model's `async def websocket(self, websocket)` on the caller's loop with the
+        accepted connection (what Truss's server does for WS /v1/websocket)."""
+        await self._pipeline.awebsocket(websocket)
+
     def stream(
         self, input: Any, files: Files = None, *, timeout: float | None = None, raw: bool = False
     ) -> Generator[Any, None, None]:
@@ -174,6 +197,7 @@ class LoadedBundle:
                 predict_concurrency=self.settings.predict_concurrency,
                 input_schema=_schema(spec.input_type),
                 output_schema=_schema(spec.output_type),
+                websocket=spec.websocket is not None,
             )
         return self._info
 
@@ -304,6 +328,12 @@ class LoadedBundle:
                 yield [error] * len(batch)
 
     def _check_method(self, method: str) -> None:
+        if method == "predict" and self.spec.predict is None:
+            raise UsageError(
+                f"{self.settings.show(self.settings.model_file)}: the model serves a websocket "
+                "and has no predict; a websocket needs a server: `bundle serve` answers it on "
+                "WS /v1/websocket"
+            )
         if method not in CALLABLE_METHODS:
             raise UsageError(
                 f"--method {method}: not a method bundle can call; use one of {', '.join(CALLABLE_METHODS)}"

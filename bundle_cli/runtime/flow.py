@@ -3,9 +3,11 @@
 A flow bundle runs like any other (`loader.start`): its Model class is `flows.model.FlowModel`,
 instantiated and loaded by the pipeline inside the bundle's import scope. Everything a flow does
 with the bundle's own code goes through `FlowHost`: importing a module or a stage's file (in
-that scope, where the bundle's modules are its own), running a `python` stage's Model class
-through a Pipeline of its own (the one place hooks are called), and turning what the code raised
-into the error the user sees (the runtime's one traceback formatter).
+that scope, where the bundle's modules are its own), calling a pre/post function or a stage's
+model (as a sync hook is called; a coroutine on the bundle's own loop), running a `python`
+stage's Model class through a Pipeline of its own (the one place hooks are called), and turning
+what the code raised into the error the user sees (the runtime's one traceback formatter).
+A flow is a sync model, so the runtime never runs a flow's stages on the caller's event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +26,7 @@ from typing import Any
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, InvalidInput
 from bundle_cli.frameworks import StageCall
+from bundle_cli.runtime.concurrency import BundleLoop
 from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
@@ -38,6 +42,8 @@ class FlowHost:
     def __init__(self, settings: Settings, scope: ImportScope, guard: Guard) -> None:
         self.settings, self.scope, self.guard = settings, scope, guard
         self.init_kwargs: dict[str, Any] = {}  # what a `python` stage's __init__ may name
+        self._loop: BundleLoop | None = None  # where async pre/post functions run
+        self._starting = threading.Lock()
 
     @property
     def root(self) -> Path:
@@ -54,6 +60,23 @@ class FlowHost:
             raise
         except Exception as exc:
             raise self.guard.raised(exc, where) from None
+
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...], where: str) -> Any:
+        """Call one of the bundle's functions (a pre/post function, a stage's model) as the
+        runtime calls a sync hook: in this thread, its errors named by `where`; a coroutine it
+        returns is awaited on the bundle's own loop, as an async hook is under the sync API."""
+        with self.running(where):
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = self._bundle_loop().run(result)
+        return result
+
+    def _bundle_loop(self) -> BundleLoop:
+        if self._loop is None:
+            with self._starting:
+                if self._loop is None:
+                    self._loop = BundleLoop()
+        return self._loop
 
     def import_module(self, name: str, where: str) -> ModuleType:
         """Import one of the bundle's modules by name, in its import scope."""
@@ -79,7 +102,7 @@ class FlowHost:
                 raise
             return module
 
-    async def model(self, cls: type, where: str) -> StageCall:
+    def model(self, cls: type, where: str) -> StageCall:
         """A `python` stage's Model class, run as the runtime runs a bundle's Model: by a
         Pipeline of its own (the hook contract, its arity rule, typed input, the request
         object, `__init__` keywords) in this bundle's import scope and store, its errors naming
@@ -93,13 +116,13 @@ class FlowHost:
         guard = self.guard.named(f"{where}: {cls.__name__}.")
         concurrency = self.settings.predict_concurrency
         store = kwargs.get("store")
-        pipeline = Pipeline(spec, self.scope, guard, Timings(), store, concurrency, inline=True)
-        await pipeline.astart(cls, kwargs)
+        pipeline = Pipeline(spec, self.scope, guard, Timings(), store, concurrency)
+        pipeline.start(cls, kwargs)
 
-        async def run(x: Any, files: list[Any] | None) -> Any:
-            output = await pipeline.arun(x, RequestFiles(files), where, None)
+        def run(x: Any, files: list[Any] | None) -> Any:
+            output = pipeline.run(x, RequestFiles(files), where, None)
             if isinstance(output, Stream):  # predict returned a generator: its chunks
-                return [chunk async for chunk in output]
+                return list(output)
             return output
 
         return run

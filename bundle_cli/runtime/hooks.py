@@ -50,19 +50,21 @@ class ModelSpec:
     init_kwargs: tuple[str, ...]
     load: Hook | None
     preprocess: Hook | None
-    predict: Hook
+    predict: Hook | None  # None for a model that serves a websocket instead (as in Truss)
     postprocess: Hook | None
     batch_size: int | None
     input_type: Any  # a pydantic model class, or None
     output_type: Any
     endpoints: dict[str, Hook] = field(default_factory=dict)  # completions, ... when defined
+    # `async def websocket(self, websocket)`: a server's WS /v1/websocket session (Truss's)
+    websocket: Hook | None = None
 
     def hook(self, name: str) -> Hook | None:
         return self.endpoints[name] if name in self.endpoints else getattr(self, name, None)
 
     @property
     def streaming(self) -> bool:
-        return self.predict.kind in ("generator", "async_generator")
+        return self.predict is not None and self.predict.kind in ("generator", "async_generator")
 
     @property
     def output_hook(self) -> str:
@@ -78,14 +80,8 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
     where = _Where(cls, shown_file, show)
     hooks = {name: _hook(cls, name, where) for name in SLOTS}
     endpoints = {name: h for name in ENDPOINTS if (h := hooks[name]) is not None}
-    if hooks["predict"] is None and inspect.getattr_static(cls, "websocket", None) is not None:
-        raise where.error(
-            "websocket-only",
-            f"class {cls.__name__} serves a websocket and has no predict; a websocket needs a "
-            "server, which `bundle predict` is not: add predict to run it here",
-            None,
-        )
-    if hooks["predict"] is None:
+    websocket = _websocket(cls, where, hooks)
+    if hooks["predict"] is None and websocket is None:
         raise where.error(
             "model-predict-missing", f"class {cls.__name__} has no predict method", None
         )
@@ -99,9 +95,38 @@ def inspect_model(cls: type, shown_file: str, show: Callable[[Path], str] = str)
         input_type=typed.input_model(cls, "preprocess" if hooks["preprocess"] else "predict"),
         output_type=typed.output_model(cls, "postprocess" if hooks["postprocess"] else "predict"),
         endpoints=endpoints,
+        websocket=websocket,
     )
     _check_combinations(spec, where)
     return spec
+
+
+def _websocket(cls: type, where: _Where, hooks: dict[str, Hook | None]) -> Hook | None:
+    """The model's `websocket` method as Truss calls it (`async def websocket(self, ws)`), or
+    None. A model without predict serves only its websocket, so it must be callable as one;
+    beside predict, a method of that name that is not one is left alone (a helper)."""
+    raw = inspect.getattr_static(cls, "websocket", None)
+    func = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
+    if func is None or not callable(func):
+        return None
+    params = [
+        p
+        for p in list(_signature(func).parameters.values())[
+            0 if isinstance(raw, staticmethod) else 1 :
+        ]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    fits = _kind(func) == "coroutine" and len(params) == 1
+    if fits:
+        return Hook("websocket", 1, "coroutine")
+    if hooks["predict"] is None:
+        raise where.error(
+            "hook-websocket-shape",
+            "without predict it serves a websocket, so websocket must be `async def "
+            "websocket(self, websocket)`, as Truss calls it with the accepted connection",
+            "websocket",
+        )
+    return None
 
 
 def _check_combinations(spec: ModelSpec, where: _Where) -> None:

@@ -14,7 +14,10 @@ Threads and event loops (one async strategy):
 - `runtime.predict_concurrency` limits how many requests are inside predict (or another
   request method) at once, across both APIs (a streamed answer holds its place until it ends);
   preprocess and postprocess run outside the limit, as in Truss. Under the async API sync
-  predict calls run in a thread pool of that size.
+  predict calls run in worker threads as many as that limit, the other sync hooks in threads
+  of their own (runtime/concurrency.py `Threads`);
+- `awebsocket` runs the model's `async def websocket(self, websocket)` session on the caller's
+  loop, outside the predict limit, as Truss does.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, UsageError, UserCodeError
-from bundle_cli.runtime.concurrency import BundleLoop, Slots
+from bundle_cli.runtime.concurrency import BundleLoop, Slots, Threads
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, Hook, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
@@ -42,6 +45,7 @@ from bundle_cli.runtime.typed import parse_typed
 from bundle_cli.runtime.usertrace import Guard
 
 _PASS_THROUGH = (BundleError, DeadlineExceeded, KeyboardInterrupt)
+HOOK_THREADS = 32  # at most, for sync pre/postprocess under the async API (outside the limit)
 
 
 class Pipeline:
@@ -55,7 +59,6 @@ class Pipeline:
         timings: Timings,
         store: Store | None = None,
         concurrency: int = 1,
-        inline: bool = False,
     ) -> None:
         self.spec, self.scope, self.guard, self.timings = spec, scope, guard, timings
         # What bundle_cli.store() returns while this bundle's code runs.
@@ -63,11 +66,10 @@ class Pipeline:
         self.model: Any = None
         self.slots = Slots(concurrency)
         self._loop: BundleLoop | None = None
-        self._pool: Any = None  # the thread pool of sync predict calls under the async API
+        # Worker threads of sync hooks under the async API: predict's, the other hooks'.
+        self._predict_threads: Threads | None = None
+        self._hook_threads: Threads | None = None
         self._starting = threading.Lock()
-        # Sync hooks under the async API run in the calling thread, not a worker: a flow's
-        # python stage, called from inside the flow's own call as its other stages are.
-        self.inline = inline
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
@@ -75,13 +77,6 @@ class Pipeline:
             self._instantiate(cls, kwargs)
             if self.spec.load:
                 self._call("load", stage="load")
-
-    async def astart(self, cls: type, kwargs: dict[str, Any]) -> None:
-        """`start` on the caller's loop (a flow's python stage loads inside the flow's load)."""
-        async with self.scope:
-            self._instantiate(cls, kwargs)
-            if self.spec.load:
-                await self._acall("load", stage="load")
 
     def _instantiate(self, cls: type, kwargs: dict[str, Any]) -> None:
         start = time.perf_counter()
@@ -284,13 +279,25 @@ class Pipeline:
             finally:
                 stream.release()
 
+    async def awebsocket(self, websocket: Any) -> None:
+        """The model's websocket session on the caller's loop: `websocket` is the accepted
+        connection, the session is over when the hook returns. Outside the predict limit, as in
+        Truss; what the model raises (a client that left included) is a UserCodeError whose
+        `raised` names it."""
+        if self.spec.websocket is None:
+            raise UsageError("the model defines no websocket method")
+        async with self.scope:
+            with self._errors("websocket", "predict"), active_store(self.store):
+                await self.model.websocket(websocket)
+
     def close(self) -> None:
         if self._loop is not None:
             self._loop.close()
             self._loop = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        for threads in (self._predict_threads, self._hook_threads):
+            if threads is not None:
+                threads.close()
+        self._predict_threads = self._hook_threads = None
 
     def _take_slot(self) -> None:
         """A predict place, taken inside the scope; while it waits for one, this call is out
@@ -356,8 +363,6 @@ class Pipeline:
             if hook.kind != "function":  # a generator: created here, stepped by achunks
                 with active_store(self.store):
                     return method(*args)
-            if self.inline:
-                return self._sync(method, args, deadline)
             return await self._in_thread(self._sync, method, args, deadline, pool=stage)
 
     def _hook_args(
@@ -394,12 +399,9 @@ class Pipeline:
     async def _in_thread(
         self, func: Callable[..., Any], *args: Any, pool: str | None = None
     ) -> Any:
-        """`func(*args)` in a worker thread (the predict pool for predict), in this context."""
-        import asyncio
-
-        executor = self._predict_pool() if pool == "predict" else None
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(executor, context.run, func, *args)
+        """`func(*args)` in a worker thread (predict's for predict), in this context."""
+        threads = self._threads(pool == "predict")
+        return await threads.submit(contextvars.copy_context().run, func, *args)
 
     @contextmanager
     def _errors(self, name: str, stage: str) -> Iterator[None]:
@@ -470,16 +472,17 @@ class Pipeline:
                     self._loop = BundleLoop()
         return self._loop
 
-    def _predict_pool(self) -> Any:
-        if self._pool is None:
+    def _threads(self, predict: bool) -> Threads:
+        threads = self._predict_threads if predict else self._hook_threads
+        if threads is None:
             with self._starting:
-                if self._pool is None:
-                    from concurrent.futures import ThreadPoolExecutor
-
-                    self._pool = ThreadPoolExecutor(
-                        self.slots.size, thread_name_prefix="bundle-predict"
-                    )
-        return self._pool
+                if predict and self._predict_threads is None:
+                    self._predict_threads = Threads(self.slots.size, "bundle-predict")
+                elif not predict and self._hook_threads is None:
+                    self._hook_threads = Threads(HOOK_THREADS, "bundle-hook")
+            threads = self._predict_threads if predict else self._hook_threads
+            assert threads is not None
+        return threads
 
     def _typed(self, value: Any, label: str, deadline: Deadline) -> Any:
         if self.spec.input_type is None:

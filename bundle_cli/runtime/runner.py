@@ -9,7 +9,8 @@ the in-process one; a runner that drives a bundle in another Python over a pipe 
 same protocol and passes the same contract tests (`tests/runtime/test_runner_contract.py`).
 
 - `info` -> `BundleInfo`: plain facts, fixed once loaded (name, streaming, callable methods,
-  batch size, predict concurrency, input and output JSON Schemas). Plain data, so it crosses a
+  batch size, predict concurrency, input and output JSON Schemas, whether it serves a
+  websocket). Plain data, so it crosses a
   process boundary as JSON (`BundleInfo.to_json` / `from_json`).
 - `predict(input, files=None, *, timeout=None)` -> the output as JSON-ready Python values (a
   streaming model's chunks collected in a list).
@@ -99,6 +100,7 @@ class BundleInfo:
     predict_concurrency: int
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
+    websocket: bool = False  # it serves a websocket (`async def websocket(self, websocket)`)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -1,10 +1,11 @@
-"""One call into the runner, in a worker thread: its output encoded, or its stream opened.
+"""One call into the runner: its output encoded, or its stream opened.
 
-The in-process runner (`LoadedBundle`) is called through `respond`, which gives the model's own
-output (so that a msgpack answer keeps numpy arrays and a v2 answer keeps dtypes) or its Stream
-(so that a predict that returns a generator streams). Any other Runner is called through the
-seam's dispatch, `serve(Request)`, which gives JSON text; a stream is then known by
-`info.streaming` only, so such a runner's predict that returns a generator is answered as one list.
+The in-process runner (`LoadedBundle`) is called on the server's loop through `arespond`,
+which gives the model's own output (so that a msgpack answer keeps numpy arrays and a v2 answer
+keeps dtypes) or its Stream (so that a predict that returns a generator streams). Any other
+Runner is called in a worker thread through the seam's dispatch, `serve(Request)`, which gives
+JSON text; a stream is then known by `info.streaming` only, so such a runner's predict that
+returns a generator is answered as one list.
 """
 
 from __future__ import annotations
@@ -43,33 +44,28 @@ class Answer:
     chunks: AsyncIterator[str] | None = None
 
 
-def start(runner: Any, call: Call, scrub: Scrub) -> tuple[str, Any]:
-    """("one", encoded body) or ("stream", open Chunks)."""
-    if hasattr(runner, "respond"):
-        return _start_in_process(runner, call, scrub)
-    return _start_replies(runner, call, scrub)
-
-
-def _start_in_process(runner: Any, call: Call, scrub: Scrub) -> tuple[str, Any]:
+async def astart(runner: Any, call: Call, scrub: Scrub) -> tuple[str, Any]:
+    """On the server's loop: ("one", encoded body) or ("stream", open AsyncChunks)."""
     from bundle_cli.runtime.inputs import RequestFiles
     from bundle_cli.runtime.pipeline import Stream
 
     files = RequestFiles(call.files)
     try:
-        out = runner.respond(call.input, files, method=call.method)
+        out = await runner.arespond(call.input, files, method=call.method)
+        if isinstance(out, Stream):
+            if call.shape is None:
+                return "stream", AsyncChunks(out, files.close, runner.encode, scrub)
+            out = [chunk async for chunk in out]  # a protocol's one answer: the chunks as a list
     except BaseException:
         files.close()
         raise
-    if isinstance(out, Stream):
-        if call.shape is None:
-            return "stream", Chunks(iter(out), files.close, runner.encode, scrub)
-        with files:  # a protocol with one answer a request gets the chunks as a list
-            out = list(out)
     files.close()
     return "one", encode(out, call, runner.encode, scrub)
 
 
-def _start_replies(runner: Any, call: Call, scrub: Scrub) -> tuple[str, Any]:
+def start(runner: Any, call: Call, scrub: Scrub) -> tuple[str, Any]:
+    """In a worker thread, for a runner in another process: ("one", encoded body) or
+    ("stream", open Chunks)."""
     from bundle_cli.runtime.runner import Request
 
     spool = tempfile.TemporaryDirectory(prefix="bundle-serve-files-")
@@ -111,6 +107,51 @@ def encode(out: Any, call: Call, to_json: Callable[[Any], str], scrub: Scrub) ->
         return binary.dumps(out, lambda v: json.loads(to_json(v)))
     text = to_json(out) if call.shape is None else call.shape(out, to_json)
     return (scrub(text) if scrub else text).encode()
+
+
+class AsyncChunks:
+    """A Stream's chunks as encoded text, produced on the server's loop (a sync generator
+    steps in a worker thread); `anext()` is a future of the next one or END."""
+
+    def __init__(
+        self, stream: Any, release: Callable[[], None], encode: Callable[[Any], str], scrub: Scrub
+    ) -> None:
+        self._stream, self._chunks = stream, stream.__aiter__()
+        self._release, self._encode, self._scrub = release, encode, scrub
+
+    def anext(self) -> Any:
+        import asyncio
+
+        return asyncio.ensure_future(self._next())
+
+    async def _next(self) -> Any:
+        chunk = await anext(self._chunks, END)
+        if chunk is END:
+            return END
+        text = self._encode(chunk)
+        return self._scrub(text) if self._scrub else text
+
+    async def aclose(self) -> None:
+        try:
+            await self._chunks.aclose()
+        finally:
+            try:
+                self._stream.close()  # never started: aclose ran no finally, give its slot back
+            finally:
+                self._release()
+
+
+class ThreadChunks:
+    """`Chunks` stepped and closed in worker threads, as AsyncChunks is used."""
+
+    def __init__(self, chunks: Chunks, workers: Any) -> None:
+        self._chunks, self._workers = chunks, workers
+
+    def anext(self) -> Any:
+        return self._workers.submit(self._chunks.next)
+
+    async def aclose(self) -> None:
+        await self._workers.submit(self._chunks.close)
 
 
 class Chunks:

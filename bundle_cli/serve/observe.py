@@ -138,7 +138,8 @@ class Observed:
         self.app, self.log, self.metrics = app, log, metrics
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -150,9 +151,15 @@ class Observed:
 
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start" or kind == "websocket.http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (REQUEST_ID, rid.encode())]
+            elif kind == "websocket.accept":
+                status = 101  # the session's line is written when it ends
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID, rid.encode())]
+            elif kind == "websocket.close" and status == 500:
+                status = 403  # closed before it was accepted: the handshake was refused
             await send(message)
 
         try:
@@ -169,7 +176,8 @@ class Observed:
                 path = scope["path"] + (
                     "?" + scope["query_string"].decode("latin-1") if scope["query_string"] else ""
                 )
-                self.log.request(time.time(), where, scope["method"], path, status, seconds, rid)
+                method = scope.get("method", "WS")
+                self.log.request(time.time(), where, method, path, status, seconds, rid)
 
 
 def _request_id(headers: list[tuple[bytes, bytes]]) -> str:

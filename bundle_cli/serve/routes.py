@@ -9,6 +9,7 @@
     POST /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/messages, /v1/responses
                                             the model's method of that name, when it has one
     POST /invocations, GET /ping            SageMaker's names for predict and ready
+    WS   /v1/websocket                      the model's `async def websocket(self, websocket)`
     GET  /metrics                           Prometheus text format
     GET  /bundle, POST /bundle/examples/{name}  what the try-it page (`GET /` in a browser) uses
 
@@ -126,6 +127,31 @@ class Endpoints:
         if self.served.ready and not self.served.defines(name):
             return _error(404, f"the model defines no {name} method", "MethodNotImplemented")
         return await self.answer(request, name)
+
+    async def websocket(self, ws: Any) -> None:
+        """WS /v1/websocket as Truss's server runs it: the connection accepted, then handed to
+        the model's `websocket` until it returns (closed 1000 then), the client leaves, or it
+        raises (closed 1011, its traceback in the server log). Refused with 503 before the
+        model is ready; closed 1003 when the model defines no websocket."""
+        served = self.served
+        if not served.ready:
+            message = f"Model with name {served.name} is not ready."
+            await _deny(ws, _error(503, message, "ModelNotReady", {"Retry-After": RETRY_AFTER}))
+            return
+        await ws.accept()
+        if not served.serves_websocket():
+            await _close(ws, 1003, served.no_websocket())
+            return
+        try:
+            await served.websocket(ws)
+        except Exception as exc:
+            if getattr(exc, "raised", None) == "WebSocketDisconnect":
+                return  # the client left while the model waited for it: the session is over
+            failed = replies.failure(exc)
+            self._log_failure(failed, ws)
+            await _close(ws, 1011, "Internal Server Error")  # what Truss's server says
+            return
+        await _close(ws, 1000)
 
     # --protocol v2 (Open Inference Protocol)
 
@@ -273,6 +299,27 @@ class Endpoints:
         return _error(404, f"no model named {name!r} here; this server serves {known}", "NotFound")
 
 
+async def _deny(ws: Any, response: Any) -> None:
+    """Refuse a websocket handshake with an HTTP answer (ASGI's websocket.http.response), or by
+    closing it (403) where the server cannot send one."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(response)
+    else:
+        await ws.close(1013)
+
+
+async def _close(ws: Any, code: int, reason: str | None = None) -> None:
+    """Close a session the model may have closed already (then there is nothing to do)."""
+    import contextlib
+
+    from starlette.websockets import WebSocketState
+
+    if ws.application_state == WebSocketState.DISCONNECTED:
+        return
+    with contextlib.suppress(RuntimeError):  # the client's close crossed ours
+        await ws.close(code, reason)
+
+
 def _page() -> str:
     from pathlib import Path
 
@@ -298,7 +345,7 @@ def _error(
 
 
 def truss_routes(endpoints: Endpoints) -> list[Any]:
-    from starlette.routing import Route
+    from starlette.routing import Route, WebSocketRoute
 
     e = endpoints
     routes = [
@@ -312,6 +359,7 @@ def truss_routes(endpoints: Endpoints) -> list[Any]:
         Route("/ping", e.ping, methods=["GET"]),
         Route("/bundle", e.about, methods=["GET"]),
         Route("/bundle/examples/{name}", e.example, methods=["POST"]),
+        WebSocketRoute("/v1/websocket", e.websocket),
     ]
     routes += [Route(path, e.method, methods=["POST"]) for path in METHOD_ROUTES]
     return routes

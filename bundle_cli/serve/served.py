@@ -1,25 +1,25 @@
 """The model being served: its readiness, the back-pressure in front of it, and each call.
 
-`predict_concurrency` requests run at once; up to `--max-queue` more wait for a slot, and a
-request beyond those is refused at once (503, Retry-After). A slot is held until the model's
-code is really done, even when the request timed out or its client left, so the limit is what
-the model sees. Sync model code runs in worker threads; the loop only moves bytes.
+The in-process runner is called on the server's loop (`arespond`): async hooks run there,
+sync hooks in worker threads, and `predict_concurrency` limits predict alone, preprocess and
+postprocess outside it, as in Truss. A runner in another process is called in worker threads
+through the seam's dispatch. In front of either, `predict_concurrency` requests plus up to
+`--max-queue` more are admitted, and one beyond those is refused at once (503, Retry-After). A
+request stays admitted until the model's code is really done, even when it timed out or its
+client left, so the limits are what the model sees.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
 from collections.abc import Callable
 from typing import Any
 
+from bundle_cli.runtime.concurrency import Threads
 from bundle_cli.serve import calls
 from bundle_cli.serve.calls import Answer, Call
 from bundle_cli.serve.replies import RequestTimeout
-from bundle_cli.serve.workers import Workers
-
-calls.END = object()
 
 
 class QueueFull(Exception):
@@ -31,41 +31,29 @@ class NotReady(Exception):
 
 
 class Limiter:
-    """`slots` at once, `queue` more waiting, FIFO; the rest refused by `admit`."""
+    """Requests admitted to the model: `slots` (its predict concurrency) and `queue` more; one
+    beyond those is refused by `admit`. Which of them are in predict at a time is the runner's
+    own limit (FIFO), so `waiting` counts those admitted beyond the slots."""
 
     def __init__(self, slots: int, queue: int) -> None:
         self.slots, self.queue = slots, queue
-        self.running = 0
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.inside = 0
+
+    @property
+    def running(self) -> int:
+        return min(self.inside, self.slots)
 
     @property
     def waiting(self) -> int:
-        return len(self._waiters)
+        return max(0, self.inside - self.slots)
 
-    async def acquire(self) -> None:
-        if self.running < self.slots and not self._waiters:
-            self.running += 1
-            return
-        if len(self._waiters) >= self.queue:
+    def admit(self) -> None:
+        if self.inside >= self.slots + self.queue:
             raise QueueFull()
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter  # release() hands its slot over: running stays counted
-        except BaseException:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            elif waiter.done() and not waiter.cancelled():
-                self.release()  # handed a slot while being cancelled: pass it on
-            raise
+        self.inside += 1
 
     def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self.running -= 1
+        self.inside -= 1
 
 
 class Served:
@@ -79,7 +67,7 @@ class Served:
         self.limiter = Limiter(slots, queue)
         self.timeout = timeout
         self._scrub = scrub
-        self.workers = Workers(slots + 1)
+        self.workers = Threads(slots + 1, "bundle-serve")
         self._using: dict[int, int] = {}  # id(runner) -> calls using it
         self._retired: dict[int, Any] = {}  # runners replaced by a reload, closed when unused
 
@@ -104,6 +92,28 @@ class Served:
     def defines(self, method: str) -> bool:
         """Whether the loaded model has this request/response method (completions, ...)."""
         return self.runner is not None and method in self.runner.info.methods
+
+    def serves_websocket(self) -> bool:
+        """Whether the loaded model has a websocket method this server can run."""
+        runner = self.runner
+        return bool(getattr(runner.info, "websocket", False)) and hasattr(runner, "awebsocket")
+
+    def no_websocket(self) -> str:
+        """Why WS /v1/websocket has nothing to run (a close reason: at most 123 bytes)."""
+        if getattr(self.runner.info, "websocket", False):
+            return "the model's websocket runs in this process only (not with --isolated)"
+        return "WebSocket is not implemented on this deployment."  # Truss's words
+
+    async def websocket(self, ws: Any) -> None:
+        """The model's websocket session, on the server's loop; a reload waits for it to end
+        before closing the model it replaced."""
+        runner = self.runner
+        self._using[id(runner)] = self._using.get(id(runner), 0) + 1
+        try:
+            await runner.awebsocket(ws)
+        finally:
+            self._using[id(runner)] -= 1
+            self._close_if_unused(runner)
 
     def info(self) -> dict[str, Any]:
         """The typed input and output JSON Schemas, and whether predict streams (the shape of
@@ -141,9 +151,13 @@ class Served:
         if runner is None:
             raise NotReady()
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        await self.limiter.acquire()
+        self.limiter.admit()
         self._using[id(runner)] = self._using.get(id(runner), 0) + 1
-        started = self.workers.submit(calls.start, runner, call, self._scrub)
+        started: asyncio.Future[Any]
+        if hasattr(runner, "arespond"):
+            started = asyncio.ensure_future(calls.astart(runner, call, self._scrub))
+        else:
+            started = self.workers.submit(calls.start, runner, call, self._scrub)
         try:
             kind, value = await self._within(started, deadline)
         except BaseException:
@@ -152,24 +166,28 @@ class Served:
         if kind == "one":
             self._done(runner)
             return Answer(body=value)
+        if not hasattr(value, "anext"):
+            value = calls.ThreadChunks(value, self.workers)
         return Answer(chunks=self._chunks(runner, value, deadline))
 
     def _finished(self, future: asyncio.Future[Any], runner: Any) -> None:
-        """A call given up on (timeout, client gone) frees its slot once its thread is done."""
+        """A call given up on (timeout, client gone) is released once its model code is done."""
         if not future.cancelled() and future.exception() is None:
             kind, value = future.result()
             if kind == "stream":
+                if not hasattr(value, "anext"):
+                    value = calls.ThreadChunks(value, self.workers)
                 self._close_then_release(value, runner)
                 return
         self._done(runner)
 
-    def _close_then_release(self, chunks: calls.Chunks, runner: Any) -> None:
-        """Close a stream in a worker thread, then free its slot (from the loop's thread)."""
-        closed = self.workers.submit(chunks.close)
+    def _close_then_release(self, chunks: Any, runner: Any) -> None:
+        """Close a stream (its model code), then release its call."""
+        closed = asyncio.ensure_future(chunks.aclose())
         closed.add_done_callback(lambda _: self._done(runner))
 
     def _done(self, runner: Any) -> None:
-        """A call's model code is over: free its slot, and close a retired runner it kept."""
+        """A call's model code is over: release it, and close a retired runner it kept."""
         self.limiter.release()
         self._using[id(runner)] -= 1
         self._close_if_unused(runner)
@@ -181,6 +199,8 @@ class Served:
                 self.workers.submit(runner.close)
 
     async def _within(self, future: asyncio.Future[Any], deadline: float | None) -> Any:
+        """The server's own deadline (--timeout): 504 when it passes; the model's code goes on
+        (shielded) until it is done, and its call stays admitted until then."""
         if deadline is None:
             return await asyncio.shield(future)
         remaining = deadline - time.monotonic()
@@ -189,18 +209,18 @@ class Served:
         except TimeoutError:
             raise RequestTimeout(self.timeout or 0) from None
 
-    async def _chunks(self, runner: Any, chunks: calls.Chunks, deadline: float | None) -> Any:
+    async def _chunks(self, runner: Any, chunks: Any, deadline: float | None) -> Any:
         pending: asyncio.Future[Any] | None = None
         try:
             while True:
-                pending = self.workers.submit(chunks.next)
+                pending = chunks.anext()
                 chunk = await self._within(pending, deadline)
                 pending = None
                 if chunk is calls.END:
                     return
                 yield chunk
         finally:
-            if pending is not None and not pending.done():  # the model is still in next()
+            if pending is not None and not pending.done():  # the model is still making one
                 pending.add_done_callback(lambda _: self._close_then_release(chunks, runner))
             else:
                 self._close_then_release(chunks, runner)

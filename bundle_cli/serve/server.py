@@ -18,6 +18,7 @@ from typing import Any
 from bundle_cli.serve.options import ServeOptions
 
 BACKLOG = 2048
+WS_MAX_MESSAGE = 100 * 1024 * 1024  # bytes of one websocket message, as Truss's server allows
 
 
 def run(options: ServeOptions) -> None:
@@ -38,7 +39,8 @@ def run(options: ServeOptions) -> None:
     config = uvicorn.Config(
         app,
         http="httptools",
-        ws="none",  # no WebSocket route yet: not importing websockets saves start-up time
+        ws=_websocket_protocol(),
+        ws_max_size=WS_MAX_MESSAGE,
         lifespan="off",
         access_log=False,
         log_config=None,
@@ -103,6 +105,8 @@ async def _main(
         raise failed
     runner, name, slots = loading.result()
     served.set_runner(runner, name, slots)
+    if getattr(runner.info, "websocket", False):  # ready for the first session's handshake
+        served.workers.submit(_import_wsproto)
     seconds = time.perf_counter() - started
     log.message("info", f"model {name} ready at {url} (loaded in {seconds:.2f} s)")
     watcher = _watch(served, log, options, baseline) if options.reload else None
@@ -127,14 +131,14 @@ def _watch(
     """--reload: the watcher task, loading in a thread of its own."""
     from pathlib import Path
 
+    from bundle_cli.runtime.concurrency import Threads
     from bundle_cli.serve.reload import watch
-    from bundle_cli.serve.workers import Workers
 
     def swap(loaded: tuple[Any, str, int]) -> None:
         served.set_runner(*loaded)
         log.message("info", f"model {loaded[1]} reloaded")
 
-    thread = Workers(1)
+    thread = Threads(1, "bundle-reload")
     folder = Path(options.path)
     return asyncio.ensure_future(
         watch(folder, baseline, lambda: _load(options), swap, log.message, thread.submit)
@@ -168,3 +172,20 @@ def _server(config: Any) -> Any:
             super().handle_exit(sig, frame)
 
     return Server(config)
+
+
+def _websocket_protocol() -> Any:
+    """uvicorn's websocket protocol (wsproto's), imported when a handshake first needs it (or
+    once a model that serves a websocket is loaded), not before the server answers."""
+
+    class WebSocketProtocol(asyncio.Protocol):
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return _import_wsproto()(*args, **kwargs)
+
+    return WebSocketProtocol
+
+
+def _import_wsproto() -> Any:
+    from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
+
+    return WSProtocol

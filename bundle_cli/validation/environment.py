@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bundle_cli.config.locate import config_file
 from bundle_cli.config.requirements import Entry
 from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.layout import LOCK_FILE
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
@@ -40,7 +41,9 @@ def check_environment(
 
 def _lock(bundle_dir: Path, config: BundleConfig) -> list[Diagnostic]:
     """requirements.lock (bundle lock) that no longer matches what config.yaml declares."""
-    from bundle_cli.envs.spec import LOCK_FILE, stale_lock
+    if not (bundle_dir / LOCK_FILE).is_file():
+        return []
+    from bundle_cli.envs.spec import stale_lock
 
     declared = {"requirements": config.requirements, "requirements_file": config.requirements_file}
     why = stale_lock(bundle_dir, declared)

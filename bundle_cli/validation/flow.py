@@ -14,13 +14,8 @@ from bundle_cli.contract import FUNCTIONS
 from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.frameworks import get as framework
 from bundle_cli.frameworks import option_problems
-from bundle_cli.layout import import_dirs
-from bundle_cli.validation.flow_functions import (
-    NotFound,
-    arity_problem,
-    find_function,
-    source_imports,
-)
+from bundle_cli.layout import NotFound, import_dirs
+from bundle_cli.validation.flow_functions import arity_problem, find_function, source_imports
 from bundle_cli.validation.paths import escapes
 
 
@@ -111,8 +106,8 @@ def _check_model(findings: _Findings, stage: Any, key: KeyPath) -> Path | None:
 
 def _check_python_stage(findings: _Findings, stage: Any, path: Path, key: KeyPath) -> None:
     """The stage's Model class, checked like a single-model bundle's (hooks, signatures)."""
+    from bundle_cli.pysource import class_view, module_classes, parse_python
     from bundle_cli.validation.hooks import check_class
-    from bundle_cli.validation.model_code import class_view, module_classes, parse_python
 
     class_name = stage.options.get("class_name", "Model")
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundle_cli.contract import Shape, Slot, arity
+from bundle_cli.layout import NotFound, find_module
 
 
 @dataclass(frozen=True)
@@ -24,25 +25,6 @@ class FunctionDef:
     required: int = 0  # positional parameters without a default
 
 
-class NotFound(Exception):
-    """The reference does not resolve; the message says what is missing."""
-
-
-def find_module(roots: list[Path], module: str) -> Path:
-    """The file of a dotted module name under the first root that has it (as import would)."""
-    parts = module.split(".")
-    for root in roots:
-        base = root.joinpath(*parts)
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-    raise NotFound(f"module {module} is not in the bundle (looked in {_names(roots)})")
-
-
-def _names(roots: list[Path]) -> str:
-    return ", ".join(f"{r.name}/" for r in roots)
-
-
 def find_function(roots: list[Path], ref: str) -> FunctionDef:
     """Resolve "module:function" to its definition, by parsing the module file."""
     module, sep, name = ref.partition(":")
@@ -50,7 +32,7 @@ def find_function(roots: list[Path], ref: str) -> FunctionDef:
         raise NotFound(f'"{ref}" is not "module:function" or a path ending in .pkl')
     path = find_module(roots, module)
     try:
-        from bundle_cli.validation.model_code import parse_python
+        from bundle_cli.pysource import parse_python
 
         tree = parse_python(path.read_bytes(), str(path))
     except SyntaxError as exc:
@@ -111,7 +93,7 @@ def arity_problem(fn: FunctionDef, slot: Slot) -> str | None:
 def source_imports(path: Path) -> list[str]:
     """Top-level names of the modules a source file imports (for the review listing)."""
     try:
-        from bundle_cli.validation.model_code import parse_python
+        from bundle_cli.pysource import parse_python
 
         tree = parse_python(path.read_bytes(), str(path))
     except (OSError, SyntaxError, ValueError):

@@ -25,7 +25,7 @@ from bundle_cli.diagnostics import Diagnostic, Severity
 from bundle_cli.validation.misspelt import check_misspelt
 
 if TYPE_CHECKING:
-    from bundle_cli.validation.model_code import ClassView, Function
+    from bundle_cli.pysource import ClassView, Function
 
 # Keywords Truss's server may pass (an engine's handle among them) are valid to name here.
 INIT_KWARGS = NAMEABLE_INIT_KWARGS

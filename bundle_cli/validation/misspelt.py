@@ -15,8 +15,8 @@ from bundle_cli.contract import HOOKS
 from bundle_cli.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from bundle_cli.pysource import ClassView
     from bundle_cli.validation.hooks import Locator
-    from bundle_cli.validation.model_code import ClassView
 
 HOOK_NAMES = tuple(HOOKS)
 

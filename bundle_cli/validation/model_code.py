@@ -7,34 +7,21 @@ from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic
+from bundle_cli.pysource import (
+    class_view,
+    module_classes,
+    module_statements,
+    parse_python,
+)
 from bundle_cli.validation.paths import display, escapes
 
 if TYPE_CHECKING:
     from bundle_cli.config.schema import BundleConfig
-
-Function = ast.FunctionDef | ast.AsyncFunctionDef
-
-# Bases that add no hooks, so a class built on them alone is fully visible in this file.
-_NEUTRAL_BASES = {"object", "ABC", "Generic", "Protocol"}
-
-
-@dataclass
-class ClassView:
-    """A class as far as this file shows it: its methods, including those of bases defined here."""
-
-    node: ast.ClassDef
-    methods: dict[str, Function] = field(default_factory=dict)
-    attributes: set[str] = field(default_factory=set)
-    open: bool = False  # a base comes from elsewhere: what it defines is unknown
-
-    def defines(self, name: str) -> bool:
-        return name in self.methods or name in self.attributes
 
 
 def check_model_code(
@@ -94,17 +81,6 @@ def _missing_file(path: Path, relative: str) -> Diagnostic:
     )
 
 
-def parse_python(source: str | bytes, filename: str) -> ast.Module:
-    """ast.parse, with the parser's own limits (an expression nested thousands deep exhausts
-    its stack: RecursionError or MemoryError) reported as the SyntaxError they are to a user."""
-    try:
-        return ast.parse(source, filename=filename)
-    except (RecursionError, MemoryError):
-        raise SyntaxError(
-            "nested too deeply for Python's parser (an expression thousands of levels deep)"
-        ) from None
-
-
 def _syntax_error(exc: SyntaxError | ValueError, file: str) -> Diagnostic:
     line = getattr(exc, "lineno", None)
     offset = getattr(exc, "offset", None)
@@ -149,30 +125,10 @@ def _listing(classes: dict[str, ast.ClassDef]) -> str:
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Module-level statements, also those inside top-level if/try/with blocks (not functions)."""
-    found: list[ast.stmt] = []
-    for stmt in body:
-        found.append(stmt)
-        if isinstance(stmt, ast.If | ast.With | ast.AsyncWith | ast.For | ast.While):
-            found += _module_statements(stmt.body + getattr(stmt, "orelse", []))
-        elif isinstance(stmt, ast.Try | ast.TryStar):
-            blocks = stmt.body + stmt.orelse + stmt.finalbody
-            for handler in stmt.handlers:
-                blocks += handler.body
-            found += _module_statements(blocks)
-    return found
-
-
-def module_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
-    """Classes bound at module level by name; a later definition wins, as at run time."""
-    return {s.name: s for s in _module_statements(tree.body) if isinstance(s, ast.ClassDef)}
-
-
 def _other_bindings(tree: ast.Module) -> set[str]:
     """Module-level names bound by imports, assignments or functions ("*" for a star import)."""
     names: set[str] = set()
-    for stmt in _module_statements(tree.body):
+    for stmt in module_statements(tree.body):
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             names |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -181,44 +137,3 @@ def _other_bindings(tree: ast.Module) -> set[str]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return names
-
-
-def class_view(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> ClassView:
-    """Methods of `node`, then of its bases defined in this file, depth first (MRO-like)."""
-    view = ClassView(node)
-    _collect(node, classes, view, seen=set())
-    return view
-
-
-def _collect(
-    node: ast.ClassDef, classes: dict[str, ast.ClassDef], view: ClassView, seen: set[str]
-) -> None:
-    # A loop, not recursion: a chain of a thousand classes must not exhaust the stack.
-    pending = [node]
-    while pending:
-        node = pending.pop()
-        if node.name in seen:
-            continue
-        seen.add(node.name)
-        for stmt in node.body:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                view.methods.setdefault(stmt.name, stmt)
-            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                view.attributes |= {t.id for t in targets if isinstance(t, ast.Name)}
-        for base in reversed(node.bases):  # reversed: the first base is visited first
-            name = _base_name(base)
-            if name in classes:
-                pending.append(classes[name])
-            elif name not in _NEUTRAL_BASES:
-                view.open = True
-
-
-def _base_name(base: ast.expr) -> str | None:
-    if isinstance(base, ast.Subscript):  # Generic[T], Protocol[T]
-        base = base.value
-    if isinstance(base, ast.Name):
-        return base.id
-    if isinstance(base, ast.Attribute):  # abc.ABC, typing.Generic
-        return base.attr if base.attr in _NEUTRAL_BASES else None
-    return None

@@ -8,13 +8,13 @@ refuses to load the bundle), unless `--trust-pickles` is given (then a warning).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from bundle_cli.archive.select import every_file, packed_files
 from bundle_cli.config.locate import config_file
 from bundle_cli.diagnostics import Diagnostic
-from bundle_cli.errors import InvalidBundleError
+from bundle_cli.pickles.sniff import may_hold_pickle
 
 UNTRUSTED = "untrusted-pickle"
 _TRUST_HINT = (
@@ -25,11 +25,13 @@ _TRUST_HINT = (
 
 def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> list[Diagnostic]:
     """A diagnostic per pickle stream in the files the bundle would pack."""
+    trusted_files = dict(config.trusted_pickles)
+    if not trusted_files and not any(map(may_hold_pickle, every_file(bundle_dir))):
+        return []  # nothing to scan: no selection (pathspec) and no scanner is loaded
     from bundle_cli.pickles.inventory import inventory
 
-    trusted_files = dict(config.trusted_pickles)
     reports = inventory(
-        bundle_dir, files_of(bundle_dir), list(config.trusted_pickle_globals), trusted_files
+        bundle_dir, packed_files(bundle_dir), list(config.trusted_pickle_globals), trusted_files
     )
     found: list[Diagnostic] = []
     for report in reports:
@@ -71,23 +73,4 @@ def check_pickles(bundle_dir: Path, config: Any, trust_all: bool = False) -> lis
         found.append(
             Diagnostic("trusted-pickle-missing", "warning", message, str(config_file(bundle_dir)))
         )
-    return found
-
-
-def files_of(bundle_dir: Path) -> list[tuple[str, Path]]:
-    """What `package` would pack; when the selection itself fails (package says why), every
-    file outside the usual clutter."""
-    from bundle_cli.archive.select import select_files
-
-    try:
-        return [(e.name, e.source) for e in select_files(bundle_dir).files]
-    except InvalidBundleError:
-        pass
-    found = []
-    for folder, dirs, files in os.walk(bundle_dir):
-        dirs[:] = sorted(d for d in dirs if d not in (".git", "__pycache__", ".venv", "venv"))
-        for name in sorted(files):
-            path = Path(folder) / name
-            if path.is_file():
-                found.append((path.relative_to(bundle_dir).as_posix(), path))
     return found

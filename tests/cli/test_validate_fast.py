@@ -206,3 +206,33 @@ def test_a_cached_validation_imports_neither_typer_nor_pydantic_nor_yaml(
     assert cold == "0 ['pydantic', 'yaml']"  # validated: the config model, never typer
     assert warm == "0 []"  # the report came from the cache
     assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+
+
+def test_an_uncached_validation_loads_the_pickle_scanner_only_for_a_possible_pickle(
+    tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The scaffold's validation budget: a bundle without anything pickle-like (and without a
+    # requirements.lock) never imports the scanner, the file selection or uv's side; one
+    # possible pickle, whatever its name, brings them back and is scanned.
+    import pickle
+
+    bundle = tree(WARNS)
+    code = (
+        "import sys\n"
+        "from bundle_cli.__main__ import main\n"
+        f"code = main(['validate', {str(bundle)!r}, '--no-cache', '--json'])\n"
+        "names = ('pathspec', 'bundle_cli.pickles.inventory', 'bundle_cli.envs')\n"
+        "print(code, sorted(m for m in names if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {**os.environ, **_env(tmp_path), "NO_COLOR": "1"}
+
+    def run() -> tuple[str, Any]:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        return done.stderr.strip().splitlines()[-1], json.loads(done.stdout)
+
+    assert run()[0] == "0 []"
+    (bundle / "model" / "weights.bin").write_bytes(pickle.dumps({"w": [1.0]}, protocol=4))
+    line, report = run()
+    assert line == "0 ['bundle_cli.pickles.inventory', 'pathspec']"
+    listed = [d for d in report["diagnostics"] if d["code"] == "pickle-inventory"]
+    assert [Path(d["file"]).name for d in listed] == ["weights.bin"]

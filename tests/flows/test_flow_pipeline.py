@@ -104,6 +104,45 @@ def test_async_functions_and_hooks_are_awaited(
     assert run_flow(bundle, 4) == [50, 4]
 
 
+def test_under_the_async_api_a_flow_never_runs_on_the_callers_loop(
+    tree: Callable[..., Path], isolated_imports: None
+) -> None:
+    # A flow is a sync model: `apredict` runs it in a worker thread, as any sync predict, so
+    # a slow sync pre function (and an async one, on the bundle's own loop) leaves the
+    # caller's loop free to serve other work meanwhile.
+    import asyncio
+    import threading
+
+    import bundle_cli
+
+    fns = (
+        "import asyncio, threading, time\n\n"
+        "def pre(data):\n    time.sleep(0.3)\n    return {'pre': threading.get_ident()}\n\n"
+        "async def post(result):\n    await asyncio.sleep(0.3)\n"
+        "    return dict(result, post=threading.get_ident())\n"
+    )
+    bundle = one_stage(tree, fns, pre="fns:pre", post="fns:post")
+
+    async def main() -> tuple[Any, int, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        with bundle_cli.load(bundle) as loaded:
+            out = await loaded.apredict("x", raw=True)
+        task.cancel()
+        return out, ticks, threading.get_ident()
+
+    out, ticks, loop_thread = asyncio.run(main())
+    assert loop_thread not in (out["pre"], out["post"])
+    assert ticks >= 20  # the loop ticked all through the 0.6 s of the flow's functions
+
+
 def test_each_stage_feeds_the_next_and_every_post_sees_the_flow_input(
     tree: Callable[..., Path], run_flow: Callable[..., Any]
 ) -> None:

@@ -76,3 +76,58 @@ def test_full_queue_is_503_at_once_then_504_past_the_timeout(
     assert {r["status"] for r in access} >= {200, 503, 504}
     assert all(r["request_id"] and r["path"] and r["duration_ms"] >= 0 for r in access)
     assert any(r.get("level") == "info" and "ready" in r["message"] for r in records)
+
+
+WHERE_MODEL = """
+import threading
+import time
+
+
+class Model:
+    def __init__(self, **kwargs):
+        self._lock = threading.Lock()
+        self._inside = self._most = 0
+        self._met = threading.Barrier(2, timeout=20)
+
+    def preprocess(self, model_input):
+        if model_input.get("meet"):
+            self._met.wait()  # passes only when two preprocesses run at once
+        return dict(model_input, pre=threading.current_thread().name)
+
+    def predict(self, model_input):
+        with self._lock:
+            self._inside += 1
+            self._most = max(self._most, self._inside)
+        time.sleep(model_input.get("seconds", 0))
+        with self._lock:
+            self._inside -= 1
+        return dict(model_input, predict=threading.current_thread().name, most=self._most)
+
+    async def postprocess(self, model_output):
+        return dict(model_output, post=threading.current_thread().name)
+"""
+
+
+def test_pre_and_postprocess_run_outside_the_predict_limit_sync_in_threads_async_on_the_loop(
+    serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    bundle = build_tree(
+        tmp_path / "where",
+        {
+            "config.yaml": "model_name: where\nruntime:\n  predict_concurrency: 1\n",
+            "model/__init__.py": "",
+            "model/model.py": WHERE_MODEL,
+        },
+    )
+    server = serve(bundle)
+    results: list[httpx.Response] = []
+    threads = [_in_thread(server, {"meet": True, "seconds": 0.2}, results) for _ in range(2)]
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+    outs = [r.json() for r in results]
+    assert max(o["most"] for o in outs) == 1  # predict itself stayed within its limit
+    for out in outs:
+        assert out["pre"].startswith("bundle-hook")  # a sync hook: a worker thread
+        assert out["predict"].startswith("bundle-predict")
+        assert out["post"] == "MainThread"  # an async hook: the server's own loop
