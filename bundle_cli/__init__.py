@@ -19,8 +19,6 @@ if TYPE_CHECKING:  # the same names as _API, for type checkers (a test compares 
     from bundle_cli.archive.extract import unpack as unpack
     from bundle_cli.archive.inspect import InspectResult as InspectResult
     from bundle_cli.archive.inspect import inspect as inspect
-    from bundle_cli.archive.package import PackageResult as PackageResult
-    from bundle_cli.archive.package import package as package
     from bundle_cli.archive.signing.sign import SignResult as SignResult
     from bundle_cli.archive.signing.sign import sign as sign
     from bundle_cli.archive.verify import VerifyReport as VerifyReport
@@ -51,6 +49,8 @@ if TYPE_CHECKING:  # the same names as _API, for type checkers (a test compares 
     from bundle_cli.flows.build import build_flow as build_flow
     from bundle_cli.flows.stages import ModelType as ModelType
     from bundle_cli.opening import validate as validate
+    from bundle_cli.packaging import PackageResult as PackageResult
+    from bundle_cli.packaging import package as package
     from bundle_cli.runtime import load as load
     from bundle_cli.runtime.bundle import LoadedBundle as LoadedBundle
     from bundle_cli.runtime.store import Store as Store
@@ -73,7 +73,7 @@ _API = {
     "Store": "bundle_cli.runtime.store",
     "run_examples": "bundle_cli.testing",
     "load": "bundle_cli.runtime",
-    "package": "bundle_cli.archive.package",
+    "package": "bundle_cli.packaging",
     "verify": "bundle_cli.archive.verify",
     "unpack": "bundle_cli.archive.extract",
     "inspect": "bundle_cli.archive.inspect",
@@ -87,7 +87,7 @@ _API = {
     "TestReport": "bundle_cli.testing.report",
     "ExampleResult": "bundle_cli.testing.report",
     "InitResult": "bundle_cli.scaffold",
-    "PackageResult": "bundle_cli.archive.package",
+    "PackageResult": "bundle_cli.packaging",
     "VerifyReport": "bundle_cli.archive.verify",
     "UnpackResult": "bundle_cli.archive.extract",
     "InspectResult": "bundle_cli.archive.inspect",

@@ -144,7 +144,7 @@ def test_a_type_checker_sees_the_api_as_typed(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     revealed = re.findall(r'Revealed type is "(.*)"', proc.stdout)
-    assert revealed[0] == "bundle_cli.archive.package.PackageResult"
+    assert revealed[0] == "bundle_cli.packaging.PackageResult"
     assert revealed[1] == "bool"
     assert revealed[2].startswith("def (path: str | pathlib.Path, *") and revealed[2].endswith(
         "-> bundle_cli.runtime.bundle.LoadedBundle"

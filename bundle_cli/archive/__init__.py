@@ -1,5 +1,7 @@
 """Archives: file selection, manifest, reproducible writer, verification, safe extraction.
 
+`bundle package` itself (validate, then write) is bundle_cli/packaging.py, above this package.
+
 The public functions are loaded on first use so that importing this package stays cheap.
 """
 

@@ -57,16 +57,18 @@ def read_input(path: str, keep: Sequence[str] = ()) -> Input:
 
 
 def _read_lines(path: str, source: str) -> tuple[list[int], list[str]]:
-    numbers, texts = [], []
+    """The numbers and texts of the non-blank lines. The text is read whole and split at once
+    (newlines translated as a text file's iteration does), not a line at a time: at a million
+    rows the per-line loop was a visible share of a job."""
     try:
         with _text_input(path) as handle:
-            for number, line in enumerate(handle, 1):
-                if line and not line.isspace():
-                    numbers.append(number)
-                    texts.append(line.rstrip("\n"))
+            lines = handle.read().split("\n")
     except UnicodeDecodeError as exc:
         raise InputDataError(f"{source}: not UTF-8 text (byte {exc.start})") from None
-    return numbers, texts
+    numbers = [n for n, line in enumerate(lines, 1) if line and not line.isspace()]
+    if len(numbers) == len(lines):
+        return numbers, lines
+    return numbers, [lines[n - 1] for n in numbers]
 
 
 @contextlib.contextmanager

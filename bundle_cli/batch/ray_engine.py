@@ -104,7 +104,7 @@ def ray_pool(size: int | None = None) -> Any:
     import ray
     from ray.data import ActorPoolStrategy
 
-    cpus = int(ray.cluster_resources().get("CPU", 1))
+    cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call, unused-ignore]
     if size is None:
         size = max(1, cpus - 1)
     elif size >= cpus > 1:

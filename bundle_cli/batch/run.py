@@ -126,12 +126,14 @@ def _counted(
     total: int,
     progress: Callable[[int, int], Any] | None,
 ) -> Iterator[pa.Table]:
+    import pyarrow.compute as pc
+
     for table in answers:
         summary.rows += table.num_rows
-        failed = table.column(FAILED).to_pylist()
-        summary.failures += sum(failed)
-        if len(summary.first_failures) < 5 and any(failed):
-            texts = table.column(OUTPUT).to_pylist()
+        failures = pc.sum(table.column(FAILED).cast("int64")).as_py() or 0
+        summary.failures += failures
+        if len(summary.first_failures) < 5 and failures:
+            failed, texts = table.column(FAILED).to_pylist(), table.column(OUTPUT).to_pylist()
             for text, bad in zip(texts, failed, strict=True):
                 if bad and len(summary.first_failures) < 5:
                     summary.first_failures.append(json.loads(text)["error"])

@@ -60,7 +60,7 @@ class Worker:
     ) -> tuple[list[str], list[bool]]:
         """Output lines and failed flags for JSON texts whose input lines are `lines`."""
         numbers = list(lines) if lines is not None else list(range(1, len(texts) + 1))
-        empty = next((n for n, t in zip(numbers, texts, strict=True) if not t.strip()), None)
+        empty = next((n for n, t in zip(numbers, texts, strict=True) if not t or t.isspace()), None)
         if empty is not None:
             raise InputDataError(f"{self.options.source}:{empty}: the request is empty")
         from bundle_cli.runtime.runner import Request

@@ -35,9 +35,9 @@ def package(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No validation warnings."),
 ) -> None:
     """Validate a bundle and write its reproducible archive."""
-    from bundle_cli.archive.package import package as run_package
-    from bundle_cli.archive.package import plan
     from bundle_cli.cli.progress import ProgressBar, human
+    from bundle_cli.packaging import package as run_package
+    from bundle_cli.packaging import plan
 
     with boundary(as_json=as_json):
         path = Path(bundle_argument(str(path)))

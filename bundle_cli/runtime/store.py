@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -65,14 +64,23 @@ class Store(MutableMapping[str, Any]):
 _current: ContextVar[Store | None] = ContextVar("bundle_cli_store", default=None)
 
 
-@contextmanager
-def active(current: Store) -> Iterator[Store]:
-    """Make `current` what `bundle_cli.store()` returns for the duration of the block."""
-    token = _current.set(current)
-    try:
-        yield current
-    finally:
-        _current.reset(token)
+class active:  # a lower-case name: used as `with active(store):`, as before
+    """Make `current` what `bundle_cli.store()` returns for the duration of the block.
+
+    A class rather than a generator-based context manager: it is entered around every call of
+    a hook, once per row of a batch job, where the generator's cost showed."""
+
+    __slots__ = ("current", "token")
+
+    def __init__(self, current: Store) -> None:
+        self.current = current
+
+    def __enter__(self) -> Store:
+        self.token = _current.set(self.current)
+        return self.current
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self.token)
 
 
 def store() -> Store:

@@ -16,9 +16,9 @@ class Timings:
         self.total = dict.fromkeys(STAGES, 0.0)
         self.calls = dict.fromkeys(STAGES, 0)
 
-    def add(self, stage: str, seconds: float) -> None:
+    def add(self, stage: str, seconds: float, calls: int = 1) -> None:
         self.total[stage] += seconds
-        self.calls[stage] += 1
+        self.calls[stage] += calls
 
     @contextmanager
     def measure(self, stage: str) -> Iterator[None]:

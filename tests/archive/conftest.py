@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from archive_kit import CLUTTER, SCAFFOLD
 
-from bundle_cli.archive.package import package
+from bundle_cli.packaging import package
 
 
 @pytest.fixture(autouse=True)

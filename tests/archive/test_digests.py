@@ -14,10 +14,10 @@ from archive_kit import MINIMAL
 
 from bundle_cli.archive.digests import MIN_SIZE, DigestCache, Known, identity
 from bundle_cli.archive.manifest import Manifest
-from bundle_cli.archive.package import build_manifest, plan
 from bundle_cli.archive.verify import verify
 from bundle_cli.archive.writer import write_archive
 from bundle_cli.errors import UsageError
+from bundle_cli.packaging import build_manifest, plan
 
 WEIGHTS = np.random.default_rng(9).bytes(MIN_SIZE + 12345)
 TRUE_SHA = hashlib.sha256(WEIGHTS).hexdigest()

@@ -20,8 +20,8 @@ from typer.testing import Result
 
 from bundle_cli._version import __version__
 from bundle_cli.archive.encode import PIECE_SIZE
-from bundle_cli.archive.package import DEFAULT_EPOCH, package
 from bundle_cli.errors import ExitCode, FileSystemError, UsageError
+from bundle_cli.packaging import DEFAULT_EPOCH, package
 
 
 @pytest.fixture(autouse=True)

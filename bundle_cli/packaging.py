@@ -1,4 +1,9 @@
-"""`bundle package`: validate, select the files, write the archive."""
+"""`bundle package`: validate, select the files, write the archive.
+
+Above both validation/ (which checks the bundle, the files package would pack among it) and
+archive/ (the format: selection, manifest, writer, reader): it is the one place that composes
+them, so neither package imports the other's callers.
+"""
 
 from __future__ import annotations
 
