@@ -26,16 +26,42 @@ def _progress(message: str) -> None:
 def build(
     path: str = typer.Argument(".", metavar="DIR|ARCHIVE", help="Bundle directory or archive."),
     offline: bool = typer.Option(False, "--offline", help="Install from uv's cache only."),
+    upgrade: bool = typer.Option(
+        False,
+        "--upgrade",
+        help="Resolve the requirements again from the index, instead of the versions this "
+        "key was built with before (after `bundle env remove`).",
+    ),
+    wait: bool = typer.Option(
+        False,
+        "--wait",
+        help="Also wait for the bytecode compilation, which otherwise runs on in the "
+        "background (for image builds and CI, where it would be cut off).",
+    ),
 ) -> None:
-    """Build the bundle's environment (or find it built) and print its folder."""
+    """Build the bundle's environment (or find it built) and print its folder.
+
+    The environment is usable once installed; its bytecode is compiled right after, in the
+    background (a run never waits for it), unless --wait."""
     from bundle_cli.cli.plain import bundle_argument
     from bundle_cli.envs.build import build as run_build
+    from bundle_cli.envs.store import wait_for_bytecode
 
     with boundary():
-        result = run_build(bundle_argument(path), offline=offline, progress=_progress)
+        result = run_build(
+            bundle_argument(path), offline=offline, progress=_progress, upgrade=upgrade
+        )
     env = result.environment
     what = f"built in {result.seconds:.1f} s" if result.built else "already built"
     say(f"environment {env.name} ({what}): Python {env.record['interpreter']['version']}")
+    if wait:
+        _progress("compiling bytecode")
+        started = time.perf_counter()
+        compiled = wait_for_bytecode(env)
+        if compiled:
+            say(f"bytecode compiled ({time.perf_counter() - started:.1f} s waited)")
+        else:  # it ended without finishing (killed, or removed meanwhile)
+            say("the bytecode compilation did not finish; runs compile what they import")
     typer.echo(str(env.folder))
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bundle_cli.envs.build import BuildResult, EnvironmentBuildError, build, environment_path
-
 if TYPE_CHECKING:
     from bundle_cli.envs.isolated import open_isolated as open_isolated
 
-__all__ = ["BuildResult", "EnvironmentBuildError", "build", "environment_path", "open_isolated"]
+__all__ = ["open_isolated"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "open_isolated":  # the runner's modules load only when a bundle runs isolated
+    # Nothing is imported with the package: `envs.launch` (stdlib only) starts the child before
+    # the rest of the tool is imported, and the runner's modules load only when a bundle runs
+    # isolated. Building is `bundle_cli.envs.build.build`.
+    if name == "open_isolated":
         from bundle_cli.envs.isolated import open_isolated
 
         return open_isolated

@@ -45,12 +45,15 @@ def build(
     *,
     offline: bool = False,
     progress: Callable[[str], Any] | None = None,
+    upgrade: bool = False,
 ) -> BuildResult:
-    """The environment of the bundle at `path`, built unless it exists. Raises
+    """The environment of the bundle at `path`, built unless it exists (a key built before is
+    built with the versions it resolved to then, unless `upgrade`; see envs/store.py). Its
+    bytecode is compiled in the background (store.wait_for_bytecode waits for it). Raises
     EnvironmentBuildError (requirements uv cannot resolve or install),
     EnvironmentMismatchError (no interpreter of the bundle's python_version here)."""
     settings = _settings(path)
-    return build_for(settings.root, settings.shown, settings.config, offline, progress)
+    return build_for(settings.root, settings.shown, settings.config, offline, progress, upgrade)
 
 
 def build_for(
@@ -59,12 +62,18 @@ def build_for(
     config: dict[str, Any],
     offline: bool = False,
     progress: Callable[[str], Any] | None = None,
+    upgrade: bool = False,
 ) -> BuildResult:
     started = time.perf_counter()
     spec = bundle_spec(root, config)
     try:
         env, built = ensure(
-            spec, bundle_root=root, bundle=str(shown), offline=offline, progress=progress
+            spec,
+            bundle_root=root,
+            bundle=str(shown),
+            offline=offline,
+            progress=progress,
+            fresh=upgrade,
         )
     except UvFailed as exc:
         raise _build_error(exc, spec, shown, config, offline) from None

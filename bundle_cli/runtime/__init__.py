@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bundle_cli.runtime.bundle import LoadedBundle
+if TYPE_CHECKING:
+    from bundle_cli.runtime.bundle import LoadedBundle
 
 __all__ = ["LoadedBundle", "io_schemas", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    # LoadedBundle (and the pipeline behind it) loads with the first in-process run: an
+    # isolated run drives the bundle in another process and never needs it here.
+    if name == "LoadedBundle":
+        from bundle_cli.runtime.bundle import LoadedBundle
+
+        return LoadedBundle
+    raise AttributeError(f"module 'bundle_cli.runtime' has no attribute {name!r}")
 
 
 def load(
@@ -53,6 +64,7 @@ def load(
             offline=offline,
         )
     from bundle_cli.runtime import loader
+    from bundle_cli.runtime.bundle import LoadedBundle
 
     folder = loader.bundle_dir(path)  # archives: unpack here, pass the cleanup to LoadedBundle
     settings, pipeline, _ = loader.start(folder, secrets, secrets_file, warn, trust_pickles)

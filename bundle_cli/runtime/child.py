@@ -80,6 +80,13 @@ class Channel:
         self.flush()
         self._write(message)
 
+    def answer(self, message: dict[str, Any]) -> None:
+        """The last message of a request: from now on, the parent may close the pipe (and
+        this process ends as usual, its model closed), so the request is no longer busy."""
+        self.flush()
+        self.busy = False
+        self._write(message)
+
     def output(self, text: str, urgent: bool) -> None:
         self._pending.append(text)
         if urgent or len(self._pending) >= FLUSH_EVERY:
@@ -151,6 +158,28 @@ def main() -> None:
             _handle(bundle, message, channel)
     finally:
         bundle.close()
+    _exit_now()
+
+
+def _exit_now() -> None:
+    """End the process as the interpreter would, less its teardown: the threads the model
+    started are waited for and the atexit functions run (logging's flush among them), then the
+    process exits without clearing every module. Tearing down numpy, pandas and scikit-learn
+    took 0.4-0.7 s here under load, and the parent waits for this process to end."""
+    import atexit
+
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
 
 
 def _start(settings: dict[str, Any]) -> Any:
@@ -242,9 +271,9 @@ def _handle(bundle: Any, message: dict[str, Any], channel: Channel) -> None:
                 if close is not None:
                     close()
                 break
-        channel.send({"end": {"failures": [error_to_json(f) for f in failures]}})
+        channel.answer({"end": {"failures": [error_to_json(f) for f in failures]}})
     except BaseException as exc:
-        channel.send({"error": _error(exc)})
+        channel.answer({"error": _error(exc)})
     finally:
         channel.drain()
         channel.cancelled.clear()

@@ -23,7 +23,6 @@ def test_build_reuse_and_key(make_bundle, bundle_cmd, tmp_path: Path) -> None:
     assert (folder / ".bundle-env.json").is_file()
     # the test venv has idna 3.x: the environment holds exactly the pin
     assert env_python(folder, IDNA) == "2.10"
-    assert list(folder.rglob("idna/__pycache__/*.pyc")), "bytecode is compiled at build"
 
     (bundle / "model" / "model.py").write_text(
         "class Model:\n    def predict(self, x):\n        return x\n"
@@ -49,6 +48,64 @@ def test_build_reuse_and_key(make_bundle, bundle_cmd, tmp_path: Path) -> None:
     assert gone.returncode == 2 and "not built" in gone.stderr
     assert bundle_cmd("cache", "clean").returncode == 0
     assert envs_of(tmp_path / "cache") == []
+
+
+def _pycs(folder: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*.pyc")}
+
+
+def test_bytecode_is_compiled_after_the_build_and_used_by_runs(make_bundle, bundle_cmd) -> None:
+    bundle = make_bundle(["idna==2.10"])
+    built = bundle_cmd("env", "build", str(bundle))
+    assert built.returncode == 0, built.stderr
+    folder = Path(built.stdout.strip())
+    waited = bundle_cmd("env", "build", "--wait", str(bundle))
+    assert waited.returncode == 0 and "bytecode compiled" in waited.stderr, waited.stderr
+    done = json.loads((folder / ".bundle-bytecode.json").read_text())
+    assert done["all_compiled"] is True
+    compiled = _pycs(folder)
+    sources = {p for p in folder.rglob("idna/*.py")}
+    assert sources and all(
+        any(f"/idna/__pycache__/{p.stem}.cpython-" in c for c in compiled) for p in sources
+    ), "every module of the environment is compiled"
+    [listed] = json.loads(bundle_cmd("env", "list", "--json").stdout)
+    assert listed["bytecode"] == "compiled"
+    ran = bundle_cmd("predict", str(bundle), "-d", "{}", "--isolated")
+    assert ran.returncode == 0 and json.loads(ran.stdout)["idna"] == "2.10", ran.stderr
+    assert _pycs(folder) == compiled, "the run compiled nothing (no pyc written or rewritten)"
+    (folder / ".bundle-bytecode.json").unlink()  # as if the compilation had been cut short
+    [listed] = json.loads(bundle_cmd("env", "list", "--json").stdout)
+    assert listed["bytecode"] == "not compiled"
+    again = bundle_cmd("env", "build", "--wait", str(bundle))
+    assert "already built" in again.stderr and "bytecode compiled" in again.stderr, again.stderr
+    assert (folder / ".bundle-bytecode.json").is_file()
+
+
+def test_a_rebuild_installs_the_versions_resolved_before(make_bundle, bundle_cmd) -> None:
+    older = make_bundle(["idna==2.9"], name="older")
+    assert bundle_cmd("env", "build", str(older)).returncode == 0  # idna 2.9 in uv's cache
+    bundle = make_bundle(["idna<3"])
+    first = bundle_cmd("env", "build", str(bundle))
+    assert first.returncode == 0, first.stderr
+    folder = Path(first.stdout.strip())
+    assert env_python(folder, IDNA) == "2.10"  # the newest below 3
+    [record] = (folder.parent / ".resolved").glob(f"{folder.name}.json")
+    data = json.loads(record.read_text())
+    assert "idna==2.10" in data["pins"]
+    # As if the first build had resolved to 2.9 (then the newest): a rebuild gives that back
+    data["pins"] = ["idna==2.9"]
+    record.write_text(json.dumps(data))
+    assert bundle_cmd("env", "remove", str(bundle)).returncode == 0
+    again = bundle_cmd("env", "build", str(bundle))
+    assert again.returncode == 0, again.stderr
+    assert env_python(folder, IDNA) == "2.9", "the recorded resolution, not a new one"
+    assert bundle_cmd("env", "remove", str(bundle)).returncode == 0
+    upgraded = bundle_cmd("env", "build", "--upgrade", str(bundle))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert env_python(folder, IDNA) == "2.10"
+    assert "idna==2.10" in json.loads(record.read_text())["pins"]
+    assert bundle_cmd("env", "remove", "--all").returncode == 0
+    assert not record.exists(), "removing every environment forgets what they resolved to"
 
 
 def test_two_concurrent_builds_build_once(make_bundle, env_vars, tmp_path: Path) -> None:
@@ -169,3 +226,36 @@ def test_the_warnings_left_out_of_isolated_runs_are_validations_codes() -> None:
 
     codes = (environment.NOT_INSTALLED, environment.WRONG_VERSION, environment.PYTHON_MISMATCH)
     assert codes == ABOUT_THIS_PYTHON
+
+
+def test_remove_ends_a_compilation_that_runs(make_bundle, bundle_cmd, tmp_path: Path) -> None:
+    """A compilation still running when its environment is removed is ended first (it would
+    write pycs into a folder being deleted). The compiler here is the real script's stand-in
+    for one that takes long: a process of its own session holding the bytecode lock."""
+    bundle = make_bundle(["idna==2.10"])
+    built = bundle_cmd("env", "build", "--wait", str(bundle))
+    assert built.returncode == 0, built.stderr
+    folder = Path(built.stdout.strip())
+    (folder / ".bundle-bytecode.json").unlink()
+    hold = (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.pwrite(fd, str(os.getpid()).encode(), 0)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    lock = folder / ".bundle-bytecode.lock"
+    compiler = subprocess.Popen(
+        [os.sys.executable, "-c", hold, str(lock)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert compiler.stdout is not None and compiler.stdout.readline() == "held\n"
+    [listed] = json.loads(bundle_cmd("env", "list", "--json").stdout)
+    assert listed["bytecode"] == "compiling"
+    removed = bundle_cmd("env", "remove", str(bundle))
+    assert removed.returncode == 0, removed.stderr
+    assert compiler.wait(10) == -signal.SIGTERM
+    assert not folder.exists()

@@ -91,6 +91,18 @@ class Model:
             return self.chunks(x)
         if x.get("crash"):
             os.kill(os.getpid(), signal.SIGSEGV)
+        if x.get("atexit"):
+            import atexit
+            import threading
+
+            atexit.register(lambda: print("atexit ran", file=sys.stderr))
+
+            def late():
+                time.sleep(0.3)
+                Path(x["atexit"]).write_text("the thread finished")
+
+            threading.Thread(target=late).start()
+            return {"v": 0}
         if x.get("sleep"):
             Path(x["pidfile"]).write_text(str(os.getpid()))
             time.sleep(x["sleep"])
@@ -202,6 +214,16 @@ def test_a_crash_of_the_child_is_reported_with_its_signal(bundle, fails: Path) -
     assert crashed.returncode == 1, crashed.stderr
     assert "killed by signal 11 (SIGSEGV)" in crashed.stderr
     assert "Traceback" not in crashed.stderr
+
+
+def test_the_child_ends_as_python_does(bundle, fails: Path, tmp_path: Path) -> None:
+    """Its teardown is skipped, not what a model may count on: atexit functions run and the
+    threads it started are waited for, as in process."""
+    for how in ([], ["--isolated"]):
+        marker = tmp_path / f"thread{len(how)}"
+        ran = bundle("predict", str(fails), *how, "-d", json.dumps({"atexit": str(marker)}))
+        assert ran.returncode == 0, ran.stderr
+        assert "atexit ran" in ran.stderr and marker.read_text() == "the thread finished"
 
 
 def test_timeout_as_in_process(bundle, fails: Path, tmp_path: Path) -> None:
