@@ -134,7 +134,7 @@ def builds(bundle: Path, env: dict[str, str]) -> list[str]:
         f"| uv alone, same install, `--offline` | {plain_off:.2f} s | 3 |",
         f"| bytecode compilation in the background (by the environment's record) | {record['seconds']:.1f} s | 1 |",
         f"| `bundle env build --wait` right after the fully cold build (the rest of it) | {compile_wait:.1f} s | 1 |",
-        f"| reuse check, in process (`envs.build.build` on a built env) | {check * 1000:.2f} ms | 50 |",
+        f"| reuse check, in process (`runtime.isolated.build` on a built env) | {check * 1000:.2f} ms | 50 |",
         f"| `bundle env path` (whole process) | {whole * 1000:.0f} ms | 15 |",
     ]
 
@@ -166,7 +166,7 @@ def uv_without_bytecode(bundle: Path, env: dict[str, str], offline: bool) -> flo
 def reuse_check(bundle: Path, env: dict[str, str]) -> float:
     code = (
         "import statistics, sys, time\n"
-        "from bundle_cli.envs.build import build\n"
+        "from bundle_cli.runtime.isolated import build\n"
         "build(sys.argv[1])\n"
         "runs = []\n"
         "for _ in range(50):\n"

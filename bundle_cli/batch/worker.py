@@ -86,7 +86,7 @@ class Worker:
 
 def _open(archive: str | Path, isolated: bool) -> Runner:
     if isolated:
-        from bundle_cli.envs import open_isolated
+        from bundle_cli.runtime.isolated import open_isolated
 
         return open_isolated(archive)
     from bundle_cli.runtime import load

@@ -44,8 +44,8 @@ def build(
     The environment is usable once installed; its bytecode is compiled right after, in the
     background (a run never waits for it), unless --wait."""
     from bundle_cli.cli.plain import bundle_argument
-    from bundle_cli.envs.build import build as run_build
     from bundle_cli.envs.store import wait_for_bytecode
+    from bundle_cli.runtime.isolated import build as run_build
 
     with boundary():
         result = run_build(
@@ -71,7 +71,7 @@ def path_command(
 ) -> None:
     """Print the folder of the bundle's environment: `source $(bundle env path)/bin/activate`."""
     from bundle_cli.cli.plain import bundle_argument
-    from bundle_cli.envs.build import environment_path
+    from bundle_cli.runtime.isolated import environment_path
 
     with boundary():
         folder = environment_path(bundle_argument(path))
@@ -121,8 +121,8 @@ def remove(
         named = [e for e in environments() if len(path) >= 6 and e.name.startswith(path)]
         if not named:
             from bundle_cli.cli.plain import bundle_argument
-            from bundle_cli.envs.build import environment_path
             from bundle_cli.envs.store import Environment
+            from bundle_cli.runtime.isolated import environment_path
 
             folder = environment_path(bundle_argument(path))
             named = [Environment(folder, {})]
@@ -137,7 +137,7 @@ def lock_command(
 ) -> None:
     """Resolve the requirements into a hash-pinned requirements.lock (with uv)."""
     from bundle_cli.cli.plain import bundle_argument
-    from bundle_cli.envs.lock import lock
+    from bundle_cli.runtime.isolated import lock
 
     with boundary():
         result = lock(bundle_argument(path))

@@ -67,7 +67,7 @@ def test_command(
 
 def _isolated(warn: Any, offline: bool, level: int) -> Any:
     """How --isolated opens the bundle: in its own environment, in a child Python."""
-    from bundle_cli.envs import open_isolated
+    from bundle_cli.runtime.isolated import open_isolated
 
     def open_runner(folder: Path) -> Any:
         from bundle_cli.cli.plain import building

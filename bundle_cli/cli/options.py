@@ -5,7 +5,7 @@ default are the field's own, and the class docstring is the command's help. From
 declaration come both parsers:
 
 - `parse(cls, argv)`, typer-free, for the commands whose budget leaves no room for typer's import
-  (predict, validate, sign). It reads the plain forms (`--opt value`, `--opt=value`, `-o value`,
+  (predict, validate, sign, serve). It reads the plain forms (`--opt value`, `--opt=value`, `-o value`,
   flags) and returns None for anything else (help, an unknown option, `-ivalue`, a number typer
   might read differently), which the typer command then handles with its usual messages.
 - `cli/app.py::command(cls, body, name)`, the typer command with the same options, which renders
@@ -25,6 +25,8 @@ T = TypeVar("T")
 _KINDS: dict[str, tuple[str, Any]] = {
     "bool": ("flag", bool),
     "str": ("value", str),
+    "int": ("int", int),
+    "float": ("float", float),
     "str | None": ("value", str | None),
     "Path": ("value", Path),
     "Path | None": ("value", Path | None),
@@ -55,6 +57,15 @@ def option(default: Any, *flags: str, help: str, metavar: str | None = None) -> 
 def argument(default: Any = dataclasses.MISSING, *, help: str, metavar: str | None = None) -> Any:
     """The field that is the command's positional argument; without a default it is required."""
     return dataclasses.field(default=default, metadata={"cli": Spec((), help, metavar)})
+
+
+def shared(cls: type, name: str) -> Any:
+    """The field `name` as another command's class declares it (`serve` takes some of
+    `predict`'s options): each option declared once."""
+    found = cls.__dataclass_fields__[name]  # type: ignore[attr-defined]
+    if found.default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=found.default_factory, metadata=found.metadata)
+    return dataclasses.field(default=found.default, metadata=found.metadata)
 
 
 def _kind(field: dataclasses.Field[Any]) -> str:

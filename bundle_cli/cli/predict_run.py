@@ -74,7 +74,7 @@ def _run(
     warn = None if opts.quiet else warning
     with model_logs.spinner("loading the model", stderr):
         if opts.isolated:
-            from bundle_cli.envs import open_isolated
+            from bundle_cli.runtime.isolated import open_isolated
 
             loaded: Any = open_isolated(
                 opts.path,

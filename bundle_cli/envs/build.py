@@ -1,4 +1,9 @@
-"""From a bundle (a folder or an archive) to its environment: found, or built with uv."""
+"""From a validated bundle's config to its environment: found, or built with uv.
+
+envs/ starts from what a bundle declares (its folder and validated config), never from a path to
+open and validate: that is the runtime's (bundle_cli/runtime/isolated.py: `build`,
+`environment_path`, `lock`, `open_isolated`), so envs/ sits below validation/ and runtime/.
+"""
 
 from __future__ import annotations
 
@@ -32,30 +37,6 @@ def bundle_spec(folder: Path, config: dict[str, Any]) -> EnvSpec:
     return spec_for(folder.resolve(), config, find_interpreter(str(config["python_version"])))
 
 
-def _settings(path: str | Path) -> Any:
-    from bundle_cli.runtime import loader
-    from bundle_cli.runtime.timings import Timings
-
-    # Nothing of the bundle is loaded by building its environment, so its pickles do not matter.
-    return loader.read_settings(loader.bundle_dir(path), Timings(), trust_pickles=True)
-
-
-def build(
-    path: str | Path,
-    *,
-    offline: bool = False,
-    progress: Callable[[str], Any] | None = None,
-    upgrade: bool = False,
-) -> BuildResult:
-    """The environment of the bundle at `path`, built unless it exists (a key built before is
-    built with the versions it resolved to then, unless `upgrade`; see envs/store.py). Its
-    bytecode is compiled in the background (store.wait_for_bytecode waits for it). Raises
-    EnvironmentBuildError (requirements uv cannot resolve or install),
-    EnvironmentMismatchError (no interpreter of the bundle's python_version here)."""
-    settings = _settings(path)
-    return build_for(settings.root, settings.shown, settings.config, offline, progress, upgrade)
-
-
 def build_for(
     root: Path,
     shown: Path,
@@ -80,15 +61,11 @@ def build_for(
     return BuildResult(env, built, time.perf_counter() - started)
 
 
-def environment_path(path: str | Path) -> Path:
+def environment_folder(root: Path, shown: Path, config: dict[str, Any]) -> Path:
     """The folder of the bundle's environment; UsageError when it is not built."""
-    settings = _settings(path)
-    env = find(bundle_spec(settings.root, settings.config))
+    env = find(bundle_spec(root, config))
     if env is None:
-        raise UsageError(
-            f"{settings.shown}: its environment is not built",
-            hint=f"bundle env build {settings.shown}",
-        )
+        raise UsageError(f"{shown}: its environment is not built", hint=f"bundle env build {shown}")
     return env.folder
 
 

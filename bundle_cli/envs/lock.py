@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bundle_cli.envs.spec import LOCK_FILE, declared_lines, source_digest
 
@@ -21,14 +22,12 @@ class LockResult:
     packages: int  # pinned distributions
 
 
-def lock(path: str | Path) -> LockResult:
-    """Write `requirements.lock` into the bundle folder at `path` (atomically)."""
+def lock_for(root: Path, shown: Path, config: dict[str, Any]) -> LockResult:
+    """Write `requirements.lock` into the validated bundle folder `root` (atomically)."""
     from bundle_cli.atomic import atomic_write
-    from bundle_cli.envs.build import EnvironmentBuildError, _settings, bundle_spec
+    from bundle_cli.envs.build import EnvironmentBuildError, bundle_spec
     from bundle_cli.envs.uvrun import UvFailed, run_uv
 
-    settings = _settings(path)
-    root, config = settings.root, settings.config
     spec = bundle_spec(root, config)
     lines = declared_lines(root, config)
     with tempfile.TemporaryDirectory(prefix="bundle-lock-") as scratch:
@@ -40,15 +39,14 @@ def lock(path: str | Path) -> LockResult:
             compiled = run_uv(args, cwd=str(root))
         except UvFailed as exc:
             raise EnvironmentBuildError(
-                f"{settings.shown}: cannot lock the requirements:\n  "
-                + "\n  ".join(exc.said.splitlines())
+                f"{shown}: cannot lock the requirements:\n  " + "\n  ".join(exc.said.splitlines())
             ) from None
     header = (
         "# requirements.lock: written by `bundle lock`; installed exactly by --isolated.\n"
         f"# Python {spec.interpreter.version}, {spec.interpreter.platform}\n"
         f"# bundle-lock-source: sha256:{source_digest(root, config)}\n"
     )
-    target = Path(settings.shown) / LOCK_FILE
+    target = Path(shown) / LOCK_FILE
     with atomic_write(target) as out:
         out.write(header + compiled)
     packages = sum(1 for ln in compiled.splitlines() if ln and not ln[0].isspace() and "==" in ln)

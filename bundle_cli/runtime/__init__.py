@@ -53,7 +53,7 @@ def load(
     `load` raised.
     """
     if isolated:
-        from bundle_cli.envs import open_isolated
+        from bundle_cli.runtime.isolated import open_isolated
 
         return open_isolated(  # type: ignore[return-value]
             path,

@@ -205,16 +205,18 @@ class Threads:
     Not concurrent.futures: its executor costs about four times as much per call (a lock and a
     condition per future, then a chained asyncio future), which at thousands of requests a
     second is most of what a request costs. Jobs go through one C-level SimpleQueue, results
-    come back with one `call_soon_threadsafe` each. Daemons: a second Ctrl-C exits at once even
-    while model code still runs in one of them.
+    come back with one `call_soon_threadsafe` each, and no lock is shared with the loop's
+    thread: a thread about to wait for a job leaves a token in a deque, a submitted job takes
+    one (both atomic), and a job that finds none starts a thread while fewer than `most` run.
+    Daemons: a second Ctrl-C exits at once even while model code still runs in one of them.
     """
 
     def __init__(self, most: int, name: str) -> None:
         self.most, self.name = most, name
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._idle: collections.deque[None] = collections.deque()
         self._threads: list[threading.Thread] = []
-        self._idle = 0
+        self._starting = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Run fn(*args) in a worker thread; its result or exception in the returned future."""
@@ -222,36 +224,38 @@ class Threads:
 
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        with self._lock:
-            self._jobs.put((loop, future, fn, args))
-            if self._idle:
-                self._idle -= 1  # that thread takes this job
-            elif len(self._threads) < self.most:
+        self._jobs.put((loop, future, fn, args))
+        try:
+            self._idle.pop()  # a waiting thread takes this job
+        except IndexError:
+            if len(self._threads) < self.most:
                 self._start()
         return future
 
     def resize(self, most: int) -> None:
-        with self._lock:
-            self.most = max(self.most, most)
+        self.most = max(self.most, most)
 
     def close(self) -> None:
         """Let the threads end once the jobs submitted so far are done."""
-        with self._lock:
+        with self._starting:
             for _ in self._threads:
                 self._jobs.put(None)
-            self._threads.clear()
-            self._idle = 0
+            self._threads = []
 
     def _start(self) -> None:
-        thread = threading.Thread(
-            target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True
-        )
-        self._threads.append(thread)
-        thread.start()
+        with self._starting:
+            if len(self._threads) >= self.most:
+                return
+            thread = threading.Thread(
+                target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
     def _work(self) -> None:
-        jobs = self._jobs
-        while (job := jobs.get()) is not None:
+        jobs, idle = self._jobs, self._idle
+        job = jobs.get()  # the job this thread was started for (or one before it)
+        while job is not None:
             loop, future, fn, args = job
             try:
                 result, error = fn(*args), None
@@ -260,8 +264,8 @@ class Threads:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for it
                 loop.call_soon_threadsafe(_settle, future, result, error)
             del job, future, result, error, args
-            with self._lock:
-                self._idle += 1
+            idle.append(None)
+            job = jobs.get()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from bundle_cli.errors import MissingDependencyError
 
@@ -16,7 +17,11 @@ NEEDED = {
     "msgpack": "msgpack",
     "multipart": "python-multipart",
     "prometheus_client": "prometheus-client",
+    "wsproto": "wsproto",
 }
+# Imported only when first used (a /metrics scrape, a websocket handshake), so only looked for
+# here: importing them would cost the start-up time they are deferred to save.
+LATER = {"prometheus_client", "wsproto"}
 
 
 def require() -> None:
@@ -25,8 +30,13 @@ def require() -> None:
     missing = []
     for module, dist in NEEDED.items():
         try:
-            importlib.import_module(module)
-        except ImportError:
+            if module in LATER:
+                found = importlib.util.find_spec(module) is not None
+            else:
+                found = bool(importlib.import_module(module))
+        except (ImportError, ValueError):
+            found = False
+        if not found:
             missing.append(dist)
     if missing:
         raise MissingDependencyError(

@@ -8,6 +8,7 @@ one JSON object a line, for the access log and for the server's own messages ali
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import os
@@ -88,46 +89,81 @@ def _iso(at: float) -> str:
 
 class Metrics:
     """Prometheus metrics of one server: requests by route and status, latency by route, in
-    flight and queued. A registry of its own, so two servers in one process never mix."""
+    flight and queued.
+
+    Counted in plain Python on the server's loop (its one thread writes them, so no lock is
+    taken per request) and handed to the Prometheus client library as a collector when
+    `/metrics` is read: the library, whose import costs more than the rest of the server's
+    start, is imported then, not before the server answers. A registry of its own per server,
+    so two servers in one process never mix.
+    """
+
+    BUCKETS: tuple[float, ...] = (
+        *(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+        *(1.0, 2.5, 5.0, 10.0, 30.0),
+    )
 
     def __init__(self, queued: Callable[[], int]) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "bundle_serve_requests",
-            "HTTP requests answered",
-            ["route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "bundle_serve_request_seconds",
-            "Time to answer a request (until its last byte)",
-            ["route"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        )
-        self.in_flight = Gauge(
-            "bundle_serve_in_flight", "Requests being answered", registry=self.registry
-        )
-        gauge = Gauge(
-            "bundle_serve_queued", "Requests waiting for a predict slot", registry=self.registry
-        )
-        gauge.set_function(queued)
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.queued = queued
+        self.in_flight = 0
+        self._requests: dict[tuple[str, int], int] = {}
+        # route -> observations per bucket (the last one: above every bound), then their sum
+        self._latency: dict[str, list[float]] = {}
+        self._registry: Any = None
 
     def observe(self, route: str, status: int, seconds: float) -> None:
-        children = self._children.get((route, status))
-        if children is None:  # labels() is a dict lookup under a lock: do it once per pair
-            children = self.requests.labels(route, str(status)), self.latency.labels(route)
-            self._children[(route, status)] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        key = (route, status)
+        self._requests[key] = self._requests.get(key, 0) + 1
+        counts = self._latency.get(route)
+        if counts is None:
+            counts = self._latency[route] = [0.0] * (len(self.BUCKETS) + 2)
+        counts[bisect.bisect_left(self.BUCKETS, seconds)] += 1  # the first bound >= seconds
+        counts[-1] += seconds
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry
+
+            self._registry = CollectorRegistry(auto_describe=False)
+            self._registry.register(self)
+        return generate_latest(self._registry), CONTENT_TYPE_LATEST
+
+    def collect(self) -> Any:
+        """The metric families, as the Prometheus client library asks a collector for them."""
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+        from prometheus_client.utils import floatToGoString
+
+        requests = CounterMetricFamily(
+            "bundle_serve_requests", "HTTP requests answered", labels=["route", "status"]
+        )
+        for (route, status), count in sorted(self._requests.items()):
+            requests.add_metric([route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "bundle_serve_request_seconds",
+            "Time to answer a request (until its last byte)",
+            labels=["route"],
+        )
+        for route, counts in sorted(self._latency.items()):
+            buckets: list[tuple[str, float]] = []
+            total = 0.0
+            for bound, seen in zip((*self.BUCKETS, float("inf")), counts, strict=False):
+                total += seen
+                buckets.append((floatToGoString(bound), total))  # type: ignore[no-untyped-call]
+            latency.add_metric([route], buckets, sum_value=counts[-1])
+        yield latency
+        yield GaugeMetricFamily(
+            "bundle_serve_in_flight", "Requests being answered", value=self.in_flight
+        )
+        yield GaugeMetricFamily(
+            "bundle_serve_queued", "Requests waiting for a predict slot", value=self.queued()
+        )
 
 
 class Observed:
@@ -146,8 +182,8 @@ class Observed:
         rid = _request_id(scope["headers"])
         scope.setdefault("state", {})["request_id"] = rid
         status = 500
-        in_flight = self.metrics.in_flight
-        in_flight.inc()
+        metrics = self.metrics
+        metrics.in_flight += 1
 
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status
@@ -165,11 +201,11 @@ class Observed:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            in_flight.dec()
+            metrics.in_flight -= 1
             seconds = time.perf_counter() - start
             endpoint = scope.get("endpoint")
             route = getattr(endpoint, "__name__", "unknown") if endpoint else "unknown"
-            self.metrics.observe(route, status, seconds)
+            metrics.observe(route, status, seconds)
             if self.log.access:
                 client = scope.get("client")
                 where = f"{client[0]}:{client[1]}" if client else "-"

@@ -348,13 +348,13 @@ def truss_routes(endpoints: Endpoints) -> list[Any]:
     from starlette.routing import Route, WebSocketRoute
 
     e = endpoints
-    routes = [
+    routes = [  # predict first: routes are matched in order, and it is the busy one
+        Route("/v1/models/{model_name}:predict", e.predict, methods=["POST"]),
+        Route("/v1/models/{model_name}:predict_binary", e.predict, methods=["POST"]),
         Route("/", e.live, methods=["GET"]),
         Route("/v1/models/{model_name}", e.ready, methods=["GET"]),
         Route("/v1/models/{model_name}/loaded", e.ready, methods=["GET"]),
         Route("/v1/models/{model_name}/schema", e.schema, methods=["GET"]),
-        Route("/v1/models/{model_name}:predict", e.predict, methods=["POST"]),
-        Route("/v1/models/{model_name}:predict_binary", e.predict, methods=["POST"]),
         Route("/invocations", e.invocations, methods=["POST"]),
         Route("/ping", e.ping, methods=["GET"]),
         Route("/bundle", e.about, methods=["GET"]),

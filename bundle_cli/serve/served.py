@@ -154,15 +154,24 @@ class Served:
         self.limiter.admit()
         self._using[id(runner)] = self._using.get(id(runner), 0) + 1
         started: asyncio.Future[Any]
-        if hasattr(runner, "arespond"):
-            started = asyncio.ensure_future(calls.astart(runner, call, self._scrub))
+        if deadline is None and hasattr(runner, "arespond"):
+            # No deadline to answer before the model is done: awaited in this task, without a
+            # task and a shield of its own (a cancellation here is the server's forced exit).
+            try:
+                kind, value = await calls.astart(runner, call, self._scrub)
+            except BaseException:
+                self._done(runner)
+                raise
         else:
-            started = self.workers.submit(calls.start, runner, call, self._scrub)
-        try:
-            kind, value = await self._within(started, deadline)
-        except BaseException:
-            started.add_done_callback(lambda f: self._finished(f, runner))
-            raise
+            if hasattr(runner, "arespond"):
+                started = asyncio.ensure_future(calls.astart(runner, call, self._scrub))
+            else:
+                started = self.workers.submit(calls.start, runner, call, self._scrub)
+            try:
+                kind, value = await self._within(started, deadline)
+            except BaseException:
+                started.add_done_callback(lambda f: self._finished(f, runner))
+                raise
         if kind == "one":
             self._done(runner)
             return Answer(body=value)

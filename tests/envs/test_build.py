@@ -221,7 +221,7 @@ def test_lock_round_trip(make_bundle, bundle_cmd, tmp_path: Path) -> None:
 
 
 def test_the_warnings_left_out_of_isolated_runs_are_validations_codes() -> None:
-    from bundle_cli.envs.isolated import ABOUT_THIS_PYTHON
+    from bundle_cli.runtime.isolated import ABOUT_THIS_PYTHON
     from bundle_cli.validation import environment
 
     codes = (environment.NOT_INSTALLED, environment.WRONG_VERSION, environment.PYTHON_MISMATCH)

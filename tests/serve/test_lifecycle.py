@@ -215,3 +215,22 @@ def test_reload_of_an_archive_is_refused_before_anything_starts(tmp_path: Path, 
     done = run_bundle("serve", str(archive), "--reload", "--port", "0")
     assert done.returncode == 2 and done.stdout == ""
     assert "--reload watches a bundle folder" in done.stderr
+
+
+def test_until_ready_neither_typer_nor_the_metrics_library_is_imported(
+    serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    """What start-up leaves out (the plain command line, the metrics library until /metrics is
+    read) is what keeps the scaffold's ready time short; the metrics still come when asked."""
+    bundle = build_tree(tmp_path / "kitchen", KITCHEN)
+    server = serve(bundle, "--secret", f"api_token={SECRET}", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    start = server.stderr()
+    assert "ready at" in start
+    imported = {line.rpartition("|")[2].strip() for line in start.splitlines() if "|" in line}
+    assert "numpy" in imported  # the log does show the imports
+    assert (
+        not {"typer", "prometheus_client", "wsproto"} & imported
+    )  # (uvicorn imports click; a first validation pydantic)
+    metrics = server.client.get("/metrics")
+    assert metrics.status_code == 200 and "bundle_serve_requests_total" in metrics.text
+    assert "prometheus_client" in server.stderr()[len(start) :]

@@ -3,6 +3,9 @@
 The parent validates the bundle and reads its config (pyyaml, pydantic: the tool's), builds or
 finds the environment, resolves the secrets and hands the child plain JSON settings; the child
 imports and runs the model with the bundle's own requirements only.
+
+Also the other entry points that start from a bundle's path (`bundle env build`, `env path`,
+`bundle lock`): they read the bundle as a run does, then hand envs/ its folder and config.
 """
 
 from __future__ import annotations
@@ -10,17 +13,60 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bundle_cli.envs.build import build_for
+from bundle_cli.envs.build import BuildResult, build_for, environment_folder
 from bundle_cli.envs.launch import Prestarted, launch, remember
 from bundle_cli.errors import UsageError
 from bundle_cli.runtime.piperunner import PipeRunner
+
+if TYPE_CHECKING:
+    from bundle_cli.envs.lock import LockResult
+    from bundle_cli.runtime.settings import Settings
 
 OLDEST_CHILD = (3, 10)  # runtime/ uses `X | Y` at run time (isinstance), new in 3.10
 # The validation warnings about the tool's own Python (validation/environment.py's codes,
 # written here so that a run does not import the validation and config packages).
 ABOUT_THIS_PYTHON = ("requirement-not-installed", "requirement-version", "python-version-mismatch")
+
+
+def build(
+    path: str | Path,
+    *,
+    offline: bool = False,
+    progress: Callable[[str], Any] | None = None,
+    upgrade: bool = False,
+) -> BuildResult:
+    """The environment of the bundle at `path` (a folder or an archive), built unless it
+    exists (a key built before is built with the versions it resolved to then, unless
+    `upgrade`; see envs/store.py). Its bytecode is compiled in the background
+    (store.wait_for_bytecode waits for it). Raises EnvironmentBuildError (requirements uv
+    cannot resolve or install), EnvironmentMismatchError (no interpreter of the bundle's
+    python_version here)."""
+    settings = _settings(path)
+    return build_for(settings.root, settings.shown, settings.config, offline, progress, upgrade)
+
+
+def environment_path(path: str | Path) -> Path:
+    """The folder of the environment of the bundle at `path`; UsageError when it is not built."""
+    settings = _settings(path)
+    return environment_folder(settings.root, settings.shown, settings.config)
+
+
+def lock(path: str | Path) -> LockResult:
+    """`bundle lock`: write `requirements.lock` into the bundle folder at `path` (atomically)."""
+    from bundle_cli.envs.lock import lock_for
+
+    settings = _settings(path)
+    return lock_for(settings.root, settings.shown, settings.config)
+
+
+def _settings(path: str | Path) -> Settings:
+    from bundle_cli.runtime import loader
+    from bundle_cli.runtime.timings import Timings
+
+    # Nothing of the bundle is loaded by building its environment, so its pickles do not matter.
+    return loader.read_settings(loader.bundle_dir(path), Timings(), trust_pickles=True)
 
 
 def open_isolated(
