@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,6 @@ from archive_kit import MINIMAL, write_bytes
 
 from bundle_cli.archive import reader
 from bundle_cli.archive.extract import unpack
-from bundle_cli.archive.memory import WORTH_IT
 from bundle_cli.archive.verify import verify
 from bundle_cli.errors import UnsafeArchiveError
 
@@ -114,48 +111,3 @@ def test_unpack_stops_the_thread_at_an_early_altered_member(
     assert not (tmp_path / "out").exists()
     assert _inflating_threads() == []
     assert any(p.kind == "corrupt" for p in verify(damaged).problems)
-
-
-_FAULTS = """
-import resource, sys
-from bundle_cli.archive import memory, scan
-from bundle_cli.archive.verify import verify
-if sys.argv[2] == "plain":
-    scan.keep_buffers = lambda size: False
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-report = verify(sys.argv[1])
-assert report.ok, report.problems
-print(memory._done, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
-def test_kept_buffers_spare_the_page_faults_of_each_new_chunk(
-    tree: Callable[..., Path], pack: Callable[..., Path]
-) -> None:
-    rng = np.random.default_rng(6)
-    size = 3 * WORTH_IT  # beyond the working set (chunks in flight), which faults in once
-    weights = rng.standard_normal(2 * MIB).astype(np.float32).tobytes()
-    bundle = tree(MINIMAL | {"data/r.bin": rng.bytes(size - len(weights)), "data/w.f32": weights})
-    archive = pack(bundle, "faults.tar.gz")
-
-    def faults(mode: str) -> tuple[str, int]:
-        out = subprocess.run(
-            [sys.executable, "-c", _FAULTS, str(archive), mode],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        return out[0], int(out[1])
-
-    tuned, with_tuning = faults("tuned")
-    untuned, without = faults("plain")
-    assert (tuned, untuned) == ("True", "False")
-    pages = size // 4096
-    assert without > pages // 4  # many 1 MiB chunks faulted in afresh
-    assert with_tuning < without * 2 // 3  # 10,000 against 23,000 here
-    small = tree(MINIMAL, name="small")
-    small_archive = pack(small, "small.tar.gz")
-    run = [sys.executable, "-c", _FAULTS, str(small_archive), "tuned"]
-    out = subprocess.run(run, capture_output=True, text=True, check=True).stdout.split()
-    assert out[0] == "False"  # a small archive leaves malloc as it is
