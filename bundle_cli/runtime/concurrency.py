@@ -185,6 +185,28 @@ class BundleLoop:
             self.loop.close()
 
 
+class LazyBundleLoop:
+    """A BundleLoop made on its first use, from whichever thread comes first (making an event
+    loop is not free, and most bundles never need one); `close` closes it if it was made."""
+
+    def __init__(self) -> None:
+        self._loop: BundleLoop | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> BundleLoop:
+        if self._loop is None:
+            with self._lock:
+                if self._loop is None:
+                    self._loop = BundleLoop()
+        return self._loop
+
+    def close(self) -> None:
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()
+
+
 def _coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
     """What run_coroutine_threadsafe takes: an async generator's step is only an awaitable."""
     import asyncio

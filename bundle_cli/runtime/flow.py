@@ -16,7 +16,6 @@ import importlib
 import importlib.util
 import inspect
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, InvalidInput
 from bundle_cli.frameworks import StageCall
-from bundle_cli.runtime.concurrency import BundleLoop
+from bundle_cli.runtime.concurrency import LazyBundleLoop
 from bundle_cli.runtime.hooks import inspect_model
 from bundle_cli.runtime.inputs import RequestFiles
 from bundle_cli.runtime.isolation import ImportScope
@@ -42,8 +41,7 @@ class FlowHost:
     def __init__(self, settings: Settings, scope: ImportScope, guard: Guard) -> None:
         self.settings, self.scope, self.guard = settings, scope, guard
         self.init_kwargs: dict[str, Any] = {}  # what a `python` stage's __init__ may name
-        self._loop: BundleLoop | None = None  # where async pre/post functions run
-        self._starting = threading.Lock()
+        self.loop = LazyBundleLoop()  # where async pre/post functions run
 
     @property
     def root(self) -> Path:
@@ -68,15 +66,8 @@ class FlowHost:
         with self.running(where):
             result = fn(*args)
             if inspect.isawaitable(result):
-                result = self._bundle_loop().run(result)
+                result = self.loop.get().run(result)
         return result
-
-    def _bundle_loop(self) -> BundleLoop:
-        if self._loop is None:
-            with self._starting:
-                if self._loop is None:
-                    self._loop = BundleLoop()
-        return self._loop
 
     def import_module(self, name: str, where: str) -> ModuleType:
         """Import one of the bundle's modules by name, in its import scope."""

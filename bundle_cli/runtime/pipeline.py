@@ -32,7 +32,7 @@ from typing import Any
 
 from bundle_cli.diagnostics import Diagnostic
 from bundle_cli.errors import BundleError, InvalidBundleError, UsageError, UserCodeError
-from bundle_cli.runtime.concurrency import BundleLoop, Slots, Threads
+from bundle_cli.runtime.concurrency import BundleLoop, LazyBundleLoop, Slots, Threads
 from bundle_cli.runtime.deadline import Deadline, DeadlineExceeded
 from bundle_cli.runtime.hooks import BATCH_ATTRIBUTE, Hook, ModelSpec
 from bundle_cli.runtime.inputs import RequestFiles
@@ -65,7 +65,7 @@ class Pipeline:
         self.store = store if store is not None else Store()
         self.model: Any = None
         self.slots = Slots(concurrency)
-        self._loop: BundleLoop | None = None
+        self._loop = LazyBundleLoop()  # the sync API's loop for async hooks
         # Worker threads of sync hooks under the async API: predict's, the other hooks'.
         self._predict_threads: Threads | None = None
         self._hook_threads: Threads | None = None
@@ -289,9 +289,7 @@ class Pipeline:
                 await self.model.websocket(websocket)
 
     def close(self) -> None:
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        self._loop.close()
         for threads in (self._predict_threads, self._hook_threads):
             if threads is not None:
                 threads.close()
@@ -490,11 +488,7 @@ class Pipeline:
         return self._bundle_loop().run(self._awaited(awaitable, deadline), deadline.backstop())
 
     def _bundle_loop(self) -> BundleLoop:
-        if self._loop is None:
-            with self._starting:
-                if self._loop is None:
-                    self._loop = BundleLoop()
-        return self._loop
+        return self._loop.get()
 
     def _threads(self, predict: bool) -> Threads:
         threads = self._predict_threads if predict else self._hook_threads
