@@ -68,7 +68,7 @@ class Worker:
         source = self.options.source
         with _prints_to_stderr():
             replies = self.runner.serve(Request(lines=texts, label=source, keep_going=True))
-            outputs = list(replies)
+            outputs = [line for batch in replies.batches() for line in batch]
         failures = replies.failures
         failed = [False] * len(outputs)
         for error in failures:

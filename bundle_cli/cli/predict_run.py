@@ -101,9 +101,9 @@ def _run(
     stack.callback(replies.close)
     progress = output.Progress(stderr if request.is_jsonl else None)
     urgent = replies.streamed
-    for line in replies:
-        writer.lines([line], urgent=urgent)
-        progress.tick(1)
+    for batch in replies.batches():
+        writer.lines(batch, urgent=urgent)
+        progress.tick(len(batch))
     progress.done()
     failures.extend(replies.failures)
     writer.finish()

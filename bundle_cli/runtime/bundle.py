@@ -222,8 +222,8 @@ class LoadedBundle:
         if request.lines is None:
             return Replies(self._serve_one(request, files), streamed=True)
         failures: list[BundleError] = []
-        lines = self._serve_lines(request, files, size, failures if request.keep_going else None)
-        return Replies(lines, streamed=False, failures=failures)
+        batches = self._serve_lines(request, files, size, failures if request.keep_going else None)
+        return Replies(batches=batches, streamed=False, failures=failures)
 
     def _serve_one(self, request: Request, files: RequestFiles) -> Iterator[str]:
         try:
@@ -242,14 +242,17 @@ class LoadedBundle:
         files: RequestFiles,
         size: int | None,
         failures: list[BundleError] | None,
-    ) -> Iterator[str]:
+    ) -> Iterator[list[str]]:
+        """The output lines a batch at a time (a line at a time without batches)."""
         assert request.lines is not None
         label = request.label
         try:
             labeled = codec.iter_jsonl(request.lines, label, keep_going=failures is not None)
             for chunk in self._chunks(labeled, files, size, request.timeout, failures, True):
-                for out in chunk:
-                    yield _error_record(out) if isinstance(out, BundleError) else out
+                if chunk and isinstance(chunk[0], BundleError):  # a batch fails as a whole
+                    yield [_error_record(out) for out in chunk]
+                else:
+                    yield chunk
         except UnicodeDecodeError as exc:
             raise InputDataError(f"{label}: not UTF-8 text ({exc.reason})") from None
         finally:
@@ -264,9 +267,9 @@ class LoadedBundle:
             self.timings.add("serialise", time.perf_counter() - start)
 
     def _encode_all(self, outputs: list[Any]) -> list[str]:
-        start, hook, dumps = time.perf_counter(), self.spec.output_hook, codec.dumps
+        start = time.perf_counter()
         try:
-            return [dumps(out, hook) for out in outputs]
+            return codec.dumps_many(outputs, self.spec.output_hook)
         finally:
             self.timings.add("serialise", time.perf_counter() - start)
 

@@ -17,6 +17,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from bundle_cli.errors import InputDataError, OutputEncodingError
@@ -92,6 +93,25 @@ def dumps(value: Any, hook: str, *, indent: int | None = None) -> str:
         raise _failure(hook, f"cannot be written as JSON: {exc}") from None
 
 
+def dumps_many(values: list[Any], hook: str) -> list[str]:
+    """`dumps` of each of a batch's outputs (no indent), in one pass: the same text, without
+    the cost per value of going through `JSONEncoder.encode` (about 1 µs, more than encoding a
+    number). A batch that holds anything the one pass refuses (NaN or infinity, a value no rule
+    encodes, a circular reference, too deep a nesting) is encoded value by value by `dumps`,
+    for its rules and its errors."""
+    if _c_make_encoder is None:  # a Python without the _json accelerator
+        return [dumps(value, hook) for value in values]
+    # Fresh markers (the circular-reference check) per batch: a failure may leave entries.
+    encode = _c_make_encoder(
+        {}, _default, encode_basestring_ascii, None, ": ", ", ", False, False, False
+    )
+    join = "".join
+    try:
+        return [join(encode(value, 0)) for value in values]
+    except (ValueError, TypeError, RecursionError):
+        return [dumps(value, hook) for value in values]
+
+
 def _encoder(indent: int | None) -> json.JSONEncoder:
     return json.JSONEncoder(default=_default, allow_nan=False, indent=indent)
 
@@ -126,6 +146,10 @@ def _default(value: Any) -> Any:
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     raise _Unencodable(value)
 
+
+# The _json accelerator's encoder, which JSONEncoder.encode builds anew for every value (not in
+# the type stubs: json.encoder imports it from _json when present, else sets it to None).
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 # Built once: constructing an encoder per value costs more than encoding a small output.
 _ENCODERS = {None: _encoder(None), 2: _encoder(2)}

@@ -114,7 +114,9 @@ class BundleInfo:
 
 class Replies(Iterator[str]):
     """What `serve` returns: the output as JSON text, one string per output, chunk or output
-    line, produced as it is iterated.
+    line, produced as it is iterated; `batches()` gives the same strings a list at a time, as
+    the runner produced them (a JSON Lines batch's outputs at once), for a caller that writes
+    them together.
 
     `streamed` is true when each string should reach the reader at once (a streamed answer, a
     single answer) rather than buffered (JSON Lines); `count` is how many strings came so far.
@@ -124,12 +126,19 @@ class Replies(Iterator[str]):
 
     def __init__(
         self,
-        lines: Iterator[str],
+        lines: Iterator[str] | None = None,
         *,
         streamed: bool,
         failures: list[BundleError] | None = None,
+        batches: Iterator[list[str]] | None = None,
     ) -> None:
+        if batches is None:
+            if lines is None:
+                raise TypeError("Replies needs lines or batches")
+            batches = ([line] for line in lines)
         self._lines = lines
+        self._batches = batches
+        self._held: list[str] = []  # the rest of the batch `__next__` is in
         self.streamed = streamed
         self.failures: list[BundleError] = failures if failures is not None else []
         self.count = 0
@@ -138,14 +147,27 @@ class Replies(Iterator[str]):
         return self
 
     def __next__(self) -> str:
-        line = next(self._lines)
+        while not self._held:
+            self._held = next(self._batches)[::-1]
         self.count += 1
-        return line
+        return self._held.pop()
+
+    def batches(self) -> Iterator[list[str]]:
+        """The strings not read yet, a list at a time."""
+        if self._held:
+            held, self._held = self._held[::-1], []
+            self.count += len(held)
+            yield held
+        for batch in self._batches:
+            if batch:
+                self.count += len(batch)
+                yield batch
 
     def close(self) -> None:
-        close = getattr(self._lines, "close", None)
-        if close is not None:
-            close()
+        for source in (self._batches, self._lines):
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
 
 @runtime_checkable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -94,3 +94,61 @@ def test_jsonl_errors_name_the_line_and_skip_blank_lines() -> None:
     assert next(reader) == ("in.jsonl:3", [2])
     with pytest.raises(InputDataError, match=r"^in.jsonl:4:4: not valid JSON"):
         next(reader)
+
+
+def test_a_batch_of_outputs_encodes_as_each_output_alone() -> None:
+    import dataclasses
+    import datetime
+
+    import numpy as np
+
+    @dataclasses.dataclass
+    class Point:
+        x: float
+        label: str
+
+    values = [
+        1,
+        2.5,
+        "é ☃",
+        None,
+        True,
+        [1, [2, {"a": "b"}]],
+        {"k": np.float32(0.5), "arr": np.arange(3)},
+        Point(1.0, "p"),
+        b"\x00\x01",
+        datetime.date(2026, 1, 2),
+    ]
+    assert codec.dumps_many(values, "predict") == [codec.dumps(v, "predict") for v in values]
+    with_nan = [1.5, float("nan"), [float("inf")]]
+    assert codec.dumps_many(with_nan, "predict") == ["1.5", "null", "[null]"]
+
+
+def test_a_batch_with_an_unencodable_output_fails_as_dumps_does() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    for bad in ([object()], [{"fine": 1}, loop]):
+        with pytest.raises(OutputEncodingError) as batch:
+            codec.dumps_many([1, *bad], "predict")
+        with pytest.raises(OutputEncodingError) as alone:
+            for value in bad:
+                codec.dumps(value, "predict")
+        assert batch.value.message == alone.value.message
+    assert codec.dumps_many([7], "predict") == ["7"]  # nothing left over from the failures
+
+
+def test_replies_give_the_same_strings_one_by_one_or_a_batch_at_a_time() -> None:
+    from bundle_cli.runtime.runner import Replies
+
+    def batches() -> Iterator[list[str]]:
+        yield ["a", "b", "c"]
+        yield []
+        yield ["d"]
+
+    assert list(Replies(batches=batches(), streamed=False)) == ["a", "b", "c", "d"]
+    replies = Replies(batches=batches(), streamed=False)
+    assert next(replies) == "a"
+    assert list(replies.batches()) == [["b", "c"], ["d"]]
+    assert replies.count == 4
+    single = Replies(iter(["x", "y"]), streamed=True)
+    assert list(single.batches()) == [["x"], ["y"]]
