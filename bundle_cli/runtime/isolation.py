@@ -209,9 +209,11 @@ class ImportScope:
             current = mods.get(top)
             if current is None or current is self._modules.get(top):
                 continue
-            prefix = top + "."
-            for key in [k for k in mods if k == top or k.startswith(prefix)]:
-                hidden[key] = mods.pop(key)
+            hidden[top] = mods.pop(top)
+            if hasattr(current, "__path__"):  # a package: its submodules too
+                prefix = top + "."
+                for key in [k for k in mods if k.startswith(prefix)]:
+                    hidden[key] = mods.pop(key)
         return hidden
 
     def _adopt_new_modules(self) -> None:

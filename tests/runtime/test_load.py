@@ -64,6 +64,19 @@ def test_a_callers_module_of_the_same_name_is_hidden_then_restored(
     assert sys.modules["helpers"] is mine
 
 
+def test_a_callers_package_of_the_same_name_is_hidden_with_its_submodules(
+    bundle_copy: Copy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, sub = type(sys)("helpers"), type(sys)("helpers.lazy")
+    mine.__path__ = []  # type: ignore[attr-defined]  # a package
+    sub.SUFFIX = "caller's"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "helpers", mine)
+    monkeypatch.setitem(sys.modules, "helpers.lazy", sub)
+    out = bundle_cli.load(bundle_copy("twin_a")).predict({})
+    assert (out["helper"], out["suffix"]) == ("helpers-a", "lazy-a")  # not the caller's
+    assert sys.modules["helpers"] is mine and sys.modules["helpers.lazy"] is sub
+
+
 def test_bundled_and_external_packages_and_environment(bundle_copy: Copy) -> None:
     path = bundle_copy("packages")
     assert "GREETING_STYLE" not in os.environ
