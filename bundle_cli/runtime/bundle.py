@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from bundle_cli.contract import CALLABLE_METHODS
 from bundle_cli.errors import BundleError, InputDataError, UsageError, UserCodeError
@@ -177,10 +177,9 @@ class LoadedBundle:
         raw: bool = False,
     ) -> Iterator[Any]:
         """One output per input, in order; inputs are consumed lazily, batch by batch."""
-        labeled = ((f"input {n}", value) for n, value in enumerate(inputs, 1))
         size = self._batch_size(batch_size)
         with _files(files) as request_files:
-            for chunk in self._chunks(labeled, request_files, size, timeout):
+            for chunk in self._chunks(enumerate(inputs, 1), "input ", request_files, size, timeout):
                 for out in chunk:
                     yield out if raw else self._plain(out)
 
@@ -247,8 +246,11 @@ class LoadedBundle:
         assert request.lines is not None
         label = request.label
         try:
-            labeled = codec.iter_jsonl(request.lines, label, keep_going=failures is not None)
-            for chunk in self._chunks(labeled, files, size, request.timeout, failures, True):
+            numbered = codec.iter_jsonl(request.lines, label, keep_going=failures is not None)
+            chunks = self._chunks(
+                numbered, f"{label}:", files, size, request.timeout, failures, True
+            )
+            for chunk in chunks:
                 if chunk and isinstance(chunk[0], BundleError):  # a batch fails as a whole
                     yield [_error_record(out) for out in chunk]
                 else:
@@ -287,7 +289,8 @@ class LoadedBundle:
 
     def _chunks(
         self,
-        labeled: Iterator[tuple[str, Any]],
+        numbered: Iterator[tuple[int, Any]],
+        prefix: str,
         files: RequestFiles,
         size: int | None,
         timeout: float | None,
@@ -295,7 +298,9 @@ class LoadedBundle:
         encode: bool = False,
     ) -> Iterator[list[Any]]:
         """Outputs in input order (JSON text with `encode`), a batch at a time (one at a time
-        without batches); with `failures`, the error of a line that failed in its place."""
+        without batches); with `failures`, the error of a line that failed in its place.
+        `numbered` gives (number, value) pairs; messages name an input `prefix` + number
+        (`requests.jsonl:7`, `input 3`)."""
         pipeline = self._pipeline
         if self.streaming:  # each input's chunks, collected: one output per input
 
@@ -307,19 +312,21 @@ class LoadedBundle:
                 out = pipeline.run(value, files, label, timeout)
                 return [list(out) if isinstance(out, Stream) else out]  # a returned generator
 
+        single = size is None or self.streaming
         batches = (
-            ([item] for item in labeled)
-            if size is None or self.streaming
-            else iter(lambda: list(itertools.islice(labeled, size)), [])
+            ([item] for item in numbered)
+            if single
+            else iter(lambda: list(itertools.islice(numbered, size)), [])
         )
         for batch in batches:
-            labels = [label for label, _ in batch]
+            labels = _Labels(prefix, batch)
             try:
-                bad = next((v for _, v in batch if isinstance(v, BundleError)), None)
-                if bad is not None:
-                    raise bad
-                if size is None or self.streaming:
-                    outputs = one(*batch[0])
+                if failures is not None:  # a line that is not JSON is its error (keep_going)
+                    bad = next((v for _, v in batch if isinstance(v, InputDataError)), None)
+                    if bad is not None:
+                        raise bad
+                if single:
+                    outputs = one(labels[0], batch[0][1])
                 else:
                     outputs = pipeline.run_batch([v for _, v in batch], files, labels, timeout)
                 yield self._encode_all(outputs) if encode else outputs
@@ -368,7 +375,27 @@ def _schema(model: Any) -> dict[str, Any] | None:
     return None if model is None else dict(model.model_json_schema())
 
 
-def _at_lines(exc: BundleError, labels: list[str]) -> BundleError:
+class _Labels(Sequence[str]):
+    """The labels of a batch's inputs (`requests.jsonl:7`), each made when read: a batch
+    needs them only for a message, or for typed inputs."""
+
+    def __init__(self, prefix: str, batch: list[tuple[int, Any]]) -> None:
+        self.prefix, self.batch = prefix, batch
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [f"{self.prefix}{n}" for n, _ in self.batch[index]]
+        return f"{self.prefix}{self.batch[index][0]}"
+
+
+def _at_lines(exc: BundleError, labels: Sequence[str]) -> BundleError:
     """`exc` with its message naming the line(s) it failed on: `requests.jsonl:7: ...`."""
     where = labels[0] if len(labels) == 1 else f"{labels[0]}-{labels[-1].rpartition(':')[2]}"
     said = exc.message.removeprefix("error: ")

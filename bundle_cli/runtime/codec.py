@@ -52,9 +52,10 @@ def beyond_limits(exc: ValueError | RecursionError) -> str:
 
 def iter_jsonl(
     lines: Iterable[str], source: str, *, keep_going: bool = False
-) -> Iterator[tuple[str, Any]]:
-    """(`source:line`, value) for each non-blank line of a JSON Lines stream. A line that is not
-    JSON raises InputDataError, or with `keep_going` is yielded with that error as its value."""
+) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a JSON Lines stream. A line that is not
+    JSON raises InputDataError naming `source:line:column`, or with `keep_going` is yielded
+    with that error as its value."""
     loads = json.loads
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
@@ -67,7 +68,7 @@ def iter_jsonl(
             value = InputDataError(f"{source}:{number}: {beyond_limits(exc)}")
         if isinstance(value, InputDataError) and not keep_going:
             raise value
-        yield f"{source}:{number}", value
+        yield number, value
 
 
 def dumps(value: Any, hook: str, *, indent: int | None = None) -> str:

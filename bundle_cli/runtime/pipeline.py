@@ -26,7 +26,7 @@ import contextvars
 import inspect
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -128,7 +128,7 @@ class Pipeline:
             return output
 
     def run_batch(
-        self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
+        self, values: list[Any], files: RequestFiles, labels: Sequence[str], seconds: float | None
     ) -> list[Any]:
         """A batch of requests through one predict call; outputs in input order."""
         deadline = Deadline(seconds)
@@ -140,9 +140,7 @@ class Pipeline:
                 ]
             pre = self.spec.preprocess
             data = (
-                self._call_each("preprocess", [(v, files) for v in originals], deadline)
-                if pre
-                else originals
+                self._call_each("preprocess", (originals,), files, deadline) if pre else originals
             )
             self._take_slot()
             try:
@@ -151,8 +149,7 @@ class Pipeline:
                 self.slots.release()
             outputs = self._batch_outputs(got, len(values))
             if self.spec.postprocess:
-                rows = [(out, orig, files) for out, orig in zip(outputs, originals, strict=True)]
-                outputs = self._call_each("postprocess", rows, deadline)
+                outputs = self._call_each("postprocess", (outputs, originals), files, deadline)
             return outputs
 
     def stream(
@@ -224,7 +221,7 @@ class Pipeline:
                 return output
 
     async def arun_batch(
-        self, values: list[Any], files: RequestFiles, labels: list[str], seconds: float | None
+        self, values: list[Any], files: RequestFiles, labels: Sequence[str], seconds: float | None
     ) -> list[Any]:
         """`run_batch` on the caller's loop."""
         deadline = Deadline(seconds)
@@ -342,31 +339,41 @@ class Pipeline:
         finally:
             self.timings.add(stage or name, time.perf_counter() - start)
 
-    def _call_each(self, name: str, calls: list[tuple[Any, ...]], deadline: Deadline) -> list[Any]:
-        """`_call(name, *args)` for each args of a batch: a sync hook without a --timeout has
-        its store set and its time measured once for the batch, not once a row (that cost
-        showed beside a fast hook, in `bundle predict --jsonl` and `bundle batch`)."""
+    def _call_each(
+        self,
+        name: str,
+        columns: tuple[list[Any], ...],
+        files: RequestFiles,
+        deadline: Deadline,
+    ) -> list[Any]:
+        """`_call(name, *row, files)` for each row of a batch, `columns` holding one list per
+        argument before the files. A sync hook without a --timeout has its store set and its
+        time measured once for the batch, not once a row, and is mapped over the columns
+        themselves when it takes neither the files nor the request (those costs showed beside
+        a fast hook, in `bundle predict --jsonl` and `bundle batch`)."""
         hook = self.spec.hook(name)
         if hook is None or hook.kind != "function" or deadline.remaining is not None:
-            return [self._call(name, *args, deadline=deadline) for args in calls]
-        method, hook_args, nargs = getattr(self.model, name), self._hook_args, hook.nargs
-        # Every call has its files in the same place: without files or a request to pass, the
-        # arguments are the first `nargs` of each.
-        plain = hook.request_at is None and not any(
-            isinstance(a, RequestFiles) for a in (calls[0][:nargs] if calls else ())
-        )
+            return [
+                self._call(name, *row, files, deadline=deadline)
+                for row in zip(*columns, strict=True)
+            ]
+        method, nargs = getattr(self.model, name), hook.nargs
         start = time.perf_counter()
         try:
             with active_store(self.store):
-                if plain:
-                    return [method(*args[:nargs]) for args in calls]
-                return [method(*hook_args(name, args, None)[1]) for args in calls]
+                if hook.request_at is None and 0 < nargs <= len(columns):
+                    return list(map(method, *columns[:nargs]))
+                hook_args = self._hook_args
+                return [
+                    method(*hook_args(name, (*row, files), None)[1])
+                    for row in zip(*columns, strict=True)
+                ]
         except _PASS_THROUGH:
             raise
         except BaseException as exc:
             raise self.guard.error(exc, name) from None
         finally:
-            self.timings.add(name, time.perf_counter() - start, len(calls))
+            self.timings.add(name, time.perf_counter() - start, len(columns[0]))
 
     async def _acall(
         self,

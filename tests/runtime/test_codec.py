@@ -90,8 +90,8 @@ def test_invalid_json_names_line_and_column() -> None:
 def test_jsonl_errors_name_the_line_and_skip_blank_lines() -> None:
     lines = ["[1]\n", "\n", "[2]\n", "[3,]\n"]
     reader = codec.iter_jsonl(lines, "in.jsonl")
-    assert next(reader) == ("in.jsonl:1", [1])
-    assert next(reader) == ("in.jsonl:3", [2])
+    assert next(reader) == (1, [1])
+    assert next(reader) == (3, [2])
     with pytest.raises(InputDataError, match=r"^in.jsonl:4:4: not valid JSON"):
         next(reader)
 
