@@ -38,13 +38,10 @@ from bundle_cli.errors import BundleError, ExitCode
 from bundle_cli.model_logs import model_logging
 from bundle_cli.runtime import loader
 from bundle_cli.runtime.bundle import LoadedBundle
-from bundle_cli.runtime.hooks import inspect_model
-from bundle_cli.runtime.pipeline import Pipeline
 from bundle_cli.runtime.runner import BundleInfo, Request, error_to_json
 from bundle_cli.runtime.secrets import Secrets
 from bundle_cli.runtime.settings import Settings
 from bundle_cli.runtime.timings import Timings
-from bundle_cli.runtime.usertrace import Guard
 
 FLUSH_EVERY = 256  # output lines held back while more input is at hand
 INBOX_FRAMES = 64  # input frames read ahead (of 64 lines each): memory stays bounded
@@ -191,15 +188,9 @@ def _start(settings: dict[str, Any]) -> Any:
     found = Settings(root=root, shown=Path(settings["shown"]), config=config)
     model_logging(int(settings.get("log_level") or 20)).__enter__()  # for the process's life
     secret_map = Secrets(found.secret_names, settings.get("secrets") or {})
-    scope, roots = loader.new_scope(found)
-    guard = Guard(roots, secret_map.scrubber())
-    timings = Timings()
-    with timings.measure("import"):
-        cls = loader._model_class(found, scope, guard)
-    spec = inspect_model(cls, found.show(found.model_file), found.show)
-    pipeline = Pipeline(spec, scope, guard, timings)
-    kwargs = loader._init_kwargs(spec.init_kwargs, found, secret_map, pipeline.store)
-    pipeline.start(cls, kwargs)
+    pipeline = loader.started(
+        found, secret_map, Timings(), concurrency=1
+    )  # one pipe, one at a time
     return LoadedBundle(found, pipeline)
 
 

@@ -42,6 +42,13 @@ class FlowHost:
         self.settings, self.scope, self.guard = settings, scope, guard
         self.init_kwargs: dict[str, Any] = {}  # what a `python` stage's __init__ may name
         self.loop = LazyBundleLoop()  # where async pre/post functions run
+        self._stages: list[Pipeline] = []  # the `python` stages' pipelines, closed by close()
+
+    def close(self) -> None:
+        """Release the loop of the pre/post functions and the stages' pipelines (idempotent)."""
+        self.loop.close()
+        while self._stages:
+            self._stages.pop().close()
 
     @property
     def root(self) -> Path:
@@ -109,6 +116,7 @@ class FlowHost:
         store = kwargs.get("store")
         pipeline = Pipeline(spec, self.scope, guard, Timings(), store, concurrency)
         pipeline.start(cls, kwargs)
+        self._stages.append(pipeline)
 
         def run(x: Any, files: list[Any] | None) -> Any:
             output = pipeline.run(x, RequestFiles(files), where, None)

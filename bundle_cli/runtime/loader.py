@@ -108,25 +108,38 @@ def start(
     secret_map = resolve_secrets(
         settings.secret_names, secrets or {}, secrets_file, bundle_root=settings.root
     )
-    scope, roots = new_scope(settings)
-    guard = Guard(roots, secret_map.scrubber())
-    with timings.measure("import"):
-        cls = _model_class(settings, scope, guard)
-    spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
-    pipeline = Pipeline(spec, scope, guard, timings, concurrency=settings.predict_concurrency)
-    kwargs = _init_kwargs(spec.init_kwargs, settings, secret_map, pipeline.store)
-    pipeline.start(cls, kwargs)
+    pipeline = started(settings, secret_map, timings, settings.predict_concurrency)
     return settings, pipeline, secret_map
 
 
-def _model_class(settings: Settings, scope: ImportScope, guard: Guard) -> type:
-    """The bundle's Model class, or for a flow the class that runs its stages."""
+def started(settings: Settings, secrets: Secrets, timings: Timings, concurrency: int) -> Pipeline:
+    """The bundle's code imported in a scope of its own, its Model made and loaded: the
+    pipeline every request runs through (in this process, or in a child's: runtime/child.py)."""
+    scope, roots = new_scope(settings)
+    guard = Guard(roots, secrets.scrubber())
+    with timings.measure("import"):
+        cls, release = _model_class(settings, scope, guard)
+    spec = inspect_model(cls, settings.show(settings.model_file), settings.show)
+    pipeline = Pipeline(spec, scope, guard, timings, concurrency=concurrency)
+    if release is not None:
+        pipeline.closers.append(release)
+    kwargs = _init_kwargs(spec.init_kwargs, settings, secrets, pipeline.store)
+    pipeline.start(cls, kwargs)
+    return pipeline
+
+
+def _model_class(
+    settings: Settings, scope: ImportScope, guard: Guard
+) -> tuple[type, Callable[[], None] | None]:
+    """The bundle's Model class, or for a flow the class that runs its stages with what
+    releases the stages' own loops and threads when the bundle closes."""
     if not settings.config.get("flow"):
-        return import_model_class(settings, scope, guard)
+        return import_model_class(settings, scope, guard), None
     from bundle_cli.flows.model import flow_model_class
     from bundle_cli.runtime.flow import FlowHost
 
-    return flow_model_class(FlowHost(settings, scope, guard))
+    host = FlowHost(settings, scope, guard)
+    return flow_model_class(host), host.close
 
 
 def _init_kwargs(

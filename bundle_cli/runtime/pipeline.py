@@ -70,6 +70,7 @@ class Pipeline:
         self._predict_threads: Threads | None = None
         self._hook_threads: Threads | None = None
         self._starting = threading.Lock()
+        self.closers: list[Callable[[], None]] = []  # run by close(), last added first
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
@@ -286,11 +287,14 @@ class Pipeline:
                 await self.model.websocket(websocket)
 
     def close(self) -> None:
+        """Release the loop and threads this pipeline made (idempotent)."""
         self._loop.close()
         for threads in (self._predict_threads, self._hook_threads):
             if threads is not None:
                 threads.close()
         self._predict_threads = self._hook_threads = None
+        while self.closers:
+            self.closers.pop()()
 
     def _take_slot(self) -> None:
         """A predict place, taken inside the scope; while it waits for one, this call is out

@@ -294,3 +294,37 @@ def test_a_python_stage_hook_that_names_the_request_gets_it_as_a_model_hook_does
     stage = {"name": "only", "model": "model.py", "type": "python"}
     bundle = tree({"config.yaml": flow_config([stage]), "model.py": REQUEST_MODEL})
     assert run_flow(bundle, [5]) == {"x": [5], "body": [5], "method": "POST"}
+
+
+def test_closing_a_flow_bundle_ends_the_loops_of_its_functions_and_stages(
+    tree: Callable[..., Path], isolated_imports: None
+) -> None:
+    # An async pre function runs on the flow's own loop and an async stage hook on its stage
+    # pipeline's loop; each loop's thread starts when a second caller needs it, so drive the
+    # bundle from two threads at once, then close it: no loop thread of the bundle is left.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import bundle_cli
+
+    fns = "import asyncio\n\nasync def pre(data):\n    await asyncio.sleep(0.2)\n    return data + 1\n"
+    model = (
+        "import asyncio\n\nclass Model:\n    async def predict(self, x):\n"
+        "        await asyncio.sleep(0.2)\n        return [x * 10]\n"
+    )
+    bundle = one_stage(tree, fns, pre="fns:pre")
+    (bundle / "model.py").write_text(model)
+    (bundle / "config.yaml").write_text(
+        (bundle / "config.yaml").read_text() + "runtime:\n  predict_concurrency: 2\n"
+    )
+
+    def loop_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "bundle-loop"]
+
+    before = len(loop_threads())
+    loaded = bundle_cli.load(bundle)
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(loaded.predict, [1, 2])) == [[20], [30]]
+    assert len(loop_threads()) > before  # the loops did start their threads
+    loaded.close()
+    assert len(loop_threads()) == before
