@@ -20,7 +20,7 @@ same protocol and passes the same contract tests (`tests/runtime/test_runner_con
   in order; inputs consumed lazily, a batch at a time.
 - `serve(request)` -> `Replies`: the whole dispatch of one `Request` (a single input, a
   streamed one, JSON Lines one by one or in batches, `keep_going`), as JSON text, one string
-  per output, chunk or JSON Lines output line. Option errors (an unknown method, a batch size
+  per output, chunk or JSON Lines output line (`Replies.batches()`: a list of them at a time). Option errors (an unknown method, a batch size
   the model does not take, a file that cannot be opened) are raised by `serve` itself, before
   any output; errors of the input or the model's code are raised while iterating.
 - `apredict(...)`, `astream(...)`: the async forms of `predict` and `stream`, for callers on an
