@@ -69,7 +69,7 @@ test-browser: $(VENV)/.installed-test
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive sh -c 'apt-get install -y --no-install-recommends "$$@" || (apt-get update && apt-get install -y --no-install-recommends "$$@")' apt
 
 bench: $(VENV)/.installed-batch bench-tools
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(if $(ONLY),--only $(ONLY))
 
 # benchmarks/bench_serve.py loads the server with wrk, Debian's package (root, as CI runs).
 bench-tools:
