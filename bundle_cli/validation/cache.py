@@ -111,7 +111,9 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
     tool = [*_TOOL_DIR.glob("validation/**/*.py"), *_TOOL_DIR.glob("config/*.py")]
-    tool += _TOOL_DIR.glob("pickles/*")  # the scanner and its allow-list decide pickles' verdicts
+    # The scanner and its allow-list decide pickles' verdicts (not its __pycache__, whose mtime
+    # moves whenever a module's bytecode is written: that made runs validate again).
+    tool += [*_TOOL_DIR.glob("pickles/*.py"), *_TOOL_DIR.glob("pickles/*.txt")]
     tool += [*_TOOL_DIR.glob("frameworks/*.py"), _TOOL_DIR / "layout.py"]  # stage types, roots
     for path in sorted(tool):
         digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())

@@ -130,3 +130,26 @@ def test_predict_and_test_run_over_the_corrupt_entry_of_findings_16(
         cached.write_text('{"skip": null, "fingerprint": "x", "config": {}}')
         result = run_bundle(*args, env=env)
         assert result.returncode == 0, result.stderr
+
+
+def test_the_tools_bytecode_being_written_does_not_invalidate(
+    bundle_copy: Copy, validations: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fingerprint names the tool's own validation code; a __pycache__ beside it changes
+    # whenever Python writes a module's bytecode, which is no change of the tool.
+    from bundle_cli.validation import cache
+
+    tool = tmp_path / "tool"
+    (tool / "pickles" / "__pycache__").mkdir(parents=True)
+    (tool / "pickles" / "allowed.txt").write_text("numpy.core.multiarray _reconstruct\n")
+    (tool / "layout.py").write_text("")
+    monkeypatch.setattr(cache, "_TOOL_DIR", tool)
+    path = bundle_copy("echo")
+    validated_config(path)
+    (tool / "pickles" / "__pycache__" / "sniff.cpython-311.pyc").write_bytes(b"bytecode")
+    validated_config(path)
+    assert len(validations) == 1
+    allowed = tool / "pickles" / "allowed.txt"
+    os.utime(allowed, ns=(allowed.stat().st_atime_ns, allowed.stat().st_mtime_ns + 10**9))
+    validated_config(path)  # the allow-list changed: pickles' verdicts may have
+    assert len(validations) == 2
