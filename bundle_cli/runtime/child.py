@@ -188,9 +188,8 @@ def _start(settings: dict[str, Any]) -> Any:
     found = Settings(root=root, shown=Path(settings["shown"]), config=config)
     model_logging(int(settings.get("log_level") or 20)).__enter__()  # for the process's life
     secret_map = Secrets(found.secret_names, settings.get("secrets") or {})
-    pipeline = loader.started(
-        found, secret_map, Timings(), concurrency=1
-    )  # one pipe, one at a time
+    # One request at a time: the pipe carries one.
+    pipeline = loader.started(found, secret_map, Timings(), concurrency=1)
     return LoadedBundle(found, pipeline)
 
 

@@ -17,7 +17,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Iterator
-from json.encoder import encode_basestring_ascii
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from bundle_cli.errors import InputDataError, OutputEncodingError
@@ -102,9 +102,19 @@ def dumps_many(values: list[Any], hook: str) -> list[str]:
     for its rules and its errors."""
     if _c_make_encoder is None:  # a Python without the _json accelerator
         return [dumps(value, hook) for value in values]
-    # Fresh markers (the circular-reference check) per batch: a failure may leave entries.
+    # The settings of dumps' own encoder, passed as JSONEncoder.iterencode passes them; fresh
+    # markers (the circular-reference check) per batch, since a failure may leave entries.
+    e = _ENCODERS[None]
     encode = _c_make_encoder(
-        {}, _default, encode_basestring_ascii, None, ": ", ", ", False, False, False
+        {} if e.check_circular else None,
+        e.default,
+        encode_basestring_ascii if e.ensure_ascii else encode_basestring,
+        e.indent,
+        e.key_separator,
+        e.item_separator,
+        e.sort_keys,
+        e.skipkeys,
+        e.allow_nan,
     )
     join = "".join
     try:

@@ -20,9 +20,10 @@ same protocol and passes the same contract tests (`tests/runtime/test_runner_con
   in order; inputs consumed lazily, a batch at a time.
 - `serve(request)` -> `Replies`: the whole dispatch of one `Request` (a single input, a
   streamed one, JSON Lines one by one or in batches, `keep_going`), as JSON text, one string
-  per output, chunk or JSON Lines output line (`Replies.batches()`: a list of them at a time). Option errors (an unknown method, a batch size
-  the model does not take, a file that cannot be opened) are raised by `serve` itself, before
-  any output; errors of the input or the model's code are raised while iterating.
+  per output, chunk or JSON Lines output line (`Replies.batches()`: a list of them at a
+  time). Option errors (an unknown method, a batch size the model does not take, a file that
+  cannot be opened) are raised by `serve` itself, before any output; errors of the input or
+  the model's code are raised while iterating.
 - `apredict(...)`, `astream(...)`: the async forms of `predict` and `stream`, for callers on an
   event loop. They never block the loop: async hooks run on the caller's loop, sync hooks in
   the runner's worker threads.
@@ -47,6 +48,7 @@ an environment that has only the bundle's own requirements can import it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -138,7 +140,7 @@ class Replies(Iterator[str]):
             batches = ([line] for line in lines)
         self._lines = lines
         self._batches = batches
-        self._held: list[str] = []  # the rest of the batch `__next__` is in
+        self._held: Iterator[str] = iter(())  # the rest of the batch `__next__` is in
         self.streamed = streamed
         self.failures: list[BundleError] = failures if failures is not None else []
         self.count = 0
@@ -147,18 +149,15 @@ class Replies(Iterator[str]):
         return self
 
     def __next__(self) -> str:
-        while not self._held:
-            self._held = next(self._batches)[::-1]
-        self.count += 1
-        return self._held.pop()
+        while True:
+            for line in self._held:
+                self.count += 1
+                return line
+            self._held = iter(next(self._batches))
 
     def batches(self) -> Iterator[list[str]]:
         """The strings not read yet, a list at a time."""
-        if self._held:
-            held, self._held = self._held[::-1], []
-            self.count += len(held)
-            yield held
-        for batch in self._batches:
+        for batch in itertools.chain([list(self._held)], self._batches):
             if batch:
                 self.count += len(batch)
                 yield batch
