@@ -12,13 +12,14 @@ loads the model once. Nothing loaded on the driver is ever pickled to a worker.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.batch.shipment import Received, Shipment, check, verified
-from bundle_cli.batch.worker import Options, RemoteFailure, Worker, recover
+from bundle_cli.batch.worker import Options, RemoteFailure, Worker, raise_in_order, recover
 from bundle_cli.errors import BundleError, BundleWarning
 
 if TYPE_CHECKING:
@@ -138,12 +139,14 @@ def run(
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         data = ray.data.from_arrow(list(blocks))
+        options = dataclasses.replace(options, in_order=True)
         predictor = _predictor(shipment, options)
         answers = data.map_batches(
             predictor, compute=ray_pool(workers), batch_size=None, batch_format="pyarrow"
         )
         try:
-            yield from answers.iter_batches(batch_size=None, batch_format="pyarrow")
+            tables = answers.iter_batches(batch_size=None, batch_format="pyarrow")
+            yield from raise_in_order(tables, options)
         except Exception as exc:
             error = recover(exc)
             if error is None:

@@ -14,6 +14,7 @@ requirements, and an error that finds them missing says so.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bundle_cli.batch.shipment import Shipment, check_file, verified
-from bundle_cli.batch.worker import Options, RemoteFailure, Worker, recover
+from bundle_cli.batch.worker import Options, RemoteFailure, Worker, raise_in_order, recover
 from bundle_cli.errors import (
     BundleError,
     EnvironmentMismatchError,
@@ -136,12 +137,13 @@ def run(
     session, started = _session(master, workers)
     try:
         frame = session.createDataFrame(table)
+        options = dataclasses.replace(options, in_order=True)
         score, schema = _function(shipment, options, frame.schema)
         try:
             answers = frame.mapInPandas(score, schema).toArrow()
         except Exception as exc:
             raise _on_driver(exc) from None
-        yield answers
+        yield from raise_in_order([answers], options)
     finally:
         if started:
             session.stop()

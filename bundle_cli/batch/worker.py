@@ -13,12 +13,12 @@ import contextlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bundle_cli.batch.rows import output_table, request_texts
+from bundle_cli.batch.rows import FAILED, OUTPUT, output_table, request_texts
 from bundle_cli.errors import BundleError, InputDataError
 
 if TYPE_CHECKING:
@@ -37,6 +37,10 @@ class Options:
     keep: tuple[str, ...] = field(default_factory=tuple)  # copied to the output, not given
     fail_fast: bool = False  # the first failed row stops the job instead of an error record
     isolated: bool = False  # the bundle in its own environment (`--isolated`), over a pipe
+    # With fail_fast: a table's first failed row carries its error back in its output, for the
+    # driver to raise in input order (`raise_in_order`). Raised on a worker instead, the error
+    # of whichever worker failed first would stop a parallel job, not the first failed row's.
+    in_order: bool = False
 
 
 class Worker:
@@ -77,11 +81,27 @@ class Worker:
                 failed[index] = True
                 outputs[index] = _renumber_record(outputs[index], source, numbers)
         if failures and self.options.fail_fast:
-            raise _as_global(failures[0], source, numbers)
+            error = _as_global(failures[0], source, numbers)
+            if not self.options.in_order:
+                raise error
+            outputs[failed.index(True)] = str(RemoteFailure.of(error))
         return outputs, failed
 
     def close(self) -> None:
         self.runner.close()
+
+
+def raise_in_order(tables: Iterable[pa.Table], options: Options) -> Iterator[pa.Table]:
+    """The tables of a job run with `in_order`, in input order, up to the first with a failed
+    row: that row's error is raised, as the worker would have raised it."""
+    import pyarrow.compute as pc
+
+    for table in tables:
+        if options.fail_fast and pc.any(table.column(FAILED)).as_py():
+            first = table.column(FAILED).to_pylist().index(True)
+            failure = RemoteFailure(table.column(OUTPUT)[first].as_py())
+            raise (recover(failure) or failure) from None
+        yield table
 
 
 def _open(archive: str | Path, isolated: bool) -> Runner:

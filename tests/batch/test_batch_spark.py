@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bundle_cli.batch import run_batch, spark_predictor
-from bundle_cli.errors import EnvironmentMismatchError
+from bundle_cli.errors import EnvironmentMismatchError, InputDataError
 from tests.batch.conftest import AVAILABLE, Example, Run
 from tests.conftest import build_tree
 
@@ -50,6 +50,19 @@ def test_same_answers_as_predict_jsonl(
     summary = run_batch(example.archive, example.input.name, str(out), engine="spark")
     assert out.read_bytes() == example.expected
     assert summary.rows == 149 and summary.failures == example.expected.count(b'{"error": ')
+
+
+def test_fail_fast_raises_the_first_failed_rows_error_whichever_partition_fails_first(
+    examples: dict[str, Example], spark: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    example = examples["tabular-sklearn"]  # line 4 is not JSON; a later partition's rows raise
+    monkeypatch.chdir(example.input.parent)
+    out = tmp_path / "out.jsonl"
+    for _ in range(3):
+        with pytest.raises(InputDataError) as raised:
+            run_batch(example.archive, example.input.name, str(out), engine="spark", fail_fast=True)
+        assert raised.value.message.startswith(f"{example.input.name}:4:2: not valid JSON")
+    assert not out.exists()
 
 
 def test_spark_predictor_answers_rows_of_columns_and_keeps_a_column(
