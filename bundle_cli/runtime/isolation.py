@@ -72,6 +72,7 @@ class ImportScope:
         self._modules: dict[str, ModuleType] = {}
         self._path_added: list[str] = []  # what the bundle's own code appended to sys.path
         self._saved: tuple[list[str], dict[str, ModuleType], int, list[str]] | None = None
+        self._front: list[str] = []  # what _activate put before the caller's sys.path
         self._users = 0  # calls inside this scope now, from any thread or task
 
     @property
@@ -169,12 +170,13 @@ class ImportScope:
 
     def _activate(self) -> None:
         saved_path = sys.path[:]
-        sys.path[:0] = [*self._path, *self._path_added]
+        front = [*self._path, *self._path_added]
+        sys.path[:0] = front
         hidden = self._hide_callers_modules()
         sys.modules.update(self._modules)
         sys.meta_path.insert(0, self._finder)
         try:
-            env_set = self._set_environment()
+            env_set = self._set_environment() if self._environment else []
         except BaseException:
             sys.meta_path.remove(self._finder)
             sys.path[:] = saved_path
@@ -182,6 +184,7 @@ class ImportScope:
             sys.modules.update(hidden)
             raise
         self._saved = (saved_path, hidden, len(sys.modules), env_set)
+        self._front = front
         _ACTIVE.append(self)
 
     def _deactivate(self) -> None:
@@ -189,15 +192,28 @@ class ImportScope:
         _ACTIVE.pop()
         saved_path, hidden, count, env_set = self._saved
         self._saved = None
-        if self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)
-        known = {*saved_path, *self._path}
-        self._path_added = [p for p in sys.path if p not in known]
-        sys.path[:] = saved_path
+        meta_path = sys.meta_path
+        if self._finder in meta_path:  # the bundle's code may have removed it itself
+            meta_path.remove(self._finder)
+        path = sys.path
+        front = self._front
+        # What the bundle's code added to sys.path is kept for its next call; a call that
+        # found nothing added and left sys.path as it was (most calls) needs no search.
+        unchanged = (
+            not self._path_added
+            and len(path) == len(front) + len(saved_path)
+            and path[: len(front)] == front
+            and path[len(front) :] == saved_path
+        )
+        if not unchanged:
+            known = {*saved_path, *self._path}
+            self._path_added = [p for p in path if p not in known]
+        path[:] = saved_path
         if len(sys.modules) != count:
             self._adopt_new_modules()
         self._take_back_modules()
-        sys.modules.update(hidden)
+        if hidden:
+            sys.modules.update(hidden)
         for key in env_set:
             os.environ.pop(key, None)
 

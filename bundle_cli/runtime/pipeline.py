@@ -71,6 +71,7 @@ class Pipeline:
         self._hook_threads: Threads | None = None
         self._starting = threading.Lock()
         self.closers: list[Callable[[], None]] = []  # run by close(), last added first
+        self._request_takers: dict[str, bool] = {}  # method -> whether its hooks take a request
 
     def start(self, cls: type, kwargs: dict[str, Any]) -> None:
         """Instantiate the model and run its load hook once."""
@@ -104,29 +105,45 @@ class Pipeline:
         """One request: the output of the last hook, or a Stream when predict (or `method`)
         returned a generator, as Truss streams it."""
         deadline = Deadline(seconds)
-        request = LocalRequest(value)
+        # One request object for the call's hooks, made only when one of them takes it.
+        request = LocalRequest(value) if self._takes_request(method) else None
         hooks = method == "predict"  # preprocess and postprocess wrap predict only, as in Truss
-        with self.scope, self._deadline(deadline):
-            original = self._typed(value, label, deadline) if hooks else value
-            data = original
-            if hooks and self.spec.preprocess:
-                data = self._call("preprocess", original, files, request=request, deadline=deadline)
-            self._take_slot()
-            try:
-                output = self._call(
-                    method, data, request=request, stage="predict", deadline=deadline
-                )
-            except BaseException:
-                self.slots.release()
-                raise
-            stream = self._as_stream(output, hooks, deadline)
-            if stream is not None:
-                return stream
-            if hooks and self.spec.postprocess:
-                output = self._call(
-                    "postprocess", output, original, files, request=request, deadline=deadline
-                )
-            return output
+        try:  # not a @contextmanager around the block: its cost showed once per JSON line
+            with self.scope:
+                original = self._typed(value, label, deadline) if hooks else value
+                data = original
+                if hooks and self.spec.preprocess:
+                    data = self._call(
+                        "preprocess", original, files, request=request, deadline=deadline
+                    )
+                self._take_slot()
+                try:
+                    output = self._call(
+                        method, data, request=request, stage="predict", deadline=deadline
+                    )
+                except BaseException:
+                    self.slots.release()
+                    raise
+                stream = self._as_stream(output, hooks, deadline)
+                if stream is not None:
+                    return stream
+                if hooks and self.spec.postprocess:
+                    output = self._call(
+                        "postprocess", output, original, files, request=request, deadline=deadline
+                    )
+                return output
+        except DeadlineExceeded as exc:
+            raise self.guard.timeout(exc, deadline.seconds or 0) from None
+
+    def _takes_request(self, method: str) -> bool:
+        """Whether a hook that a call of `method` runs takes the request object."""
+        known = self._request_takers.get(method)
+        if known is None:
+            names = ("preprocess", method, "postprocess") if method == "predict" else (method,)
+            hooks = (self.spec.hook(name) for name in names)
+            known = any(h is not None and h.request_at is not None for h in hooks)
+            self._request_takers[method] = known
+        return known
 
     def run_batch(
         self, values: list[Any], files: RequestFiles, labels: Sequence[str], seconds: float | None
@@ -405,7 +422,12 @@ class Pipeline:
         if hook is None:
             raise UsageError(f"the model has no method {name}")
         # Pass as many arguments as the hook takes; files are read from their start by each hook.
-        args = tuple(a.rewound() if isinstance(a, RequestFiles) else a for a in args[: hook.nargs])
+        args = args[: hook.nargs]
+        if len(args) == 1:  # predict's one argument: no generator for it
+            if isinstance(args[0], RequestFiles):
+                args = (args[0].rewound(),)
+        elif args:
+            args = tuple(a.rewound() if isinstance(a, RequestFiles) else a for a in args)
         if hook.request_at is not None:
             given = request if request is not None else LocalRequest(args[0] if args else None)
             args = (*args[: hook.request_at], given, *args[hook.request_at :])

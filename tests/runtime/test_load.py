@@ -110,6 +110,37 @@ class Model:
 """
 
 
+def test_a_folder_the_bundles_code_adds_to_sys_path_is_its_own_on_every_call(
+    tree: Callable[..., Path],
+) -> None:
+    path = tree(
+        {
+            "config.yaml": "model_name: adds-path\n",
+            "data/extra/plugin_mod.py": "NAME = 'from the added folder'\n",
+            "model/model.py": (
+                "import sys\n"
+                "class Model:\n"
+                "    def __init__(self, data_dir):\n"
+                "        self.extra = str(data_dir / 'extra')\n"
+                "    def load(self):\n"
+                "        sys.path.append(self.extra)\n"
+                "    def predict(self, x):\n"
+                "        if x == 'insert':\n"
+                "            sys.path.insert(0, self.extra + '-front')\n"
+                "        import plugin_mod\n"
+                "        return [plugin_mod.NAME, sys.path.count(self.extra)]\n"
+            ),
+        }
+    )
+    before = list(sys.path)
+    bundle = bundle_cli.load(path)
+    assert sys.path == before
+    for x in ("a", "insert", "b"):
+        assert bundle.predict(x) == ["from the added folder", 1]  # kept once, not stacked
+        assert sys.path == before  # never the caller's
+    assert "plugin_mod" not in sys.modules
+
+
 @pytest.mark.parametrize(
     ("params", "call", "expected"),
     [

@@ -55,6 +55,15 @@ REQUEST_FORMS = {
         "    def postprocess(self, model_output, request: Request):\n"
         "        return {'input': model_output, 'headers': dict(request.headers)}\n"
     ),
+    # the request holds the body as sent, whatever preprocess made of it
+    "postprocess-request-after-preprocess": (
+        "from starlette.requests import Request\n\n"
+        "class Model:\n    def preprocess(self, model_input):\n        return 'changed'\n"
+        "    def predict(self, model_input):\n        return model_input\n"
+        "    async def postprocess(self, model_output, request: Request):\n"
+        "        assert model_output == 'changed'\n"
+        "        return {'input': await request.json(), 'headers': dict(request.headers)}\n"
+    ),
 }
 
 
