@@ -50,6 +50,31 @@ def interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def baseline_source(root: Path, commit: str) -> Path:
+    """An older commit's source tree (`git archive`), to run beside this one."""
+    repo = Path(__file__).resolve().parent.parent
+    target = root / f"baseline-{commit}"
+    target.mkdir()
+    tar = subprocess.run(
+        ["git", "-C", str(repo), "archive", commit], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=tar, check=True)
+    return target
+
+
+def baseline_runner(source: Path, root: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run the older bundle_cli, checked to be that one.
+
+    `-P` and a neutral working folder: neither the current folder nor this script's may put the
+    new bundle_cli before the old one on sys.path."""
+    env = {**ENV, "PYTHONPATH": str(source)}
+    probe = [sys.executable, "-P", "-c", "import bundle_cli; print(bundle_cli.__file__)"]
+    where = subprocess.run(probe, env=env, cwd=root, capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(source)), f"the baseline runs {where.stdout.strip()}"
+    main = "import sys; from bundle_cli.__main__ import main; sys.exit(main())"
+    return [sys.executable, "-P", "-c", main], env
+
+
 def machine() -> str:
     cpu = "unknown cpu"
     try:
@@ -63,4 +88,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB, Python {sys.version.split()[0]}"
 
 
-__all__ = ["BIN", "ENV", "interleaved", "machine", "median_wall", "resource", "run_once"]
+__all__ = [
+    "BIN",
+    "ENV",
+    "baseline_runner",
+    "baseline_source",
+    "interleaved",
+    "machine",
+    "median_wall",
+    "resource",
+    "run_once",
+]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import BIN, ENV, machine, run_once
+from _timing import BIN, ENV, baseline_runner, baseline_source, machine, run_once
 
 MIB = 1024 * 1024
 COLD = "bundle package --rehash"
@@ -75,31 +75,6 @@ def measure(commands: dict[str, Command]) -> dict[str, list[tuple[float, int]]]:
                 samples[name].append(result)
             print(f"  {name}: {result[0]:.2f} s", file=sys.stderr)
     return samples
-
-
-def baseline_source(root: Path, commit: str) -> Path:
-    """An older commit's source tree (`git archive`), to run beside this one."""
-    repo = Path(__file__).resolve().parent.parent
-    target = root / f"baseline-{commit}"
-    target.mkdir()
-    tar = subprocess.run(
-        ["git", "-C", str(repo), "archive", commit], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(target)], input=tar, check=True)
-    return target
-
-
-def baseline_runner(source: Path, root: Path) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that run the older bundle_cli, checked to be that one.
-
-    `-P` and a neutral working folder: neither the current folder nor this script's may put the
-    new bundle_cli before the old one on sys.path."""
-    env = {**ENV, "PYTHONPATH": str(source)}
-    probe = [sys.executable, "-P", "-c", "import bundle_cli; print(bundle_cli.__file__)"]
-    where = subprocess.run(probe, env=env, cwd=root, capture_output=True, text=True, check=True)
-    assert where.stdout.startswith(str(source)), f"the baseline runs {where.stdout.strip()}"
-    main = "import sys; from bundle_cli.__main__ import main; sys.exit(main())"
-    return [sys.executable, "-P", "-c", main], env
 
 
 def signing_key(root: Path) -> Path:

@@ -5,12 +5,15 @@
 2. JSON Lines: 100k lines of four floats through a scikit-learn model, with and without batches,
    against hand-written scripts doing the same JSON parsing and (batched or per-line) predict;
    peak memory at 10k and 100k lines shows whether memory stays flat.
+3. The same JSON Lines runs by an older commit (`--baseline`, from `git archive`) and by this
+   tree, started alike and taking turns: the before/after ratio of a change on this machine.
 
 Run: .venv/bin/python benchmarks/bench_predict.py  (needs scikit-learn: `pip install '.[sklearn]'`)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pickle
@@ -22,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import BIN, interleaved, machine, run_once
+from _timing import BIN, ENV, baseline_runner, baseline_source, interleaved, machine, run_once
 
 TIME = "/usr/bin/time"
 
@@ -183,17 +186,21 @@ def one_prediction(root: Path) -> dict[str, float]:
     return medians
 
 
-def measured(cmd: list[str]) -> tuple[float, float]:
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of the command itself.
 
     GNU time reports the child's own peak; the rusage of a child forked from this (large)
     process would include this process's pages copied before exec.
     """
     if not os.path.exists(TIME):
-        return run_once(cmd)[0], float("nan")
+        return run_once(cmd, env=env or ENV)[0], float("nan")
     start = time.perf_counter()
     proc = subprocess.run(
-        [TIME, "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [TIME, "-f", "%M", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or ENV,
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
@@ -235,6 +242,35 @@ def jsonl_runs(root: Path) -> list[Row]:
     return rows
 
 
+def before_after(root: Path, commit: str) -> None:
+    """The JSON Lines runs of this tree and of an older commit in the same rounds, both started
+    the same way (`python -P -c main`, each with its own validation cache), so that the ratio
+    is this change's alone, whatever the machine."""
+    (root / "before-after").mkdir()
+    bundles, _ = sklearn_setup(root / "before-after")
+    new_source = Path(__file__).resolve().parent.parent
+    launchers = {}
+    for name, source in ((commit, baseline_source(root, commit)), ("this tree", new_source)):
+        cmd, env = baseline_runner(source, root)
+        launchers[name] = (cmd, {**env, "BUNDLE_CACHE_DIR": str(root / f"cache-{name}")})
+    print(f"\n### Before and after: {commit} against this tree (same runs, medians of 3)\n")
+    print(f"| lines | bundle | {commit} s | this tree s | speed vs {commit} |")
+    print("|---:|---|---:|---:|---:|")
+    for lines in (10_000, 100_000):
+        inp = root / f"in-{lines}.jsonl"
+        for kind in ("batched", "single"):
+            args = ["predict", str(bundles[kind]), "--jsonl", "-i", str(inp)]
+            samples: dict[str, list[float]] = {name: [] for name in launchers}
+            for cmd, env in launchers.values():
+                measured([*cmd, *args], env)  # warm-up (and the validation cache)
+            for _ in range(3):
+                for name, (cmd, env) in launchers.items():
+                    samples[name].append(measured([*cmd, *args], env)[0])
+            old, new = (statistics.median(samples[name]) for name in launchers)
+            label = "predict_batch_size = 1024" if kind == "batched" else "no batches"
+            print(f"| {lines:,} | {label} | {old:.2f} | {new:.2f} | {old / new:.2f}x |")
+
+
 def targets(medians: dict[str, float], rows: list[Row]) -> None:
     """The figures issue 3 asks for, each against its target."""
     one = medians["bundle predict -i input.json"]
@@ -260,6 +296,14 @@ def targets(medians: dict[str, float], rows: list[Row]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--baseline",
+        default="9df5374",
+        help="commit whose JSON Lines runs go beside this tree's (default 9df5374, the last "
+        "before issue 12's runner seam); '' for none",
+    )
+    args = parser.parse_args()
     print(f"## bundle predict ({machine()})\n")
     # Children run as after a normal install: with bytecode caches, and a validation cache here.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -267,6 +311,8 @@ def main() -> None:
         os.environ["BUNDLE_CACHE_DIR"] = str(Path(tmp) / "cache")
         medians = one_prediction(Path(tmp))
         rows = jsonl_runs(Path(tmp))
+        if args.baseline:
+            before_after(Path(tmp), args.baseline)
     targets(medians, rows)
     print(
         "\nWhole processes, output to /dev/null. Reproduce: `.venv/bin/python benchmarks/bench_predict.py`"
