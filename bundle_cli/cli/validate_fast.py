@@ -41,6 +41,12 @@ def main(argv: list[str]) -> int | None:
     opts = parse(ValidateOptions, argv)
     if opts is None:
         return None
+    # Building the config schema and checking the code allocate many objects and free few;
+    # collecting every 700 of them took ~10 ms of a 0.17 s validation. A larger first threshold
+    # (as mypy sets) keeps collection for large bundles without paying it on small ones.
+    import gc
+
+    gc.set_threshold(200_000, 30, 30)
     return bounded(lambda: run(opts), as_json=opts.as_json)
 
 
