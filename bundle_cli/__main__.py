@@ -17,6 +17,7 @@ _FAST_COMMANDS = {
     "predict": "bundle_cli.cli.predict_fast",
     "validate": "bundle_cli.cli.validate_fast",
     "sign": "bundle_cli.cli.sign_fast",
+    "verify": "bundle_cli.cli.verify_fast",
     "serve": "bundle_cli.cli.serve_fast",
 }
 # click wraps help text at min(terminal width, 80); below 80 columns the stored text would differ.

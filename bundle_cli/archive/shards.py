@@ -148,8 +148,13 @@ class FileDigest:
         self.current: tuple[_Running, ThreadPoolExecutor] | None = None
         self.filled = 0
         self.jobs: list[tuple[Future[Any], int]] = []
+        self.crc = 0  # without sha256: the CRC-32, kept here
 
     def update(self, chunk: bytes | memoryview) -> None:
+        if not self.sha256:
+            # a CRC alone runs at memory speed: handing the chunk to a lane would cost more
+            self.crc = crc32(chunk, self.crc)
+            return
         view = memoryview(chunk)
         while len(view):
             running, lane = self._current()
@@ -173,6 +178,8 @@ class FileDigest:
 
     def result(self) -> tuple[str | list[str] | None, int]:
         """(sha256, or the shard digests, or None when not asked for; CRC-32 of all bytes)."""
+        if not self.sha256:
+            return None, self.crc
         if self.current is not None or not self.jobs:
             self._close()
         digests, crc = [], 0
@@ -180,6 +187,4 @@ class FileDigest:
             digest, part_crc = future.result()
             digests.append(digest)
             crc = crc32_combine(crc, part_crc, length)
-        if not self.sha256:
-            return None, crc
         return (digests if self.sharded else digests[0]), crc

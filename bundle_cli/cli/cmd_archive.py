@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from bundle_cli.cli.app import app, boundary, emit_json, render_diagnostics, say, warn
-from bundle_cli.cli.plain import bundle_argument, failed
-from bundle_cli.errors import ExitCode
+from bundle_cli.cli.app import app, boundary, command, emit_json, render_diagnostics, say, warn
+from bundle_cli.cli.plain import bundle_argument
+from bundle_cli.cli.verify_fast import VerifyOptions
 from bundle_cli.textsafe import printable
 
 
@@ -72,38 +72,13 @@ def _print_list(files: list[Any], as_json: bool) -> None:
     say(f"{len(files)} files, {human(sum(e.size for e in files))}")
 
 
-@app.command()
-def verify(
-    archive: Path = typer.Argument(..., help="Archive written by `bundle package`."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report on stdout."),
-    signature: Path | None = typer.Option(
-        None, "--signature", help="Also check this model-signing signature (needs --public-key)."
-    ),
-    public_key: Path | None = typer.Option(
-        None, "--public-key", help="EC public key (PEM) the signature must be made with."
-    ),
-) -> None:
-    """Check every byte of an archive against its manifest (exit 4 on any problem)."""
-    from bundle_cli.archive.verify import verify as run_verify
-    from bundle_cli.cli.progress import human
+def _verify(options: VerifyOptions) -> int:
+    from bundle_cli.cli import verify_fast
 
-    with boundary(as_json=as_json):
-        report = run_verify(archive, signature=signature, public_key=public_key)
-        if as_json:
-            failure = {} if report.ok else failed(ExitCode.UNSAFE, f"{archive}: does not verify")
-            emit_json(report.to_dict() | failure)
-        for problem in report.problems:
-            say(problem.format(), color="red")
-        if not report.ok:
-            counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
-            say(f"{archive}: FAILED: {counts}", color="red")
-            raise typer.Exit(ExitCode.UNSAFE)
-        rate = report.bytes_checked / max(report.seconds, 1e-9)
-        say(
-            f"{archive}: ok: {report.files_checked} files, {human(report.bytes_checked)} "
-            f"checked ({human(rate)}/s)",
-            color="green",
-        )
+    return verify_fast.run(options)
+
+
+command(VerifyOptions, _verify, "verify")
 
 
 @app.command()
