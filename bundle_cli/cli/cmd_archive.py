@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
+from bundle_cli.cli import verify_fast
 from bundle_cli.cli.app import app, boundary, command, emit_json, render_diagnostics, say, warn
 from bundle_cli.cli.plain import bundle_argument
-from bundle_cli.cli.verify_fast import VerifyOptions
 from bundle_cli.textsafe import printable
 
 
@@ -72,13 +72,7 @@ def _print_list(files: list[Any], as_json: bool) -> None:
     say(f"{len(files)} files, {human(sum(e.size for e in files))}")
 
 
-def _verify(options: VerifyOptions) -> int:
-    from bundle_cli.cli import verify_fast
-
-    return verify_fast.run(options)
-
-
-command(VerifyOptions, _verify, "verify")
+command(verify_fast.VerifyOptions, verify_fast.run, "verify")
 
 
 @app.command()

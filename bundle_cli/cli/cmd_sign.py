@@ -7,17 +7,10 @@ from typing import Any
 
 import typer
 
+from bundle_cli.cli import sign_fast
 from bundle_cli.cli.app import app, boundary, command, emit_json, say
-from bundle_cli.cli.sign_fast import SignOptions
 
-
-def _sign(options: SignOptions) -> int:
-    from bundle_cli.cli import sign_fast
-
-    return sign_fast.run(options)
-
-
-command(SignOptions, _sign, "sign")
+command(sign_fast.SignOptions, sign_fast.run, "sign")
 
 
 @app.command()

@@ -46,8 +46,12 @@ def main(argv: list[str]) -> int | None:
     # (as mypy sets) keeps collection for large bundles without paying it on small ones.
     import gc
 
+    before = gc.get_threshold()
     gc.set_threshold(200_000, 30, 30)
-    return bounded(lambda: run(opts), as_json=opts.as_json)
+    try:
+        return bounded(lambda: run(opts), as_json=opts.as_json)
+    finally:
+        gc.set_threshold(*before)  # as it was for a caller in the same process
 
 
 def run(opts: ValidateOptions) -> int:

@@ -72,7 +72,6 @@ class ImportScope:
         self._modules: dict[str, ModuleType] = {}
         self._path_added: list[str] = []  # what the bundle's own code appended to sys.path
         self._saved: tuple[list[str], dict[str, ModuleType], int, list[str]] | None = None
-        self._front: list[str] = []  # what _activate put before the caller's sys.path
         self._users = 0  # calls inside this scope now, from any thread or task
 
     @property
@@ -170,8 +169,7 @@ class ImportScope:
 
     def _activate(self) -> None:
         saved_path = sys.path[:]
-        front = [*self._path, *self._path_added]
-        sys.path[:0] = front
+        sys.path[:0] = [*self._path, *self._path_added]
         hidden = self._hide_callers_modules()
         sys.modules.update(self._modules)
         sys.meta_path.insert(0, self._finder)
@@ -184,7 +182,6 @@ class ImportScope:
             sys.modules.update(hidden)
             raise
         self._saved = (saved_path, hidden, len(sys.modules), env_set)
-        self._front = front
         _ACTIVE.append(self)
 
     def _deactivate(self) -> None:
@@ -195,15 +192,14 @@ class ImportScope:
         meta_path = sys.meta_path
         if self._finder in meta_path:  # the bundle's code may have removed it itself
             meta_path.remove(self._finder)
-        path = sys.path
-        front = self._front
+        path, own = sys.path, self._path
         # What the bundle's code added to sys.path is kept for its next call; a call that
         # found nothing added and left sys.path as it was (most calls) needs no search.
         unchanged = (
             not self._path_added
-            and len(path) == len(front) + len(saved_path)
-            and path[: len(front)] == front
-            and path[len(front) :] == saved_path
+            and len(path) == len(own) + len(saved_path)
+            and path[: len(own)] == own
+            and path[len(own) :] == saved_path
         )
         if not unchanged:
             known = {*saved_path, *self._path}
