@@ -37,6 +37,13 @@ def members(archive: Path) -> list[tarfile.TarInfo]:
         return tf.getmembers()
 
 
+def _member(archive: Path, name: str) -> bytes:
+    with tarfile.open(archive, "r:gz") as tf:
+        f = tf.extractfile(name)
+        assert f is not None
+        return f.read()
+
+
 def manifest_of(archive: Path) -> dict:
     with tarfile.open(archive, "r:gz") as tf:
         f = tf.extractfile(".bundle-manifest.json")
@@ -224,6 +231,36 @@ def test_each_kind_of_data_gets_the_encoding_it_deserves(
     assert 1.0 < sizes["random"] < 1.001, "stored, not expanded"
     assert sizes["floats"] < 0.95, "float weights are compressed"
     assert sizes["text"] < 0.01, "text is deflated with back-references across pieces"
+
+
+def test_blocks_reserved_up_front_are_given_back(
+    tree: Callable[..., Path], pack: Callable[..., Path]
+) -> None:
+    """The writer reserves the unpacked size on disk before writing; an archive that compresses
+    well keeps only the blocks it fills, and its length is the one reported."""
+    text = ("the quick brown fox jumps over the lazy dog\n" * 200_000).encode()  # 8.8 MB
+    bundle = tree(MINIMAL | {"data/text.txt": text})
+    result = package(bundle, bundle.parent / "text.tar.gz")
+    st = result.path.stat()
+    assert st.st_size == result.size < len(text) // 50
+    assert st.st_blocks * 512 < len(text) // 10, "the reserved blocks past the end were kept"
+    assert _member(result.path, "data/text.txt") == text
+
+
+def test_a_disk_that_cannot_reserve_still_gets_the_archive(
+    tree: Callable[..., Path], pack: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int, offset: int, length: int) -> None:
+        os.ftruncate(fd, length // 2)  # a reservation cut short, as on a nearly full disk
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    data = np.random.default_rng(3).bytes(3 * PIECE_SIZE)
+    archive = pack(tree(MINIMAL | {"data/random.bin": data}))
+    assert _member(archive, "data/random.bin") == data
+    from bundle_cli.archive.verify import verify
+
+    assert verify(archive).ok
 
 
 @pytest.mark.parametrize(
