@@ -61,13 +61,13 @@ def of_folder(path: Path, shard_size: int | str | None = "as packed") -> Content
     from concurrent.futures import ThreadPoolExecutor
 
     from bundle_cli.archive.select import select_files
-    from bundle_cli.archive.shards import hash_entry, shard_size_for
+    from bundle_cli.archive.shards import hash_entry, shard_size_for, workers
 
     selection = select_files(path)
     files = selection.files
     size = shard_size_for(e.size for e in files) if shard_size == "as packed" else shard_size
     assert not isinstance(size, str)
-    with ThreadPoolExecutor(_workers()) as pool:
+    with ThreadPoolExecutor(workers()) as pool:
         records = list(pool.map(lambda e: hash_entry(e, size), files))
     names = {e.name for e in selection.entries}
     root = path.resolve()
@@ -89,9 +89,3 @@ def unselected(root: Path, names: set[str]) -> list[str]:
 
     walk(root, "")
     return found
-
-
-def _workers() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import cast
 
+from isal import igzip_lib
 from isal.isal_zlib import crc32, crc32_combine
+
+from bundle_cli.errors import UnsafeArchiveError
 
 FORMAT_VERSION = 1
 _EXTRA_ID = b"BN"
@@ -29,6 +33,14 @@ FINAL_BLOCK = b"\x01\x00\x00\xff\xff"
 STORED_MAX = 0xFFFF
 
 __all__ = ["crc32", "crc32_combine"]
+# isal's stubs declare its exception as an instance; it is the class of every decoding error
+DECODE_ERROR = cast("type[Exception]", igzip_lib.IsalError)
+
+
+def corrupt(what: str) -> UnsafeArchiveError:
+    return UnsafeArchiveError(
+        f"the archive is corrupt: {what}", hint="package it again or fetch a good copy"
+    )
 
 
 def header(outer_crc: int) -> bytes:

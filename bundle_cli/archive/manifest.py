@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bundle_cli.archive.names import name_problem
+from bundle_cli.archive.restarts import parse as parse_restarts
 from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import UnsafeArchiveError
 
@@ -57,6 +58,7 @@ class Manifest:
     config_sha256: str = PLACEHOLDER
     shard_size: int | None = None  # set when some file is larger: it is then recorded by shards
     lock_sha256: str | None = None  # the digest of requirements.lock, when the bundle has one
+    restarts: str | None = None  # where inflating may start afresh (see archive/restarts.py)
 
     @property
     def total_size(self) -> int:
@@ -75,6 +77,7 @@ class Manifest:
             "total_size": self.total_size,
             "file_count": len(self.files),
             **({} if self.shard_size is None else {"shard_size": self.shard_size}),
+            **({} if self.restarts is None else {"restarts": self.restarts}),
             "directories": self.directories,
             "files": _FILES_MARK,
         }
@@ -135,7 +138,9 @@ def parse(data: bytes) -> Manifest:
         config_sha256=doc["config_sha256"],
         shard_size=shard_size,
         lock_sha256=doc.get("lock_sha256"),
+        restarts=doc.get("restarts"),
     )
+    _require("restarts" not in doc or parse_restarts(doc["restarts"]) is not None, "bad restarts")
     if "lock_sha256" in doc:
         locks = [f.sha256 for f in manifest.files if f.path == LOCK_NAME]
         _require(

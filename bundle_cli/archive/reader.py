@@ -18,22 +18,18 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from isal import igzip_lib
 
 from bundle_cli.archive import gzipfmt
+from bundle_cli.archive.gzipfmt import DECODE_ERROR, corrupt
+from bundle_cli.archive.restarts import Point
+from bundle_cli.archive.segments import Segments
+from bundle_cli.archive.shards import workers
 from bundle_cli.errors import UnsafeArchiveError
 
 CHUNK = 1024 * 1024
-# isal's stubs declare its exception as an instance; it is the class of every decoding error
-_DECODE_ERROR = cast("type[Exception]", igzip_lib.IsalError)
-
-
-def corrupt(what: str) -> UnsafeArchiveError:
-    return UnsafeArchiveError(
-        f"the archive is corrupt: {what}", hint="package it again or fetch a good copy"
-    )
 
 
 class InflateStream:
@@ -59,7 +55,9 @@ class InflateStream:
         self.finished = False
         self.current: bytes = b""
         self.offset = 0  # bytes of `current` already handed out
-        self.ahead: _Ahead | None = None
+        self.ahead: _Ahead | Segments | None = None
+        self.plain = observe is None  # no one watches the raw bytes go by in order
+        self.kept: list[bytes] | None = []  # what was inflated before read_ahead
 
     def read(self, n: int) -> bytes:
         """Exactly n bytes, fewer only at the end of the stream."""
@@ -84,9 +82,22 @@ class InflateStream:
         self.offset = min(start + n, len(self.current))
         return memoryview(self.current)[start : self.offset]
 
-    def read_ahead(self, depth: int) -> None:
-        """From now on, inflate on a thread of its own, up to `depth` chunks of 1 MiB ahead."""
-        if self.ahead is None:
+    def read_ahead(self, depth: int, restarts: list[Point] | None = None) -> None:
+        """From now on, inflate on a thread of its own, up to `depth` chunks of 1 MiB ahead; or,
+        given the manifest's restart points, on every core (archive/segments.py)."""
+        if self.ahead is not None:
+            return
+        head, self.kept = b"".join(self.kept or ()), None
+        if restarts and self.plain:
+            self.ahead = Segments(
+                self.f.fileno(),
+                restarts,
+                head=head,
+                expected_outer=self.expected_outer,
+                max_size=self.max_size,
+                workers=workers(),
+            )
+        else:
             self.ahead = _Ahead(self._chunks(), depth)
 
     def close(self) -> None:
@@ -109,13 +120,15 @@ class InflateStream:
             raw = self._read_raw() if self.inflater.needs_input else b""
             try:
                 data = self.inflater.decompress(raw, limit)
-            except _DECODE_ERROR as exc:
+            except DECODE_ERROR as exc:
                 raise corrupt(f"bad compressed data ({exc})") from None
             self.inner = gzipfmt.crc32(data, self.inner)
             self.size += len(data)
             if self.size > self.max_size:
                 raise corrupt("it expands to more than its manifest accounts for")
             if data:
+                if self.kept is not None:
+                    self.kept.append(data)
                 return data
 
     def _read_raw(self) -> bytes:

@@ -8,7 +8,7 @@ manifest lists, with the listed size, mode and sha256, pass.
 from __future__ import annotations
 
 import hashlib
-import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,10 +17,11 @@ from pathlib import Path
 from bundle_cli.archive import derived
 from bundle_cli.archive import manifest as manifest_mod
 from bundle_cli.archive.findings import Limits, Problem, ScanResult, Sink
-from bundle_cli.archive.memory import keep_buffers
+from bundle_cli.archive.memory import WORTH_IT, keep_buffers
 from bundle_cli.archive.names import MANIFEST_NAME, collision_key, name_problem
 from bundle_cli.archive.reader import InflateStream
-from bundle_cli.archive.shards import DigestPool
+from bundle_cli.archive.restarts import parse as parse_restarts
+from bundle_cli.archive.shards import DigestPool, workers
 from bundle_cli.archive.tarstream import Member, TarReader
 from bundle_cli.config.locate import CONFIG_FILENAME
 from bundle_cli.errors import UnsafeArchiveError
@@ -65,8 +66,9 @@ class Scanner:
         self.kinds: dict[str, bool] = {}  # name -> is a folder
         # hashing on threads of their own overlaps it with decompression; the members' digests
         # (one per file or per shard) run on every core
-        self.member_hasher = DigestPool(_workers(), crc=False)
+        self.member_hasher = DigestPool(workers(), crc=False)
         self.archive_hasher = _Background()
+        self.warming: threading.Thread | None = None
 
     def problem(self, kind: str, path: str | None, message: str) -> None:
         found = Problem(kind, path, message)
@@ -93,6 +95,8 @@ class Scanner:
             self.member_hasher.close()
             self.archive_hasher.close()
         self.report_missing(manifest)
+        if self.warming is not None:
+            self.warming.join()
         self.check_derived(manifest)
         if self.expect_sha256 and self.whole.hexdigest() != self.expect_sha256:
             raise UnsafeArchiveError("refused: the archive file changed while it was being read")
@@ -132,7 +136,11 @@ class Scanner:
         keep_buffers(manifest.total_size)
         # headers, padding and end blocks around the listed bytes; a bomb cannot expand further
         self.stream.max_size = manifest.total_size + _OVERHEAD_PER_MEMBER * (count + 2) + _SLACK
-        self.stream.read_ahead(_AHEAD)  # the rest is inflated on its own thread
+        # the rest is inflated on threads of their own
+        points = None if manifest.restarts is None else parse_restarts(manifest.restarts)
+        self.stream.read_ahead(_AHEAD, points)
+        if manifest.total_size >= WORTH_IT:
+            self.warming = derived.warm_up()
         if self.sink:
             self.sink.start(manifest, raw)
         self.seen[collision_key(MANIFEST_NAME)] = MANIFEST_NAME
@@ -243,12 +251,6 @@ class Scanner:
         for name in sorted(set(self.files) | self.dirs):
             if name not in self.kinds:
                 self.problem("missing", name, "listed in the manifest but not in the archive")
-
-
-def _workers() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def scan(

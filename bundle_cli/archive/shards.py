@@ -23,6 +23,13 @@ SHARD_SIZE = 16 * 1024 * 1024
 _READ = 1024 * 1024
 
 
+def workers() -> int:
+    """The cores this process may run on: threads to hash, encode or inflate on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def shard_size_for(sizes: Iterable[int]) -> int | None:
     """The manifest's shard size: SHARD_SIZE when some file is larger, else None (no shards)."""
     return SHARD_SIZE if any(size > SHARD_SIZE for size in sizes) else None

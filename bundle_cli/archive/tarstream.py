@@ -12,7 +12,8 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bundle_cli.archive.reader import CHUNK, InflateStream, corrupt
+from bundle_cli.archive.gzipfmt import corrupt
+from bundle_cli.archive.reader import CHUNK, InflateStream
 
 BLOCK = tarfile.BLOCKSIZE
 MAX_PAX = 1024 * 1024

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-from bundle_cli.archive import gzipfmt
+from bundle_cli.archive import gzipfmt, restarts
 from bundle_cli.archive.digests import DigestCache
 from bundle_cli.archive.encode import Mode, probe
 from bundle_cli.archive.files import PendingDigest, open_entry, read_chunks
@@ -25,7 +25,7 @@ from bundle_cli.archive.manifest import Manifest
 from bundle_cli.archive.memory import keep_buffers
 from bundle_cli.archive.names import MANIFEST_NAME
 from bundle_cli.archive.select import Entry, Selection
-from bundle_cli.archive.shards import DigestPool
+from bundle_cli.archive.shards import DigestPool, workers
 from bundle_cli.archive.stream import PieceWriter
 from bundle_cli.atomic import destination, new_temp, place
 from bundle_cli.errors import FileSystemError, UsageError
@@ -100,12 +100,14 @@ def _write(
 ) -> int:
     keep_buffers(manifest.total_size)
     _reserve(fd, manifest.total_size)
-    head_len = len(_head(manifest, mtime))
-    os.write(fd, gzipfmt.header(0) + _stored(_head(manifest, mtime)))
-    workers = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
-    out, pool = PieceWriter(fd, workers), DigestPool(workers)
+    slots = _restart_slots(selection, manifest, mtime)
+    manifest.restarts = None if slots is None else restarts.blank(slots)
+    head = _head(manifest, mtime)
+    head_len, head_c = len(head), _stored(head)
+    os.write(fd, gzipfmt.header(0) + head_c)
+    cores = workers()
+    base = None if slots is None else (head_len, gzipfmt.HEADER_SIZE + len(head_c))
+    out, pool = PieceWriter(fd, cores, restarts=base), DigestPool(cores)
     pending: list[PendingDigest] = []
     try:
         for entry in selection.entries:
@@ -116,6 +118,8 @@ def _write(
         out.add(Mode.TEXT, _end_blocks(head_len + out.added))
         out.finish()
         manifest.fill({p.entry.name: p.settle(cache) for p in pending})
+        if slots is not None:
+            manifest.restarts = restarts.encode(out.points, slots)
     finally:
         out.close()
         pool.close()
@@ -165,6 +169,18 @@ def _finish(fd: int, out: PieceWriter, manifest: Manifest, mtime: int, head_len:
     size = gzipfmt.HEADER_SIZE + len(head_c) + out.out_len + len(tail)
     os.ftruncate(fd, size)  # drops what _reserve set aside beyond the end
     return size
+
+
+def _restart_slots(selection: Selection, manifest: Manifest, mtime: int) -> int | None:
+    """Entries to reserve for the restart points (None for a stream too small to have them)."""
+    names = [e.name for e in selection.entries]
+    manifest.restarts = None
+    bound = restarts.stream_bound(manifest.total_size, names, len(_head(manifest, mtime)))
+    count = restarts.slots(bound)
+    if count is None:
+        return None
+    # the entries lengthen the manifest: count again with them in (a margin of two covers it)
+    return restarts.slots(bound + len(restarts.blank(count)))
 
 
 def _reserve(fd: int, size: int) -> None:
