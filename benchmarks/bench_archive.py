@@ -5,7 +5,10 @@ sha256 of unchanged big files from the digest cache, confirmed by the CRC of the
 (a re-package after editing code). The bundle is the scaffold (`bundle init`) plus N MiB of random bytes (default 1024) and 256 MiB
 of float32 weights drawn from a normal distribution, written to a temp folder on the same disk
 as the outputs. Every figure is the median of whole-process runs, the commands run in turn so
-that machine noise hits them alike; each output is deleted before its run.
+that machine noise hits them alike; each output is deleted before its run, and every run starts
+after `sync` (untimed): otherwise whichever command follows a large writer pays for writing the
+previous output back to disk while it runs (page-cache writeback competing with it), and the
+order of the commands in a round, not the commands, decides the figures.
 
 Run: .venv/bin/python benchmarks/bench_archive.py [--size-mib N] [--weights-mib M] [--runs R]
 """
@@ -70,6 +73,7 @@ def measure(commands: dict[str, Command]) -> dict[str, list[tuple[float, int]]]:
                 continue
             if cmd.output is not None:
                 cmd.output.unlink(missing_ok=True)
+            os.sync()  # no run pays for the one before it
             result = run_once(cmd.argv, env=cmd.env or ENV, cwd=cmd.cwd)
             if round_no > 0:
                 samples[name].append(result)
