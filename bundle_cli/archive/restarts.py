@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-RESTART = 8 * 1024 * 1024  # tar-stream bytes per segment: 8 MiB in memory per inflating thread
+RESTART = 4 * 1024 * 1024  # tar-stream bytes per segment: 4 MiB in memory per inflating thread
 MIN_STREAM = 2 * RESTART  # smaller archives have no field: one thread inflates them as fast
 _DIGITS = 16
 _ENTRY = 2 * _DIGITS

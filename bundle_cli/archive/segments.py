@@ -72,7 +72,7 @@ class Segments(Iterator[bytes]):
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="bundle-inflate")
         self.running: deque[Future[tuple[list[bytes], int, int, int]]] = deque()
         self.ready: deque[bytes] = deque()  # chunks of the segment being handed out
-        self.depth = max(1, workers) + 1
+        self.depth = max(1, workers)
         self.inner = self.outer = self.size = 0
         self.first, self.done = True, False
         while len(self.running) < self.depth and self.todo:
