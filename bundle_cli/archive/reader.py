@@ -30,6 +30,7 @@ from bundle_cli.archive.shards import workers
 from bundle_cli.errors import UnsafeArchiveError
 
 CHUNK = 1024 * 1024
+_KEEP = 64 * 1024 * 1024  # bytes inflated in turn that a switch to segments can compare
 
 
 class InflateStream:
@@ -87,12 +88,12 @@ class InflateStream:
         given the manifest's restart points, on every core (archive/segments.py)."""
         if self.ahead is not None:
             return
-        head, self.kept = b"".join(self.kept or ()), None
-        if restarts and self.plain:
+        kept, self.kept = self.kept, None
+        if restarts and self.plain and kept is not None:
             self.ahead = Segments(
                 self.f.fileno(),
                 restarts,
-                head=head,
+                head=b"".join(kept),
                 expected_outer=self.expected_outer,
                 max_size=self.max_size,
                 workers=workers(),
@@ -127,8 +128,10 @@ class InflateStream:
             if self.size > self.max_size:
                 raise corrupt("it expands to more than its manifest accounts for")
             if data:
-                if self.kept is not None:
+                if self.kept is not None:  # the manifest, in practice; never more than _KEEP
                     self.kept.append(data)
+                    if self.size > _KEEP:
+                        self.kept = None
                 return data
 
     def _read_raw(self) -> bytes:

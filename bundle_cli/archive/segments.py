@@ -34,7 +34,9 @@ from bundle_cli.archive import gzipfmt
 from bundle_cli.archive.gzipfmt import DECODE_ERROR, corrupt
 from bundle_cli.archive.restarts import Point
 
-MAX_SEGMENT = 64 * 1024 * 1024  # bytes of one segment, inflated or not: what a thread holds
+# bytes of one segment, inflated or not: what a thread holds at most (the writer's segments are
+# RESTART plus at most one piece), so that a hostile manifest costs at most a few of them
+MAX_SEGMENT = 16 * 1024 * 1024
 _PROBE = b"\x03\x00"  # a final fixed-Huffman block holding only its end code
 _TAIL = len(gzipfmt.FINAL_BLOCK) + 8
 CHUNK = 1024 * 1024

@@ -267,3 +267,12 @@ def test_a_point_inside_a_stored_block_is_caught_by_the_boundary_probe(tmp_path:
                 b"".join(found)
         finally:
             found.close()
+
+
+def test_a_segment_larger_than_a_thread_may_hold_is_refused(archive: Path, tmp_path: Path) -> None:
+    """Memory stays bounded whatever a manifest claims: one segment of the whole stream (more
+    than MAX_SEGMENT) is refused before anything is inflated."""
+    points, _ = _points(archive)
+    assert points[-1][0] > segments.MAX_SEGMENT
+    message = _refused(_rewritten(archive, [points[-1]], tmp_path / "one.tar.gz"), tmp_path)
+    assert "restart point" in message
