@@ -18,16 +18,17 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from isal import igzip_lib
 
 from bundle_cli.archive import gzipfmt
 from bundle_cli.archive.gzipfmt import DECODE_ERROR, corrupt
-from bundle_cli.archive.restarts import Point
-from bundle_cli.archive.segments import Segments
-from bundle_cli.archive.shards import workers
 from bundle_cli.errors import UnsafeArchiveError
+
+if TYPE_CHECKING:  # imported when switching to segments: `inspect` never does
+    from bundle_cli.archive.restarts import Point
+    from bundle_cli.archive.segments import Segments
 
 CHUNK = 1024 * 1024
 _KEEP = 64 * 1024 * 1024  # bytes inflated in turn that a switch to segments can compare
@@ -90,6 +91,9 @@ class InflateStream:
             return
         kept, self.kept = self.kept, None
         if restarts and self.plain and kept is not None:
+            from bundle_cli.archive.segments import Segments
+            from bundle_cli.archive.shards import workers
+
             self.ahead = Segments(
                 self.f.fileno(),
                 restarts,

@@ -42,7 +42,7 @@ class PieceWriter:
         self.raw_crc = self.raw_len = self.out_crc = self.out_len = 0  # kept by the writer thread
         # restarts: where this writer's output begins, in the tar stream and in the file
         self.base = restarts
-        self.next_restart = RESTART if restarts is not None else None
+        self.next_restart = RESTART  # tar-stream offset at or after which the next one starts
         self.flushed = 0  # bytes handed to the encoders so far
         self.points: list[Point] = []  # kept by the writer thread
 
@@ -65,7 +65,7 @@ class PieceWriter:
         piece = self.buffer[0] if len(self.buffer) == 1 else b"".join(self.buffer)
         self.buffer, self.buffered = [], 0
         restart = False
-        if self.base is not None and self.next_restart is not None:
+        if self.base is not None:
             start = self.base[0] + self.flushed
             restart = start >= self.next_restart
             if restart:
@@ -82,7 +82,7 @@ class PieceWriter:
 
     def _write(self, future: Future[Encoded], restart: bool) -> None:
         enc = future.result()
-        if restart and self.base is not None:
+        if restart and self.base:
             self.points.append((self.base[0] + self.raw_len, self.base[1] + self.out_len))
         parts = enc.parts
         for start in range(0, len(parts), _IOV_MAX):
