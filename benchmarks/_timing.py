@@ -50,10 +50,11 @@ def interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def baseline_source(root: Path, commit: str) -> Path:
-    """An older commit's source tree (`git archive`), to run beside this one."""
+def baseline_source(root: Path, commit: str, copy: str = "") -> Path:
+    """An older commit's source tree (`git archive`), to run beside this one; `copy` names a
+    second extraction of the same commit (to measure how far two identical trees differ)."""
     repo = Path(__file__).resolve().parent.parent
-    target = root / f"baseline-{commit}"
+    target = root / f"baseline-{commit}{copy}"
     target.mkdir()
     tar = subprocess.run(
         ["git", "-C", str(repo), "archive", commit], check=True, capture_output=True

@@ -6,7 +6,9 @@
    against hand-written scripts doing the same JSON parsing and (batched or per-line) predict;
    peak memory at 10k and 100k lines shows whether memory stays flat.
 3. The same JSON Lines runs by an older commit (`--baseline`, from `git archive`) and by this
-   tree, started alike and taking turns: the before/after ratio of a change on this machine.
+   tree, started alike and taking turns: the before/after ratio of a change on this machine,
+   beside the ratio of two copies of the older commit (the noise it is read against), and with
+   `--instructions` the instructions each executes (valgrind), which the machine does not move.
 
 Run: .venv/bin/python benchmarks/bench_predict.py  (needs scikit-learn: `pip install '.[sklearn]'`)
 """
@@ -17,6 +19,8 @@ import argparse
 import json
 import os
 import pickle
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -242,20 +246,34 @@ def jsonl_runs(root: Path) -> list[Row]:
     return rows
 
 
-def before_after(root: Path, commit: str) -> None:
-    """The JSON Lines runs of this tree and of an older commit in the same rounds, both started
+def before_after(root: Path, commit: str, rounds: int, instructions: bool) -> None:
+    """The JSON Lines runs of this tree and of an older commit in the same rounds, all started
     the same way (`python -P -c main`, each with its own validation cache), so that the ratio
-    is this change's alone, whatever the machine."""
+    is this change's alone, whatever the machine.
+
+    A second copy of the older commit runs in the same rounds: its ratio to the first copy is
+    what two identical trees differ by here, the noise that a before/after ratio is read
+    against. With `instructions`, the 10k-line runs are also counted under valgrind (callgrind):
+    instructions executed do not drift with the machine the way wall time does."""
     (root / "before-after").mkdir()
     bundles, _ = sklearn_setup(root / "before-after")
-    new_source = Path(__file__).resolve().parent.parent
+    sources = {
+        commit: baseline_source(root, commit),
+        "same commit again": baseline_source(root, commit, copy="-again"),
+        "this tree": Path(__file__).resolve().parent.parent,
+    }
     launchers = {}
-    for name, source in ((commit, baseline_source(root, commit)), ("this tree", new_source)):
+    for name, source in sources.items():
         cmd, env = baseline_runner(source, root)
-        launchers[name] = (cmd, {**env, "BUNDLE_CACHE_DIR": str(root / f"cache-{name}")})
-    print(f"\n### Before and after: {commit} against this tree (same runs, medians of 3)\n")
-    print(f"| lines | bundle | {commit} s | this tree s | speed vs {commit} |")
-    print("|---:|---|---:|---:|---:|")
+        cache = root / f"cache-{name.replace(' ', '-')}"
+        launchers[name] = (cmd, {**env, "BUNDLE_CACHE_DIR": str(cache)})
+    print(f"\n### Before and after: {commit} against this tree (same runs, medians of {rounds})\n")
+    print(
+        f"Noise: `{commit}` run twice from two copies in the same rounds. Per-round ratios in"
+        " brackets (lowest-highest).\n"
+    )
+    print(f"| lines | bundle | {commit} s | this tree s | speed vs {commit} | same commit twice |")
+    print("|---:|---|---:|---:|---:|---:|")
     for lines in (10_000, 100_000):
         inp = root / f"in-{lines}.jsonl"
         for kind in ("batched", "single"):
@@ -263,12 +281,64 @@ def before_after(root: Path, commit: str) -> None:
             samples: dict[str, list[float]] = {name: [] for name in launchers}
             for cmd, env in launchers.values():
                 measured([*cmd, *args], env)  # warm-up (and the validation cache)
-            for _ in range(3):
+            for _ in range(rounds):
                 for name, (cmd, env) in launchers.items():
                     samples[name].append(measured([*cmd, *args], env)[0])
-            old, new = (statistics.median(samples[name]) for name in launchers)
+            old, again, new = (samples[name] for name in launchers)
             label = "predict_batch_size = 1024" if kind == "batched" else "no batches"
-            print(f"| {lines:,} | {label} | {old:.2f} | {new:.2f} | {old / new:.2f}x |")
+            print(
+                f"| {lines:,} | {label} | {statistics.median(old):.2f} |"
+                f" {statistics.median(new):.2f} | {ratios(old, new)} | {ratios(old, again)} |"
+            )
+    if instructions:
+        counted(root, bundles, launchers, commit)
+
+
+def ratios(old: list[float], new: list[float]) -> str:
+    each = sorted(a / b for a, b in zip(old, new, strict=True))
+    return f"{statistics.median(old) / statistics.median(new):.3f}x ({each[0]:.2f}-{each[-1]:.2f})"
+
+
+def counted(
+    root: Path,
+    bundles: dict[str, Path],
+    launchers: dict[str, tuple[list[str], dict[str, str]]],
+    commit: str,
+) -> None:
+    """Instructions executed by each launcher on the 10k-line runs, under callgrind, the
+    launchers side by side (the count does not depend on what else runs)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("\n(valgrind is not installed: no instruction counts)")
+        return
+    print("\n### Instructions executed, 10,000 lines (valgrind --tool=callgrind)\n")
+    print(f"| bundle | {commit} | same commit again | this tree | this tree vs {commit} |")
+    print("|---|---:|---:|---:|---:|")
+    inp = root / "in-10000.jsonl"
+    for kind in ("batched", "single"):
+        args = ["predict", str(bundles[kind]), "--jsonl", "-i", str(inp)]
+        procs = {
+            name: subprocess.Popen(
+                [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd, *args],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for name, (cmd, env) in launchers.items()
+        }
+        counts = {}
+        for name, proc in procs.items():
+            _, err = proc.communicate()
+            found = re.search(r"I\s+refs:\s+([\d,]+)", err)
+            if proc.returncode != 0 or found is None:
+                raise RuntimeError(f"callgrind of {name} failed: {err[-2000:]}")
+            counts[name] = int(found.group(1).replace(",", ""))
+        old, again, new = counts.values()
+        label = "predict_batch_size = 1024" if kind == "batched" else "no batches"
+        print(
+            f"| {label} | {old / 1e9:.3f} G | {again / 1e9:.3f} G | {new / 1e9:.3f} G | {new / old:.3f} |"
+        )
 
 
 def targets(medians: dict[str, float], rows: list[Row]) -> None:
@@ -303,6 +373,14 @@ def main() -> None:
         help="commit whose JSON Lines runs go beside this tree's (default 9df5374, the last "
         "before issue 12's runner seam); '' for none",
     )
+    parser.add_argument("--rounds", type=int, default=5, help="before/after rounds (default 5)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        default=bool(os.environ.get("BENCH_INSTRUCTIONS")),
+        help="also count the instructions of the 10k-line before/after runs under valgrind "
+        "(slow: about 15 minutes; also set by BENCH_INSTRUCTIONS=1, e.g. for make bench)",
+    )
     args = parser.parse_args()
     print(f"## bundle predict ({machine()})\n")
     # Children run as after a normal install: with bytecode caches, and a validation cache here.
@@ -312,7 +390,7 @@ def main() -> None:
         medians = one_prediction(Path(tmp))
         rows = jsonl_runs(Path(tmp))
         if args.baseline:
-            before_after(Path(tmp), args.baseline)
+            before_after(Path(tmp), args.baseline, args.rounds, args.instructions)
     targets(medians, rows)
     print(
         "\nWhole processes, output to /dev/null. Reproduce: `.venv/bin/python benchmarks/bench_predict.py`"
