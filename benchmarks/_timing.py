@@ -38,16 +38,44 @@ def median_wall(cmd: Sequence[str], runs: int = 15, warmup: int = 2, **kwargs: o
 
 
 def interleaved(
-    cmds: dict[str, Sequence[str]], runs: int = 15, **kwargs: object
+    cmds: dict[str, Sequence[str]],
+    runs: int = 15,
+    envs: dict[str, dict[str, str]] | None = None,
+    **kwargs: object,
 ) -> dict[str, float]:
-    """Medians of several commands, run in turn so machine noise hits them alike."""
-    for cmd in cmds.values():
-        run_once(cmd, **kwargs)
+    """Medians of several commands, run in turn so machine noise hits them alike; `envs` gives
+    some commands their own environment."""
+    samples = interleaved_samples(cmds, runs, envs, **kwargs)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def interleaved_samples(
+    cmds: dict[str, Sequence[str]],
+    runs: int = 15,
+    envs: dict[str, dict[str, str]] | None = None,
+    **kwargs: object,
+) -> dict[str, list[float]]:
+    """Every round's wall seconds of several commands run in turn (after one warm-up each)."""
+    own = envs or {}
+
+    def once(name: str) -> float:
+        extra = {"env": own[name]} if name in own else {}
+        return run_once(cmds[name], **{**kwargs, **extra})[0]
+
+    for name in cmds:
+        once(name)
     samples: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(runs):
-        for name, cmd in cmds.items():
-            samples[name].append(run_once(cmd, **kwargs)[0])
-    return {name: statistics.median(values) for name, values in samples.items()}
+        for name in cmds:
+            samples[name].append(once(name))
+    return samples
+
+
+def ratios(old: list[float], new: list[float]) -> str:
+    """How much faster `new` is than `old`: the ratio of the medians, then in brackets the
+    lowest and highest of the per-round ratios."""
+    each = sorted(a / b for a, b in zip(old, new, strict=True))
+    return f"{statistics.median(old) / statistics.median(new):.3f}x ({each[0]:.2f}-{each[-1]:.2f})"
 
 
 def baseline_source(root: Path, commit: str, copy: str = "") -> Path:

@@ -29,7 +29,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import BIN, ENV, baseline_runner, baseline_source, interleaved, machine, run_once
+from _timing import (
+    BIN,
+    ENV,
+    baseline_runner,
+    baseline_source,
+    interleaved,
+    machine,
+    ratios,
+    run_once,
+)
 
 TIME = "/usr/bin/time"
 
@@ -292,11 +301,6 @@ def before_after(root: Path, commit: str, rounds: int, instructions: bool) -> No
             )
     if instructions:
         counted(root, bundles, launchers, commit)
-
-
-def ratios(old: list[float], new: list[float]) -> str:
-    each = sorted(a / b for a, b in zip(old, new, strict=True))
-    return f"{statistics.median(old) / statistics.median(new):.3f}x ({each[0]:.2f}-{each[-1]:.2f})"
 
 
 def counted(
