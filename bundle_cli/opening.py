@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bundle_cli.archive.where import ARCHIVE_NAMES, not_a_bundle
-
 if TYPE_CHECKING:
     from bundle_cli.diagnostics import Report
 
@@ -21,8 +19,9 @@ def open_bundle(path: str | Path) -> Path:
     cache; any other file refused with what it probably is (config.yaml, an input file)."""
     path = Path(path)
     if not path.is_file():
-        return path
+        return path  # a folder (or nothing there, which the caller reports) needs no archive code
     from bundle_cli.archive.gzipfmt import looks_compressed_tar
+    from bundle_cli.archive.where import ARCHIVE_NAMES, not_a_bundle
 
     if not (path.name.endswith(ARCHIVE_NAMES) or looks_compressed_tar(path)):
         raise not_a_bundle(path)  # a file named as an archive is one: corrupt ones exit 4

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -37,9 +37,9 @@ _KINDS: dict[str, tuple[str, Any]] = {
 _CONVERT: dict[str, Callable[[str], Any]] = {"int": int, "float": float}
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """How a field appears on the command line; no flags: the positional argument."""
+class Spec(NamedTuple):
+    """How a field appears on the command line; no flags: the positional argument. (A named
+    tuple, not a frozen dataclass: making one runs at every fast command's start, ~0.3 ms.)"""
 
     flags: tuple[str, ...]
     help: str

@@ -110,13 +110,8 @@ def _validate(bundle_dir: Path, trust_pickles: bool) -> tuple[dict[str, Any], li
 def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
-    tool = [*_TOOL_DIR.glob("validation/**/*.py"), *_TOOL_DIR.glob("config/*.py")]
-    # The scanner and its allow-list decide pickles' verdicts (not its __pycache__, whose mtime
-    # moves whenever a module's bytecode is written: that made runs validate again).
-    tool += [*_TOOL_DIR.glob("pickles/*.py"), *_TOOL_DIR.glob("pickles/*.txt")]
-    tool += [*_TOOL_DIR.glob("frameworks/*.py"), _TOOL_DIR / "layout.py"]  # stage types, roots
-    for path in sorted(tool):
-        digest.update(f"{path}:{path.stat().st_mtime_ns}\n".encode())
+    for path, mtime in _tool_files():
+        digest.update(f"{path}:{mtime}\n".encode())
     for folder in sys.path:  # the environment check reads installed packages' metadata:
         with contextlib.suppress(OSError):  # installing or removing one changes its folder
             digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
@@ -126,6 +121,37 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     for line in _walk(str(bundle_dir), skip_path):
         digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+# The tool's own files whose edits change verdicts: (folder, its subfolders too, suffixes). The
+# pickle scanner's allow-list is among them; no __pycache__, whose mtime moves whenever bytecode
+# is written (that made runs validate again). layout.py: stage types and roots.
+_TOOL_SOURCES = (
+    ("validation", True, (".py",)),
+    ("config", False, (".py",)),
+    ("pickles", False, (".py", ".txt")),
+    ("frameworks", False, (".py",)),
+)
+
+
+def _tool_files() -> list[tuple[str, int]]:
+    """(path, mtime_ns) of each tool file of the fingerprint, sorted; os.scandir, not pathlib's
+    glob, since this runs before every cached `bundle validate` and `bundle predict`."""
+    layout = os.path.join(_TOOL_DIR, "layout.py")
+    found = [(layout, os.stat(layout).st_mtime_ns)]
+    for sub, deep, suffixes in _TOOL_SOURCES:
+        stack = [os.path.join(_TOOL_DIR, sub)]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except FileNotFoundError:
+                continue  # as glob finds nothing in a folder that is not there
+            for entry in entries:
+                if entry.name.endswith(suffixes) and entry.is_file():
+                    found.append((entry.path, entry.stat().st_mtime_ns))
+                elif deep and entry.name != "__pycache__" and entry.is_dir():
+                    stack.append(entry.path)
+    return sorted(found)
 
 
 def _walk(top: str, skip_path: str) -> list[str]:
