@@ -91,6 +91,29 @@ def baseline_source(root: Path, commit: str, copy: str = "") -> Path:
     return target
 
 
+def before_after_launchers(root: Path, commit: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Name -> (command line, environment) of `commit`, of a second copy of it (two identical
+    trees: what a before/after ratio is read against) and of this tree, each started as
+    `baseline_runner` starts it, with a validation cache of its own under `root`."""
+    sources = {
+        commit: baseline_source(root, commit),
+        "same commit again": baseline_source(root, commit, copy="-again"),
+        "this tree": Path(__file__).resolve().parent.parent,
+    }
+    launchers = {}
+    for name, source in sources.items():
+        cmd, env = baseline_runner(source, root)
+        env["BUNDLE_CACHE_DIR"] = str(root / f"cache-{name.replace(' ', '-')}")
+        launchers[name] = (cmd, env)
+    return launchers
+
+
+NOISE_NOTE = (
+    "Noise: `{commit}` run from two copies in the same rounds. Per-round ratios in brackets"
+    " (lowest-highest).\n"
+)
+
+
 def baseline_runner(source: Path, root: Path) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that run the older bundle_cli, checked to be that one.
 

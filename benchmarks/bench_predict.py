@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import (
     BIN,
     ENV,
-    baseline_runner,
-    baseline_source,
+    NOISE_NOTE,
+    before_after_launchers,
     interleaved,
     machine,
     ratios,
@@ -266,21 +266,9 @@ def before_after(root: Path, commit: str, rounds: int, instructions: bool) -> No
     instructions executed do not drift with the machine the way wall time does."""
     (root / "before-after").mkdir()
     bundles, _ = sklearn_setup(root / "before-after")
-    sources = {
-        commit: baseline_source(root, commit),
-        "same commit again": baseline_source(root, commit, copy="-again"),
-        "this tree": Path(__file__).resolve().parent.parent,
-    }
-    launchers = {}
-    for name, source in sources.items():
-        cmd, env = baseline_runner(source, root)
-        cache = root / f"cache-{name.replace(' ', '-')}"
-        launchers[name] = (cmd, {**env, "BUNDLE_CACHE_DIR": str(cache)})
+    launchers = before_after_launchers(root, commit)
     print(f"\n### Before and after: {commit} against this tree (same runs, medians of {rounds})\n")
-    print(
-        f"Noise: `{commit}` run twice from two copies in the same rounds. Per-round ratios in"
-        " brackets (lowest-highest).\n"
-    )
+    print(NOISE_NOTE.format(commit=commit))
     print(f"| lines | bundle | {commit} s | this tree s | speed vs {commit} | same commit twice |")
     print("|---:|---|---:|---:|---:|---:|")
     for lines in (10_000, 100_000):

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import (
     BIN,
     ENV,
-    baseline_runner,
-    baseline_source,
+    NOISE_NOTE,
+    before_after_launchers,
     interleaved,
     interleaved_samples,
     machine,
@@ -84,11 +84,6 @@ def main() -> None:
 def before_after(root: Path, commit: str) -> str:
     """The same start-up commands by `commit`, by a second copy of it and by this tree, each
     launched as `python -P -c main` with its own validation cache, taking turns."""
-    sources = {
-        commit: baseline_source(root, commit),
-        "again": baseline_source(root, commit, copy="-again"),
-        "new": Path(__file__).resolve().parent.parent,
-    }
     demo = root / "demo"
     commands = {
         "bundle --help": ["--help"],
@@ -96,24 +91,23 @@ def before_after(root: Path, commit: str) -> str:
         "bundle validate <scaffold> (report cached)": ["validate", str(demo)],
         "bundle validate <scaffold> --no-cache": ["validate", str(demo), "--no-cache"],
     }
+    launchers = before_after_launchers(root, commit)
     cmds: dict[str, list[str]] = {}
     envs: dict[str, dict[str, str]] = {}
-    for who, source in sources.items():
-        launcher, env = baseline_runner(source, root)
-        env["BUNDLE_CACHE_DIR"] = str(root / f"cache-{who}")
+    for who, (launcher, env) in launchers.items():
         for label, argv in commands.items():
             cmds[f"{who} {label}"] = [*launcher, *argv]
             envs[f"{who} {label}"] = env
     samples = interleaved_samples(cmds, runs=RUNS, envs=envs, cwd=root)
     lines = [
         f"\n### Before and after: {commit} against this tree (medians of {RUNS} interleaved runs)\n",
-        f"Each tree started as `python -P -c main` with its source on PYTHONPATH. Noise: `{commit}`"
-        " run from two copies in the same rounds. Per-round ratios in brackets (lowest-highest).\n",
+        "Each tree started as `python -P -c main` with its source on PYTHONPATH. "
+        + NOISE_NOTE.format(commit=commit),
         f"| command | {commit} s | this tree s | speed vs {commit} | same commit twice |",
         "|---|---:|---:|---:|---:|",
     ]
     for label in commands:
-        old, again, new = (samples[f"{who} {label}"] for who in sources)
+        old, again, new = (samples[f"{who} {label}"] for who in launchers)
         lines.append(
             f"| `{label}` | {statistics.median(old):.3f} | {statistics.median(new):.3f} |"
             f" {ratios(old, new)} | {ratios(old, again)} |"

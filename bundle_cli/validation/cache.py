@@ -110,8 +110,8 @@ def _validate(bundle_dir: Path, trust_pickles: bool) -> tuple[dict[str, Any], li
 def fingerprint(bundle_dir: Path, skip: str) -> str:
     """A digest that changes whenever a file validation reads may have changed."""
     digest = hashlib.sha256(__version__.encode())
-    for path, mtime in _tool_files():
-        digest.update(f"{path}:{mtime}\n".encode())
+    for line in _tool_files():
+        digest.update(line.encode("utf-8", "surrogateescape"))
     for folder in sys.path:  # the environment check reads installed packages' metadata:
         with contextlib.suppress(OSError):  # installing or removing one changes its folder
             digest.update(f"{folder}:{os.stat(folder or '.').st_mtime_ns}\n".encode())
@@ -123,35 +123,18 @@ def fingerprint(bundle_dir: Path, skip: str) -> str:
     return digest.hexdigest()
 
 
-# The tool's own files whose edits change verdicts: (folder, its subfolders too, suffixes). The
-# pickle scanner's allow-list is among them; no __pycache__, whose mtime moves whenever bytecode
-# is written (that made runs validate again). layout.py: stage types and roots.
-_TOOL_SOURCES = (
-    ("validation", True, (".py",)),
-    ("config", False, (".py",)),
-    ("pickles", False, (".py", ".txt")),
-    ("frameworks", False, (".py",)),
-)
+# The tool's own code whose edits change verdicts, walked as a bundle's files are (its
+# __pycache__ skipped: its mtime moves whenever bytecode is written, which made runs validate
+# again); pickles/ holds the scanner's allow-list; layout.py: stage types and roots.
+_TOOL_FOLDERS = ("validation", "config", "pickles", "frameworks")
 
 
-def _tool_files() -> list[tuple[str, int]]:
-    """(path, mtime_ns) of each tool file of the fingerprint, sorted; os.scandir, not pathlib's
-    glob, since this runs before every cached `bundle validate` and `bundle predict`."""
+def _tool_files() -> list[str]:
     layout = os.path.join(_TOOL_DIR, "layout.py")
-    found = [(layout, os.stat(layout).st_mtime_ns)]
-    for sub, deep, suffixes in _TOOL_SOURCES:
-        stack = [os.path.join(_TOOL_DIR, sub)]
-        while stack:
-            try:
-                entries = list(os.scandir(stack.pop()))
-            except FileNotFoundError:
-                continue  # as glob finds nothing in a folder that is not there
-            for entry in entries:
-                if entry.name.endswith(suffixes) and entry.is_file():
-                    found.append((entry.path, entry.stat().st_mtime_ns))
-                elif deep and entry.name != "__pycache__" and entry.is_dir():
-                    stack.append(entry.path)
-    return sorted(found)
+    lines = [f"{layout}:{os.stat(layout).st_mtime_ns}\n"]
+    for folder in _TOOL_FOLDERS:
+        lines += _walk(os.path.join(_TOOL_DIR, folder), "")
+    return lines
 
 
 def _walk(top: str, skip_path: str) -> list[str]:
